@@ -1,0 +1,16 @@
+//! hermes-forensics: reads what Hermes Agent leaves behind (logs, journal, auth.json) and says,
+//! with evidence, where credential rotation, retries and fallback went wrong.
+//!
+//! Pipeline: [`read`] → [`parse`] → [`classify`] → [`correlate`] → [`rules`] → [`report`].
+
+pub mod auth;
+pub mod classify;
+pub mod cli;
+pub mod correlate;
+pub mod model;
+pub mod parse;
+pub mod pipeline;
+pub mod read;
+pub mod redact;
+pub mod report;
+pub mod rules;

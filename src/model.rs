@@ -1,0 +1,562 @@
+//! The types that flow between pipeline stages.
+//!
+//! `read` produces numbered lines, `parse` turns them into [`Record`]s, `classify` turns a record
+//! into an [`Event`], `correlate` groups events into requests, `rules` produce [`Finding`]s and
+//! `report` renders a [`Report`]. Each stage sees only the previous stage's types.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+/// Index of an input source in [`Sources`].
+pub type SourceId = u32;
+
+/// Where a line came from: source index plus 1-based line number.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct Loc {
+    pub source: SourceId,
+    pub line: u32,
+}
+
+/// The line shapes the parser recognises. One variant per shape family.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Shape {
+    /// `YYYY-MM-DD HH:MM:SS,mmm LEVEL [sid] logger: message` (agent.log, errors.log, gateway.log).
+    AgentLog,
+    /// `HH:MM:SS - logger - LEVEL - message` (CLI `-v` stderr).
+    Verbose,
+    /// journalctl `-o short` (`May 08 18:41:08 host ident[pid]: msg`).
+    JournalShort,
+    /// journalctl `-o short-precise`.
+    JournalShortPrecise,
+    /// journalctl `-o short-iso`.
+    JournalShortIso,
+    /// journalctl `-o short-iso-precise`.
+    JournalShortIsoPrecise,
+    /// journalctl `-o short-full` (`Sun 2025-11-23 14:00:00 UTC host ident[pid]: msg`).
+    JournalShortFull,
+    /// journalctl `-o short-unix`.
+    JournalShortUnix,
+    /// journalctl `-o json` (NDJSON).
+    JournalJson,
+    /// journalctl `-o cat` / bare console or stderr lines with no prefix.
+    Bare,
+    /// Operator paste `HH:MM:SS ident[pid]: msg` (journal prefix stripped to the time).
+    StrippedJournal,
+    /// Hermes Desktop `[2026-08-25T10:50:18.453Z] [hermes] msg` or `[hermes] msg`.
+    Desktop,
+    /// Pasted fragment `YYYY-MM-DD HH:MM:SS CST  message`.
+    ZonedPaste,
+}
+
+/// How an event's instant was determined. Findings quote anything other than `Exact`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum TimeBasis {
+    /// The line carried a full date and an explicit offset (or epoch value).
+    Exact,
+    /// Date and time in the line, zone taken from `--tz` (or a zone abbreviation).
+    Zone,
+    /// Date and time in the line, no zone known: read as UTC (a warning is issued when mixed).
+    AssumedUtc,
+    /// The line had no year (journal `short`): year taken from `--year`/`--date`.
+    YearFromFlag,
+    /// The line had only a time of day: date taken from `--date`.
+    DateFromFlag,
+    /// Only a time of day is known (`tod_ms`), no absolute instant.
+    TimeOfDayOnly,
+    /// No time at all.
+    #[default]
+    None,
+}
+
+/// A timestamp as far as it could be determined.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default)]
+pub struct Stamp {
+    /// The absolute instant in UTC, when it can be determined.
+    pub utc: Option<DateTime<Utc>>,
+    /// Milliseconds since local midnight as written in the line (for relative ordering when
+    /// `utc` is unknown). Set whenever the line had a time of day.
+    pub tod_ms: Option<u32>,
+    pub basis: TimeBasis,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum Level {
+    Debug,
+    Info,
+    Warning,
+    Error,
+    Critical,
+}
+
+/// One logical log record: a first line plus any continuation lines joined to it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Record {
+    /// Location of the first line.
+    pub loc: Loc,
+    /// Line number of the last line that belongs to this record (== loc.line when single-line).
+    pub end_line: u32,
+    pub shape: Shape,
+    pub time: Stamp,
+    pub level: Option<Level>,
+    /// Hermes session tag (`[20260815_232112_71febe]`), when present.
+    pub session: Option<String>,
+    /// Python logger name (`agent.conversation_loop`), when present.
+    pub logger: Option<String>,
+    pub host: Option<String>,
+    /// Journal identifier (`python`, `python3.11`, `hermes`).
+    pub ident: Option<String>,
+    pub pid: Option<u32>,
+    /// `[subagent-N] ` console prefix.
+    pub subagent: Option<u32>,
+    /// The message text of the first line, with shape prefixes removed. Console emoji are kept;
+    /// the classifier strips them.
+    pub message: String,
+    /// Continuation lines (traceback, `📋 Details:` under an attempt line), text with the
+    /// line number each came from.
+    pub continuation: Vec<(u32, String)>,
+    /// The first line exactly as read (lossily decoded), for evidence.
+    pub raw: String,
+}
+
+/// Parsed error body: Python-dict repr or JSON inside `📋 Details:`, `Error code: 429 - {...}`,
+/// `Retrying API call ... error=...` and similar.
+#[derive(Debug, Clone, PartialEq, Default, Serialize)]
+pub struct ErrorDetails {
+    /// `type` (e.g. `usage_limit_reached`, `rate_limit_error`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub etype: Option<String>,
+    /// `code` (string or number rendered as text: `1113`, `insufficient_quota`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub plan_type: Option<String>,
+    /// Epoch seconds.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resets_at: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resets_in_seconds: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retry_after: Option<f64>,
+    /// HTTP status when the text said `Error code: NNN`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<u16>,
+}
+
+impl ErrorDetails {
+    /// Account fingerprint (`plan_type` + `resets_at`) when both parts are present.
+    pub fn fingerprint(&self) -> Option<String> {
+        match (&self.plan_type, self.resets_at) {
+            (Some(p), Some(r)) => Some(format!("{p}@{r:.0}")),
+            (Some(p), None) => Some(p.clone()),
+            _ => None,
+        }
+    }
+}
+
+/// The typed meaning of a record. Unknown messages become `Other`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum EventKind {
+    /// `API call failed (attempt k/N) ...` (log WARNING) or `⚠️  API call failed (attempt k/N): T [HTTP s]`
+    /// (console, with its detail lines folded in), or `Invalid API response (attempt k/N)`.
+    AttemptFailed {
+        attempt: u32,
+        max: u32,
+        error_type: Option<String>,
+        status: Option<u16>,
+        provider: Option<String>,
+        model: Option<String>,
+        base_url: Option<String>,
+        thread: Option<String>,
+        summary: Option<String>,
+        details: Option<ErrorDetails>,
+    },
+    /// `Streaming failed before delivery: Error code: 429 - {...}` (one per failed API call, from
+    /// the `_call` worker thread; carries the full body).
+    StreamFailed {
+        status: Option<u16>,
+        details: Option<ErrorDetails>,
+        text: String,
+    },
+    /// A standalone `📋 Details: {...}` line that could not be joined to an attempt.
+    Details { details: ErrorDetails },
+    /// `Retrying API call in Xs (attempt k/N)`, `⏱️ Rate limited. Waiting Xs (attempt k/N)`,
+    /// `⏳ Retrying in Xs (attempt k/N)`.
+    RetryScheduled {
+        wait_s: f64,
+        attempt: Option<u32>,
+        max: Option<u32>,
+        policy: Option<String>,
+        details: Option<ErrorDetails>,
+        reset_hint: Option<String>,
+    },
+    /// `API call failed after N retries`, `❌ Rate limited after N retries`, `❌ API failed after ...`,
+    /// `❌ Max retries (N) exceeded ...`, `❌ All API retries exhausted`, `❌ Billing or credits exhausted`.
+    TerminalFailure {
+        retries: Option<u32>,
+        summary: Option<String>,
+        status: Option<u16>,
+        provider: Option<String>,
+        model: Option<String>,
+    },
+    /// `Non-retryable client error: ...` / `❌ Non-retryable error (HTTP s)`.
+    NonRetryable {
+        status: Option<u16>,
+        text: String,
+        details: Option<ErrorDetails>,
+    },
+    /// `API call #N: model=... provider=...` or `⏱️  API call completed in Xs`.
+    Success {
+        call: Option<u32>,
+        model: Option<String>,
+        provider: Option<String>,
+    },
+    /// `Fallback activated: old → new (provider)` (also `->`).
+    FallbackActivated {
+        from_model: String,
+        to_model: String,
+        to_provider: Option<String>,
+    },
+    /// Console notices `⚠️ Model fallback: ...` / `🔄 Primary model failed — switching to fallback: ...`.
+    FallbackNotice {
+        from_model: Option<String>,
+        from_provider: Option<String>,
+        to_model: Option<String>,
+        to_provider: Option<String>,
+        reason: Option<String>,
+    },
+    /// Status lines that announce leaving for the fallback chain: `... — switching to fallback provider...`,
+    /// `... — trying fallback...`. `reason` is the wording before the dash.
+    FallbackSwitching { reason: String },
+    /// gateway `Fallback provider resolved: P model=M`.
+    FallbackResolved {
+        provider: String,
+        model: Option<String>,
+    },
+    /// `Fallback to X failed: ...`, `Failed to activate fallback X: ...`.
+    FallbackFailed { target: String, text: String },
+    /// `Fallback skip: ...`; `same_backend` for the same-backend guard.
+    FallbackSkip { target: String, same_backend: bool },
+    /// `Fallback to P/M: clearing primary credential pool (pool_provider=X)`.
+    FallbackPoolCleared {
+        provider: String,
+        model: Option<String>,
+        pool_provider: Option<String>,
+    },
+    /// `Fallback to P/M: attached fallback credential pool`.
+    FallbackPoolAttached {
+        provider: String,
+        model: Option<String>,
+    },
+    /// `✅ Primary model restored: M via P; ...` or `Primary runtime restored for new turn: M (P)`.
+    PrimaryRestored {
+        model: String,
+        provider: Option<String>,
+        console: bool,
+    },
+    /// `credential pool: marking L exhausted (status=S), rotating` / `marking L DEAD (...)`.
+    PoolMarked {
+        label: String,
+        status: Option<u16>,
+        dead: bool,
+        reason: Option<String>,
+    },
+    /// `credential pool: rotated to L`.
+    PoolRotated { to: String },
+    /// `Credential S (rate limit) — rotated to pool entry ID` and the billing / pre-exhausted /
+    /// auth-refresh-failed variants. `cause` is the parenthesised text.
+    PoolRecoveryRotated {
+        status: Option<u16>,
+        cause: String,
+        to_id: String,
+    },
+    /// `Credential already exhausted (last_status=...) — rotating immediately instead of retrying`.
+    PoolAlreadyExhausted { last_status: String },
+    /// `credential pool: no available entries (all exhausted or empty)`.
+    PoolNoAvailable,
+    /// `Credential pool provider mismatch: pool=P, agent=Q — skipping pool mutation`.
+    PoolProviderMismatch { pool: String, agent: String },
+    /// `credential pool: failed credential identity matched no P entry ...`.
+    PoolIdentityNoMatch { provider: String },
+    /// `credential pool: rotation returned the just-marked entry L ...`.
+    PoolRotationReturnedSame { label: String },
+    /// `credential pool: L unavailable for model M; other models stay available`.
+    PoolModelCooldown { label: String, model: String },
+    /// `Restore re-selected pool entry ID (P)` / `Restore skipped pool entry ...`.
+    RestorePoolEntry {
+        entry: String,
+        provider: Option<String>,
+        skipped: bool,
+    },
+    /// Structured `{"event":"profile_rotation", ...}` line (seed 003 proposal).
+    ProfileRotation {
+        provider: Option<String>,
+        from: Option<String>,
+        to: Option<String>,
+        reason: Option<String>,
+        attempt: Option<u32>,
+        max: Option<u32>,
+        remaining: Option<u32>,
+    },
+    /// gateway `inbound message: platform=P user=U chat=C msg=...`.
+    GatewayInbound {
+        platform: Option<String>,
+        user: Option<String>,
+        chat: Option<String>,
+    },
+    /// gateway `response ready: platform=P chat=C [session=S] time=Xs api_calls=N ...`.
+    GatewayResponse {
+        platform: Option<String>,
+        chat: Option<String>,
+        session: Option<String>,
+        api_calls: Option<u32>,
+    },
+    /// gateway `Primary provider rate-limited (429): X — trying fallback` /
+    /// `Primary provider auth failed: X — trying fallback`.
+    GatewayPrimaryFailed { auth: bool, text: String },
+    /// `conversation turn: session=S model=M provider=P platform=X ...`.
+    TurnStart {
+        session: Option<String>,
+        model: Option<String>,
+        provider: Option<String>,
+        platform: Option<String>,
+    },
+    /// `Turn ended: reason=R ... session=S`.
+    TurnEnd {
+        reason: Option<String>,
+        session: Option<String>,
+    },
+    /// `OpenAI client created (reason, shared=b) thread=T provider=P base_url=U model=M`.
+    ClientCreated {
+        reason: String,
+        thread: Option<String>,
+        provider: Option<String>,
+        base_url: Option<String>,
+        model: Option<String>,
+    },
+    /// `Rate-limit backoff level ...`, `Primary P rate-limited until T; staying on fallback ...`.
+    CooldownNotice { text: String },
+    /// `💡 Your API key was rejected by the provider`, `🔐 ... authentication failed ...`.
+    AuthRejectedNotice { text: String },
+    /// A sanitized condensed line such as `zai returned 429 code=1113 "Insufficient balance"`.
+    ProviderError {
+        provider: Option<String>,
+        status: Option<u16>,
+        details: Option<ErrorDetails>,
+        text: String,
+    },
+    /// Anything else.
+    Other,
+}
+
+impl EventKind {
+    /// The snake_case kind name used in NDJSON output.
+    pub fn name(&self) -> &'static str {
+        match self {
+            EventKind::AttemptFailed { .. } => "attempt_failed",
+            EventKind::StreamFailed { .. } => "stream_failed",
+            EventKind::Details { .. } => "details",
+            EventKind::RetryScheduled { .. } => "retry_scheduled",
+            EventKind::TerminalFailure { .. } => "terminal_failure",
+            EventKind::NonRetryable { .. } => "non_retryable",
+            EventKind::Success { .. } => "success",
+            EventKind::FallbackActivated { .. } => "fallback_activated",
+            EventKind::FallbackNotice { .. } => "fallback_notice",
+            EventKind::FallbackSwitching { .. } => "fallback_switching",
+            EventKind::FallbackResolved { .. } => "fallback_resolved",
+            EventKind::FallbackFailed { .. } => "fallback_failed",
+            EventKind::FallbackSkip { .. } => "fallback_skip",
+            EventKind::FallbackPoolCleared { .. } => "fallback_pool_cleared",
+            EventKind::FallbackPoolAttached { .. } => "fallback_pool_attached",
+            EventKind::PrimaryRestored { .. } => "primary_restored",
+            EventKind::PoolMarked { .. } => "pool_marked",
+            EventKind::PoolRotated { .. } => "pool_rotated",
+            EventKind::PoolRecoveryRotated { .. } => "pool_recovery_rotated",
+            EventKind::PoolAlreadyExhausted { .. } => "pool_already_exhausted",
+            EventKind::PoolNoAvailable => "pool_no_available",
+            EventKind::PoolProviderMismatch { .. } => "pool_provider_mismatch",
+            EventKind::PoolIdentityNoMatch { .. } => "pool_identity_no_match",
+            EventKind::PoolRotationReturnedSame { .. } => "pool_rotation_returned_same",
+            EventKind::PoolModelCooldown { .. } => "pool_model_cooldown",
+            EventKind::RestorePoolEntry { .. } => "restore_pool_entry",
+            EventKind::ProfileRotation { .. } => "profile_rotation",
+            EventKind::GatewayInbound { .. } => "gateway_inbound",
+            EventKind::GatewayResponse { .. } => "gateway_response",
+            EventKind::GatewayPrimaryFailed { .. } => "gateway_primary_failed",
+            EventKind::TurnStart { .. } => "turn_start",
+            EventKind::TurnEnd { .. } => "turn_end",
+            EventKind::ClientCreated { .. } => "client_created",
+            EventKind::CooldownNotice { .. } => "cooldown_notice",
+            EventKind::AuthRejectedNotice { .. } => "auth_rejected_notice",
+            EventKind::ProviderError { .. } => "provider_error",
+            EventKind::Other => "other",
+        }
+    }
+
+    /// True for every kind except `Other`: the record says something about a request's fate.
+    pub fn is_request_event(&self) -> bool {
+        !matches!(self, EventKind::Other)
+    }
+}
+
+/// A classified record.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Event {
+    pub record: Record,
+    pub kind: EventKind,
+}
+
+/// Severity of a rule / finding, ordered `Info < Low < Medium < High`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Info,
+    Low,
+    Medium,
+    High,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Low => "low",
+            Severity::Medium => "medium",
+            Severity::High => "high",
+        }
+    }
+}
+
+/// One log line a finding rests on. `text` is already redacted.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct Evidence {
+    /// Display name of the source (path as given, or `<stdin>`).
+    pub source: String,
+    pub line: u32,
+    pub text: String,
+}
+
+/// A rule violation with everything needed to explain it. All strings are redacted.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Finding {
+    pub rule: &'static str,
+    pub severity: Severity,
+    pub message: String,
+    /// Instant of the finding (the decisive event), when known.
+    pub time: Option<DateTime<Utc>>,
+    /// The time as written in the log when no instant is known (e.g. `18:41:08`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub time_text: Option<String>,
+    /// Request id (see [`RequestTimeline::id`]).
+    pub request: Option<String>,
+    pub provider: Option<String>,
+    pub profile: Option<String>,
+    pub evidence: Vec<Evidence>,
+    /// Confidence notes, inferred facts, times that matter.
+    pub notes: Vec<String>,
+}
+
+/// Per-source accounting: every line is either used or counted as unrecognized.
+#[derive(Debug, Clone, PartialEq, Default, Serialize)]
+pub struct SourceSummary {
+    pub name: String,
+    /// Detected or forced format (e.g. `agent-log`, `journal-short-iso`, `auth-json`).
+    pub format: String,
+    pub lines_read: u64,
+    /// Lines that belong to a record classified as a request event (not `Other`).
+    pub lines_used: u64,
+    /// Lines that belong to a recognised record classified as `Other`.
+    pub lines_other: u64,
+    /// Lines that matched no shape.
+    pub lines_unrecognized: u64,
+    pub events: u64,
+}
+
+/// Header numbers of a report.
+#[derive(Debug, Clone, PartialEq, Default, Serialize)]
+pub struct Summary {
+    pub sources: Vec<SourceSummary>,
+    pub first_time: Option<DateTime<Utc>>,
+    pub last_time: Option<DateTime<Utc>>,
+    pub requests: u64,
+    pub attempts: u64,
+    pub rotations: u64,
+    pub fallbacks: u64,
+    pub findings_by_severity: FindingCounts,
+    /// Hermes version whose cooldown rules were applied.
+    pub hermes_version: String,
+    /// Providers and their pool sizes as known from auth snapshots / logs.
+    pub pools: Vec<PoolSummary>,
+    /// Warnings about the input (mixed zones, missing dates, ...).
+    pub warnings: Vec<String>,
+    /// False when `--no-redact` was given.
+    pub redacted: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+pub struct FindingCounts {
+    pub high: u64,
+    pub medium: u64,
+    pub low: u64,
+    pub info: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Default, Serialize)]
+pub struct PoolSummary {
+    pub provider: String,
+    pub profiles: Vec<String>,
+    /// Where the pool is known from (`auth.json`, `hermes auth list`, `log lines`).
+    pub known_from: String,
+}
+
+/// One line of a request's timeline (`--timeline`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TimelineEntry {
+    pub time: Option<DateTime<Utc>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub time_text: Option<String>,
+    pub source: String,
+    pub line: u32,
+    /// `attempt`, `rotation`, `wait`, `fallback`, `restore`, `mark`, `success`, `failure`, ...
+    pub what: String,
+    pub profile: Option<String>,
+    /// How the profile was known: `label`, `rotation line`, `fingerprint`, `auth.json`, `unknown`.
+    pub profile_basis: Option<String>,
+    /// Short description (redacted).
+    pub text: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RequestTimeline {
+    pub id: String,
+    pub provider: Option<String>,
+    pub outcome: String,
+    pub entries: Vec<TimelineEntry>,
+}
+
+/// Static description of a rule (for `rules`, `explain`, reports).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct RuleInfo {
+    pub id: &'static str,
+    pub severity: Severity,
+    /// One-line summary.
+    pub summary: &'static str,
+    /// Full documentation (Markdown): what it detects, why it matters, example, what does not
+    /// trigger it.
+    pub doc: &'static str,
+}
+
+/// Everything a report format renders. Formats never see parser types.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Report {
+    pub tool_version: &'static str,
+    pub summary: Summary,
+    pub findings: Vec<Finding>,
+    /// Filled only with `--timeline` (text/markdown) or always for json consumers that ask.
+    pub timelines: Vec<RequestTimeline>,
+}
