@@ -1,1 +1,126 @@
-//! CLI.
+//! Command-line definitions (clap derive). `analyze` is the default command.
+
+use crate::parse::InputFormat;
+use crate::report::Format;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+/// Reads what Hermes Agent leaves behind — journal, agent.log, errors.log, gateway.log, auth.json,
+/// `hermes auth list` — and reports, with evidence, where credential rotation, retries and
+/// fallback went wrong.
+#[derive(Debug, Parser)]
+#[command(
+    name = "hermes-forensics",
+    version,
+    args_conflicts_with_subcommands = true
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    #[command(flatten)]
+    pub analyze: AnalyzeArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Analyze logs and report findings (the default command).
+    Analyze(AnalyzeArgs),
+    /// Print the normalized event stream as NDJSON (one object per event).
+    Events(EventsArgs),
+    /// List the rules.
+    Rules,
+    /// Print a rule's documentation.
+    Explain {
+        /// Rule id, e.g. `missed-rotation`.
+        rule: String,
+    },
+}
+
+/// Options shared by every command that reads input.
+#[derive(Debug, Clone, Args, Default)]
+pub struct IngestArgs {
+    /// Log files, directories (agent.log*, errors.log*, gateway.log*, *.json) or `-` for stdin.
+    /// No path reads stdin.
+    pub paths: Vec<PathBuf>,
+    /// Force the line format instead of detecting it.
+    #[arg(long, value_enum, default_value_t = InputFormat::Auto)]
+    pub input_format: InputFormat,
+    /// auth.json snapshot (repeatable).
+    #[arg(long = "auth", value_name = "FILE")]
+    pub auth: Vec<PathBuf>,
+    /// `hermes auth list` capture (repeatable).
+    #[arg(long = "auth-list", value_name = "FILE")]
+    pub auth_list: Vec<PathBuf>,
+    /// IANA zone for times written without an offset (default UTC), e.g. America/New_York.
+    #[arg(long, value_name = "ZONE")]
+    pub tz: Option<String>,
+    /// Date for lines that carry only a time of day (YYYY-MM-DD).
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    pub date: Option<String>,
+    /// Year for journal `short` lines (which carry no year).
+    #[arg(long)]
+    pub year: Option<i32>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum FailOn {
+    High,
+    Medium,
+    #[default]
+    Low,
+    Info,
+    Never,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum ColorChoice {
+    #[default]
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Clone, Args, Default)]
+pub struct AnalyzeArgs {
+    #[command(flatten)]
+    pub ingest: IngestArgs,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// Run only this rule (repeatable).
+    #[arg(long = "rule", value_name = "ID")]
+    pub rules: Vec<String>,
+    /// Skip this rule (repeatable).
+    #[arg(long = "ignore", value_name = "ID")]
+    pub ignore: Vec<String>,
+    /// Only events at or after this time (RFC 3339, or `YYYY-MM-DD HH:MM:SS` in --tz).
+    #[arg(long)]
+    pub since: Option<String>,
+    /// Only events at or before this time.
+    #[arg(long)]
+    pub until: Option<String>,
+    /// Exit 1 when a finding at or above this severity is reported.
+    #[arg(long, value_enum, default_value_t = FailOn::Low)]
+    pub fail_on: FailOn,
+    /// Show each request's timeline (attempts, rotations, waits, fallbacks, profiles).
+    #[arg(long)]
+    pub timeline: bool,
+    /// Cooldown rules of this Hermes version (default: the newest known).
+    #[arg(long, value_name = "VERSION")]
+    pub hermes_version: Option<String>,
+    /// Pool strategy of a provider, e.g. `openai-codex=round_robin` (default fill_first).
+    #[arg(long = "strategy", value_name = "PROVIDER=STRATEGY")]
+    pub strategies: Vec<String>,
+    /// Colour in text output.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+}
+
+#[derive(Debug, Clone, Args, Default)]
+pub struct EventsArgs {
+    #[command(flatten)]
+    pub ingest: IngestArgs,
+    /// Also print lines that matched no shape or template (kind `unrecognized`).
+    #[arg(long)]
+    pub show_unrecognized: bool,
+}

@@ -3,6 +3,7 @@
 //!
 //! Pipeline: [`read`] → [`parse`] → [`classify`] → [`correlate`] → [`rules`] → [`report`].
 
+pub mod app;
 pub mod auth;
 pub mod classify;
 pub mod cli;

@@ -1,1 +1,528 @@
-//! Pipeline.
+//! The pipeline behind the commands: ingest sources into events and snapshots, correlate, run
+//! the rules and assemble a [`Report`].
+
+use crate::auth;
+use crate::classify::classify;
+use crate::cli::{AnalyzeArgs, FailOn, IngestArgs};
+use crate::correlate::{self, Analysis, AuthInput, AuthListInput, CorrelateOptions, HermesVersion};
+use crate::model::{
+    Event, EventKind, Finding, FindingCounts, PoolSummary, Record, Report, RequestTimeline,
+    Severity, Shape, SourceSummary, Summary, TimelineEntry,
+};
+use crate::parse::{self, InputFormat, Parser, TimeContext};
+use crate::read::{self, InputSpec, SourceHint};
+use crate::redact::redact;
+use crate::rules;
+use chrono::{DateTime, NaiveDate, NaiveDateTime, TimeZone, Utc};
+use std::collections::BTreeMap;
+
+/// Errors that end a run with exit code 2.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    Read(#[from] read::ReadError),
+    #[error("{path}:{err}")]
+    Auth { path: String, err: auth::AuthError },
+    #[error("{0}")]
+    Usage(String),
+}
+
+/// Everything read from the inputs.
+pub struct Ingested {
+    pub sources: Vec<String>,
+    pub summaries: Vec<SourceSummary>,
+    pub events: Vec<Event>,
+    pub auths: Vec<AuthInput>,
+    pub lists: Vec<AuthListInput>,
+    pub warnings: Vec<String>,
+}
+
+/// Upper bound for an auth snapshot or auth list capture.
+const AUTH_FILE_LIMIT: u64 = 64 * 1024 * 1024;
+
+fn time_context(args: &IngestArgs) -> Result<TimeContext, Error> {
+    let tz = match &args.tz {
+        Some(z) => Some(z.parse::<chrono_tz::Tz>().map_err(|_| {
+            Error::Usage(format!(
+                "--tz {z}: unknown time zone (use an IANA name such as America/New_York)"
+            ))
+        })?),
+        None => None,
+    };
+    let date = match &args.date {
+        Some(d) => Some(
+            NaiveDate::parse_from_str(d, "%Y-%m-%d")
+                .map_err(|_| Error::Usage(format!("--date {d}: expected YYYY-MM-DD")))?,
+        ),
+        None => None,
+    };
+    Ok(TimeContext {
+        tz,
+        date,
+        year: args.year.or(date.map(|d| chrono::Datelike::year(&d))),
+    })
+}
+
+/// Lines a record spans.
+fn record_lines(r: &Record) -> u64 {
+    1 + r.continuation.len() as u64
+}
+
+/// Read, parse and classify every input. `on_unrecognized` sees records that matched no shape
+/// and no template (for `events --show-unrecognized`).
+pub fn ingest(
+    args: &IngestArgs,
+    on_unrecognized: &mut dyn FnMut(&str, &Record),
+) -> Result<Ingested, Error> {
+    let ctx = time_context(args)?;
+    let mut specs = read::expand_inputs(&args.paths)?;
+    for p in &args.auth {
+        specs.push(InputSpec {
+            name: p.display().to_string(),
+            path: Some(p.clone()),
+            hint: SourceHint::AuthJson,
+        });
+    }
+    for p in &args.auth_list {
+        specs.push(InputSpec {
+            name: p.display().to_string(),
+            path: Some(p.clone()),
+            hint: SourceHint::AuthList,
+        });
+    }
+    let mut out = Ingested {
+        sources: Vec::new(),
+        summaries: Vec::new(),
+        events: Vec::new(),
+        auths: Vec::new(),
+        lists: Vec::new(),
+        warnings: Vec::new(),
+    };
+    let mut zoned = false;
+    let mut unzoned = false;
+    for spec in specs {
+        let id = out.sources.len() as u32;
+        out.sources.push(spec.name.clone());
+        let mut reader = read::open(&spec)?;
+        let head = read::peek_lines(&mut *reader, 20);
+        let head_refs: Vec<&str> = head.iter().map(String::as_str).collect();
+        let head_text = head.join("\n");
+        let is_auth_json = spec.hint == SourceHint::AuthJson
+            || (spec.hint == SourceHint::Unknown && auth::json::looks_like_auth_json(&head_text));
+        let is_auth_list = spec.hint == SourceHint::AuthList
+            || (spec.hint == SourceHint::Unknown
+                && !is_auth_json
+                && auth::list::looks_like_auth_list(&head_refs));
+        if is_auth_json {
+            let text = read::read_to_string_limited(&mut *reader, &spec.name, AUTH_FILE_LIMIT)?;
+            let snapshot = auth::json::parse_auth_json(&text).map_err(|err| Error::Auth {
+                path: spec.name.clone(),
+                err,
+            })?;
+            out.summaries.push(SourceSummary {
+                name: spec.name.clone(),
+                format: "auth-json".into(),
+                lines_read: text.lines().count() as u64,
+                lines_used: text.lines().count() as u64,
+                ..Default::default()
+            });
+            out.auths.push(AuthInput {
+                source: id,
+                name: spec.name,
+                snapshot,
+            });
+            continue;
+        }
+        if is_auth_list {
+            let text = read::read_to_string_limited(&mut *reader, &spec.name, AUTH_FILE_LIMIT)?;
+            let (rows, ignored) = auth::list::parse_auth_list(&text);
+            let read = text.lines().count() as u64;
+            out.summaries.push(SourceSummary {
+                name: spec.name.clone(),
+                format: "hermes-auth-list".into(),
+                lines_read: read,
+                lines_used: rows.len() as u64,
+                lines_other: read.saturating_sub(rows.len() as u64 + ignored),
+                lines_unrecognized: ignored,
+                events: 0,
+            });
+            out.lists.push(AuthListInput {
+                source: id,
+                name: spec.name,
+                rows,
+            });
+            continue;
+        }
+        let format = match args.input_format {
+            InputFormat::Auto => parse::detect(&head_refs),
+            f => f,
+        };
+        let mut parser = Parser::new(id, format, ctx.clone());
+        let mut records: Vec<Record> = Vec::new();
+        let mut summary = SourceSummary {
+            name: spec.name.clone(),
+            format: format_name(format).into(),
+            ..Default::default()
+        };
+        let mut handle =
+            |records: &mut Vec<Record>, out: &mut Ingested, summary: &mut SourceSummary| {
+                for r in records.drain(..) {
+                    if r.time.utc.is_some() {
+                        match r.time.basis {
+                            crate::model::TimeBasis::AssumedUtc => unzoned = true,
+                            _ => zoned = true,
+                        }
+                    }
+                    let kind = classify(&r);
+                    let lines = record_lines(&r);
+                    if kind.is_request_event() {
+                        summary.lines_used += lines;
+                        summary.events += 1;
+                        out.events.push(Event { record: r, kind });
+                    } else if r.shape == Shape::Bare {
+                        summary.lines_unrecognized += lines;
+                        on_unrecognized(&spec.name, &r);
+                    } else {
+                        summary.lines_other += lines;
+                        summary.events += 1;
+                        out.events.push(Event { record: r, kind });
+                    }
+                }
+            };
+        let mut parse_err: Option<read::ReadError> = None;
+        let n = read::for_each_line(&mut *reader, &spec.name, &mut |no, line| {
+            parser.push(no, line, &mut records);
+            if records.len() >= 256 {
+                handle(&mut records, &mut out, &mut summary);
+            }
+        });
+        match n {
+            Ok(n) => summary.lines_read = n,
+            Err(e) => parse_err = Some(e),
+        }
+        parser.finish(&mut records);
+        handle(&mut records, &mut out, &mut summary);
+        if let Some(e) = parse_err {
+            return Err(e.into());
+        }
+        let stats = parser.stats();
+        summary.lines_other += stats.blank + stats.meta;
+        for w in parser.warnings() {
+            out.warnings.push(format!("{}: {w}", spec.name));
+        }
+        out.summaries.push(summary);
+    }
+    if zoned && unzoned && args.tz.is_none() {
+        out.warnings.push(
+            "some sources carry time zones and others do not: unzoned times were read as UTC (give --tz)".into(),
+        );
+    }
+    Ok(out)
+}
+
+fn format_name(f: InputFormat) -> &'static str {
+    match f {
+        InputFormat::Auto => "mixed",
+        InputFormat::AgentLog => "agent-log",
+        InputFormat::Verbose => "verbose",
+        InputFormat::JournalShort => "journal-short",
+        InputFormat::JournalShortPrecise => "journal-short-precise",
+        InputFormat::JournalShortIso => "journal-short-iso",
+        InputFormat::JournalShortIsoPrecise => "journal-short-iso-precise",
+        InputFormat::JournalShortFull => "journal-short-full",
+        InputFormat::JournalShortUnix => "journal-short-unix",
+        InputFormat::JournalJson => "journal-json",
+        InputFormat::JournalCat => "journal-cat",
+        InputFormat::Desktop => "desktop",
+        InputFormat::Paste => "paste",
+    }
+}
+
+fn parse_instant(s: &str, tz: Option<chrono_tz::Tz>, flag: &str) -> Result<DateTime<Utc>, Error> {
+    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
+        return Ok(t.with_timezone(&Utc));
+    }
+    for fmt in ["%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"] {
+        if let Ok(n) = NaiveDateTime::parse_from_str(s, fmt) {
+            let t = match tz {
+                Some(z) => z
+                    .from_local_datetime(&n)
+                    .earliest()
+                    .map(|t| t.with_timezone(&Utc)),
+                None => Some(Utc.from_utc_datetime(&n)),
+            };
+            if let Some(t) = t {
+                return Ok(t);
+            }
+        }
+    }
+    if let Ok(d) = NaiveDate::parse_from_str(s, "%Y-%m-%d") {
+        if let Some(n) = d.and_hms_opt(0, 0, 0) {
+            return Ok(Utc.from_utc_datetime(&n));
+        }
+    }
+    Err(Error::Usage(format!(
+        "{flag} {s}: expected RFC 3339 (2026-05-08T18:41:08-04:00) or YYYY-MM-DD HH:MM:SS"
+    )))
+}
+
+/// Analysis options derived from the command line.
+pub fn correlate_options(args: &AnalyzeArgs) -> Result<CorrelateOptions, Error> {
+    let hermes_version = match &args.hermes_version {
+        Some(v) => v.parse::<HermesVersion>().map_err(Error::Usage)?,
+        None => HermesVersion::NEWEST,
+    };
+    let mut strategies = BTreeMap::new();
+    for s in &args.strategies {
+        let Some((p, strat)) = s.split_once('=') else {
+            return Err(Error::Usage(format!(
+                "--strategy {s}: expected PROVIDER=STRATEGY"
+            )));
+        };
+        const KNOWN: &[&str] = &["fill_first", "round_robin", "random", "least_used"];
+        if !KNOWN.contains(&strat) {
+            return Err(Error::Usage(format!(
+                "--strategy {s}: unknown strategy {strat:?} (one of {})",
+                KNOWN.join(", ")
+            )));
+        }
+        strategies.insert(correlate::providers::normalize(p), strat.to_string());
+    }
+    Ok(CorrelateOptions {
+        hermes_version,
+        strategies,
+    })
+}
+
+/// The result of `analyze`.
+pub struct Outcome {
+    pub report: Report,
+    pub exit_code: i32,
+}
+
+/// Run the whole analysis.
+pub fn analyze(args: &AnalyzeArgs) -> Result<Outcome, Error> {
+    for id in args.rules.iter().chain(&args.ignore) {
+        if rules::find(id).is_none() {
+            return Err(Error::Usage(format!(
+                "unknown rule {id:?} (see `hermes-forensics rules`)"
+            )));
+        }
+    }
+    let copts = correlate_options(args)?;
+    let ctx = time_context(&args.ingest)?;
+    let since = args
+        .since
+        .as_deref()
+        .map(|s| parse_instant(s, ctx.tz, "--since"))
+        .transpose()?;
+    let until = args
+        .until
+        .as_deref()
+        .map(|s| parse_instant(s, ctx.tz, "--until"))
+        .transpose()?;
+    let mut ing = ingest(&args.ingest, &mut |_, _| {})?;
+    if since.is_some() || until.is_some() {
+        ing.events.retain(|e| match e.record.time.utc {
+            Some(t) => since.is_none_or(|s| t >= s) && until.is_none_or(|u| t <= u),
+            None => true,
+        });
+    }
+    let version = copts.hermes_version;
+    let analysis = correlate::correlate(ing.events, ing.sources, ing.auths, ing.lists, copts);
+    let enabled = |id: &str| {
+        (args.rules.is_empty() || args.rules.iter().any(|r| r == id))
+            && !args.ignore.iter().any(|r| r == id)
+    };
+    let findings = rules::run(&analysis, &enabled);
+    let threshold = match args.fail_on {
+        FailOn::High => Some(Severity::High),
+        FailOn::Medium => Some(Severity::Medium),
+        FailOn::Low => Some(Severity::Low),
+        FailOn::Info => Some(Severity::Info),
+        FailOn::Never => None,
+    };
+    let exit_code = match threshold {
+        Some(t) if findings.iter().any(|f| f.severity >= t) => 1,
+        _ => 0,
+    };
+    let summary = summarize(&analysis, ing.summaries, ing.warnings, &findings, version);
+    let timelines = if args.timeline {
+        timelines(&analysis)
+    } else {
+        Vec::new()
+    };
+    Ok(Outcome {
+        report: Report {
+            tool_version: env!("CARGO_PKG_VERSION"),
+            summary,
+            findings,
+            timelines,
+        },
+        exit_code,
+    })
+}
+
+fn summarize(
+    a: &Analysis,
+    sources: Vec<SourceSummary>,
+    mut warnings: Vec<String>,
+    findings: &[Finding],
+    version: HermesVersion,
+) -> Summary {
+    let mut counts = FindingCounts::default();
+    for f in findings {
+        match f.severity {
+            Severity::High => counts.high += 1,
+            Severity::Medium => counts.medium += 1,
+            Severity::Low => counts.low += 1,
+            Severity::Info => counts.info += 1,
+        }
+    }
+    let mut rotations = 0;
+    let mut prev_rotated = false;
+    for e in &a.events {
+        match e.kind {
+            EventKind::PoolRotated { .. } | EventKind::ProfileRotation { .. } => {
+                rotations += 1;
+                prev_rotated = true;
+            }
+            // `rotated to pool entry ID` repeats the `rotated to LABEL` line before it.
+            EventKind::PoolRecoveryRotated { .. } => {
+                if !prev_rotated {
+                    rotations += 1;
+                }
+                prev_rotated = false;
+            }
+            _ => prev_rotated = false,
+        }
+    }
+    if a.duplicates_dropped > 0 {
+        warnings.push(format!(
+            "{} records repeated across files (agent.log / errors.log / gateway.log) were counted once",
+            a.duplicates_dropped
+        ));
+    }
+    if a.echo_requests_dropped > 0 {
+        warnings.push(format!(
+            "{} request(s) in untimed console output repeat a timed log and were merged into it",
+            a.echo_requests_dropped
+        ));
+    }
+    Summary {
+        sources,
+        first_time: a.times.iter().flatten().min().copied(),
+        last_time: a.times.iter().flatten().max().copied(),
+        requests: a.requests.len() as u64,
+        attempts: a.requests.iter().map(|r| r.attempts.len() as u64).sum(),
+        rotations,
+        fallbacks: a.requests.iter().map(|r| r.fallbacks.len() as u64).sum(),
+        findings_by_severity: counts,
+        hermes_version: version.to_string(),
+        pools: a
+            .pools
+            .pools
+            .iter()
+            .map(|p| PoolSummary {
+                provider: p.key.clone(),
+                profiles: p.members.iter().map(|m| m.label.clone()).collect(),
+                known_from: {
+                    let mut from: Vec<&str> =
+                        p.members.iter().map(|m| m.known_from.as_str()).collect();
+                    from.sort();
+                    from.dedup();
+                    from.join(", ")
+                },
+            })
+            .collect(),
+        warnings,
+        redacted: true,
+    }
+}
+
+/// Per-request timelines for `--timeline`.
+pub fn timelines(a: &Analysis) -> Vec<RequestTimeline> {
+    a.requests
+        .iter()
+        .map(|r| {
+            let mut entries = Vec::new();
+            for &e in &r.events {
+                let ev = &a.events[e];
+                let attempt = r.attempts.iter().find(|at| at.events.first() == Some(&e));
+                let what = match (&ev.kind, attempt) {
+                    (_, Some(at)) if at.succeeded => "success",
+                    (_, Some(_)) => "attempt",
+                    (
+                        EventKind::PoolRotated { .. }
+                        | EventKind::PoolRecoveryRotated { .. }
+                        | EventKind::ProfileRotation { .. },
+                        _,
+                    ) => "rotation",
+                    (EventKind::PoolMarked { .. }, _) => "mark",
+                    (EventKind::RetryScheduled { .. }, _) => "wait",
+                    (
+                        EventKind::FallbackActivated { .. }
+                        | EventKind::FallbackNotice { .. }
+                        | EventKind::FallbackSwitching { .. }
+                        | EventKind::GatewayPrimaryFailed { .. },
+                        _,
+                    ) => "fallback",
+                    (EventKind::PrimaryRestored { .. }, _) => "restore",
+                    (EventKind::TerminalFailure { .. } | EventKind::NonRetryable { .. }, _) => {
+                        "failure"
+                    }
+                    (EventKind::PoolNoAvailable, _) => "pool empty",
+                    (k, _) => k.name(),
+                };
+                if attempt.is_none() && r.attempts.iter().any(|at| at.events.contains(&e)) {
+                    continue;
+                }
+                let text = match attempt {
+                    Some(at) => {
+                        let mut s = match at.counter {
+                            Some((k, n)) => format!("attempt {k}/{n}"),
+                            None if at.succeeded => "call".to_string(),
+                            None => "uncounted call".to_string(),
+                        };
+                        if let Some(st) = at.status {
+                            s.push_str(&format!(" HTTP {st}"));
+                        }
+                        if !at.succeeded {
+                            s.push_str(&format!(" ({})", rules::class_text(at.class)));
+                        }
+                        if let Some(c) = &at.cooled {
+                            s.push_str(&format!(" — profile cooled: {}", c.reason));
+                        }
+                        s
+                    }
+                    None => ev.record.message.chars().take(160).collect(),
+                };
+                entries.push(TimelineEntry {
+                    time: a.times.get(e).copied().flatten(),
+                    time_text: if ev.record.time.utc.is_none() {
+                        ev.record.time.tod_ms.map(rules::fmt_tod)
+                    } else {
+                        None
+                    },
+                    source: a.source_name(e).to_string(),
+                    line: ev.record.loc.line,
+                    what: what.to_string(),
+                    profile: attempt.and_then(|at| at.profile.clone()),
+                    profile_basis: attempt.map(|at| {
+                        at.basis
+                            .map(|b| b.describe())
+                            .unwrap_or("unknown")
+                            .to_string()
+                    }),
+                    text: redact(&text).into_owned(),
+                });
+            }
+            RequestTimeline {
+                id: r.id.clone(),
+                provider: r.primary_provider.clone(),
+                outcome: r.outcome.as_str().to_string(),
+                entries,
+            }
+        })
+        .collect()
+}

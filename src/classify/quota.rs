@@ -29,7 +29,10 @@ pub enum FailureClass {
 impl FailureClass {
     /// Profile-level failures say "this credential cannot serve now".
     pub fn is_profile_level(self) -> bool {
-        matches!(self, FailureClass::QuotaWall | FailureClass::Billing | FailureClass::AuthInvalid)
+        matches!(
+            self,
+            FailureClass::QuotaWall | FailureClass::Billing | FailureClass::AuthInvalid
+        )
     }
 }
 

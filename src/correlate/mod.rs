@@ -1,1 +1,246 @@
-//! Correlator.
+//! Correlator: merges sources by time, drops cross-file duplicates, groups events into
+//! requests, assigns a profile to every attempt and replays a pool model per provider.
+//!
+//! The result, [`Analysis`], is what every rule reads.
+
+pub mod cooldown;
+mod group;
+mod merge;
+mod pool;
+mod profile;
+pub mod providers;
+
+use crate::auth::{AuthListRow, AuthSnapshot};
+use crate::classify::quota::FailureClass;
+use crate::model::{ErrorDetails, Event, SourceId};
+use chrono::{DateTime, Utc};
+use std::collections::BTreeMap;
+
+pub use cooldown::HermesVersion;
+pub use pool::{fmt_epoch, reset_from_details, PoolModel, ProfileState};
+
+/// An auth.json snapshot given as input.
+#[derive(Debug, Clone)]
+pub struct AuthInput {
+    pub source: SourceId,
+    pub name: String,
+    pub snapshot: AuthSnapshot,
+}
+
+/// A `hermes auth list` capture given as input.
+#[derive(Debug, Clone)]
+pub struct AuthListInput {
+    pub source: SourceId,
+    pub name: String,
+    pub rows: Vec<AuthListRow>,
+}
+
+/// Options that change how the correlated model is built.
+#[derive(Debug, Clone, Default)]
+pub struct CorrelateOptions {
+    /// Cooldown rules of this Hermes version.
+    pub hermes_version: HermesVersion,
+    /// Pool strategy per provider (`fill_first` when absent).
+    pub strategies: BTreeMap<String, String>,
+}
+
+/// How the profile of an attempt was known.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum ProfileBasis {
+    /// A `profile_rotation` structured event named it.
+    RotationEvent,
+    /// A pool line (`rotated to L`, `Credential ... rotated to pool entry ID`).
+    RotationLine,
+    /// A `credential pool: marking L exhausted` line right after the attempt.
+    MarkLine,
+    /// The account fingerprint (`plan_type` + `resets_at`) from the error body.
+    Fingerprint,
+}
+
+impl ProfileBasis {
+    pub fn describe(self) -> &'static str {
+        match self {
+            ProfileBasis::RotationEvent => "profile_rotation event",
+            ProfileBasis::RotationLine => "rotation line",
+            ProfileBasis::MarkLine => "mark line",
+            ProfileBasis::Fingerprint => "account fingerprint",
+        }
+    }
+
+    /// True when the profile is only inferred (not named by Hermes).
+    pub fn is_inferred(self) -> bool {
+        self == ProfileBasis::Fingerprint
+    }
+}
+
+/// Why a profile was cooled at some moment.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Cooling {
+    /// Event that benched it (an error or a mark line), when it came from the log.
+    pub since_event: Option<usize>,
+    /// Snapshot source that showed it exhausted, when it came from auth.json / auth list.
+    pub since_snapshot: Option<String>,
+    /// Until when (epoch seconds); None = dead (until re-auth) or unknown.
+    pub until: Option<f64>,
+    pub dead: bool,
+    /// Wording: `usage_limit_reached until 2026-05-09 02:51:16Z`, ...
+    pub reason: String,
+    /// The comparison with the attempt time could not be made exactly (no date in the log).
+    pub inferred: bool,
+}
+
+/// One API call of a request.
+#[derive(Debug, Clone)]
+pub struct Attempt {
+    /// Events that describe this call (stream failure line, attempt line, success line).
+    pub events: Vec<usize>,
+    /// `attempt k/N` when printed.
+    pub counter: Option<(u32, u32)>,
+    pub succeeded: bool,
+    pub status: Option<u16>,
+    pub class: FailureClass,
+    pub error_type: Option<String>,
+    pub provider: Option<String>,
+    /// How the provider was known (`attempt line`, `request context`, `only pool known`).
+    pub provider_basis: &'static str,
+    pub details: Option<ErrorDetails>,
+    pub profile: Option<String>,
+    pub basis: Option<ProfileBasis>,
+    pub time: Option<DateTime<Utc>>,
+    /// The profile was cooled when this call was sent.
+    pub cooled: Option<Cooling>,
+    /// Other profiles of the provider that were available (not cooled, not dead) at that time.
+    pub others_available: Vec<String>,
+    /// Of those, the ones not tried earlier in this request.
+    pub untried_available: Vec<String>,
+    /// Availability rests on fingerprint counting (labels of seen accounts unknown).
+    pub availability_inferred: bool,
+}
+
+/// A point where the request left its provider for the fallback chain.
+#[derive(Debug, Clone)]
+pub struct FallbackExit {
+    pub event: usize,
+    pub provider: Option<String>,
+    pub untried_available: Vec<String>,
+    pub availability_inferred: bool,
+    /// The failures before it were transport failures affecting the provider as a whole.
+    pub transport_only: bool,
+}
+
+/// How a request ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Success,
+    Failed,
+    /// End of input, a new turn or a long gap without an ending line.
+    Open,
+}
+
+impl Outcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Success => "success",
+            Outcome::Failed => "failed",
+            Outcome::Open => "no ending line",
+        }
+    }
+}
+
+/// One user-request cycle.
+#[derive(Debug, Clone)]
+pub struct Request {
+    /// Display id: `<session|pid N|source>#<n>`.
+    pub id: String,
+    /// Grouping key (session, pid, subagent, source).
+    pub lane: String,
+    /// All events of the request, in order.
+    pub events: Vec<usize>,
+    pub attempts: Vec<Attempt>,
+    /// Provider of the first attempt / the primary.
+    pub primary_provider: Option<String>,
+    pub fallbacks: Vec<FallbackExit>,
+    pub outcome: Outcome,
+    /// The terminal event, if any.
+    pub end_event: Option<usize>,
+    /// Untried available profiles of the primary at the terminal failure.
+    pub untried_at_end: Vec<String>,
+    pub untried_at_end_inferred: bool,
+}
+
+/// The correlated model every rule reads.
+#[derive(Debug, Clone)]
+pub struct Analysis {
+    /// Source display names by [`SourceId`].
+    pub sources: Vec<String>,
+    /// Merged, de-duplicated, time-ordered events.
+    pub events: Vec<Event>,
+    /// Effective instant of each event (its own, else carried from its neighbours in the
+    /// same source).
+    pub times: Vec<Option<DateTime<Utc>>>,
+    pub requests: Vec<Request>,
+    pub auths: Vec<AuthInput>,
+    pub lists: Vec<AuthListInput>,
+    pub pools: PoolModel,
+    pub opts: CorrelateOptions,
+    /// Number of records dropped as cross-file duplicates.
+    pub duplicates_dropped: u64,
+    /// Requests dropped because an untimed console capture repeated a timed log's request.
+    pub echo_requests_dropped: u64,
+}
+
+impl Analysis {
+    /// Display name of an event's source.
+    pub fn source_name(&self, ev: usize) -> &str {
+        self.events
+            .get(ev)
+            .and_then(|e| self.sources.get(e.record.loc.source as usize))
+            .map(String::as_str)
+            .unwrap_or("<unknown>")
+    }
+
+    /// The strategy configured for a provider (`fill_first` by default).
+    pub fn strategy(&self, provider: &str) -> &str {
+        self.opts
+            .strategies
+            .get(provider)
+            .map(String::as_str)
+            .unwrap_or("fill_first")
+    }
+}
+
+/// Build the correlated model.
+pub fn correlate(
+    events: Vec<Event>,
+    sources: Vec<String>,
+    auths: Vec<AuthInput>,
+    lists: Vec<AuthListInput>,
+    opts: CorrelateOptions,
+) -> Analysis {
+    let merged = merge::merge(events);
+    let mut pools = PoolModel::from_snapshots(&auths, &lists, opts.hermes_version);
+    let mut requests = group::group(&merged.events, &merged.times, &sources);
+    let echo_dropped = group::drop_echo_requests(&mut requests, &merged.events, &merged.times);
+    for req in &mut requests {
+        profile::assign(req, &merged.events, &mut pools);
+    }
+    pool::replay(
+        &mut requests,
+        &merged.events,
+        &merged.times,
+        &mut pools,
+        opts.hermes_version,
+    );
+    Analysis {
+        sources,
+        events: merged.events,
+        times: merged.times,
+        requests,
+        auths,
+        lists,
+        pools,
+        opts,
+        duplicates_dropped: merged.duplicates,
+        echo_requests_dropped: echo_dropped,
+    }
+}

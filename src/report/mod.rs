@@ -1,11 +1,26 @@
 //! Report formats: one file per format, each writes a [`Report`] to `&mut dyn Write`.
+//!
+//! All strings in a [`Report`] are already redacted by the producer; the formats only escape them
+//! for their medium. Output is byte-deterministic: it depends on the report, the rules and the
+//! options only.
+//!
+//! Time display (text and markdown): instants are shown in UTC as `2026-05-08 22:41:08Z`; when
+//! the instant has a non-zero millisecond part it is shown as `2026-05-08 22:41:08.250Z`
+//! (sub-millisecond digits are dropped). When no instant is known the time as written in the log
+//! (`time_text`) is shown, else `-`. JSON uses RFC 3339 (see [`json`]).
 
 pub mod json;
 pub mod markdown;
 pub mod text;
 
 use crate::model::{Report, RuleInfo};
+use chrono::{DateTime, Timelike, Utc};
+use std::borrow::Cow;
+use std::fmt::Write as _;
 use std::io::{self, Write};
+
+/// Name of the tool as printed in report headers and in the JSON `tool.name` field.
+pub const TOOL_NAME: &str = "hermes-forensics";
 
 /// Output formats (`--format`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
@@ -37,5 +52,117 @@ pub fn render(
         Format::Text => text::render(report, rules, opts, out),
         Format::Markdown => markdown::render(report, rules, opts, out),
         Format::Json => json::render(report, rules, opts, out),
+    }
+}
+
+/// Formats an instant for display: `2026-05-08 22:41:08Z`, or `2026-05-08 22:41:08.250Z` when
+/// the millisecond part is non-zero.
+pub fn display_time(t: &DateTime<Utc>) -> String {
+    let ms = t.nanosecond() % 1_000_000_000 / 1_000_000;
+    if ms == 0 {
+        t.format("%Y-%m-%d %H:%M:%SZ").to_string()
+    } else {
+        format!("{}.{ms:03}Z", t.format("%Y-%m-%d %H:%M:%S"))
+    }
+}
+
+/// The display time of a finding or timeline entry: the instant when known, else the time as
+/// written in the log, else `-`.
+pub fn display_when(time: Option<&DateTime<Utc>>, time_text: Option<&str>) -> String {
+    match (time, time_text) {
+        (Some(t), _) => display_time(t),
+        (None, Some(text)) if !text.is_empty() => text.to_string(),
+        _ => "-".to_string(),
+    }
+}
+
+/// The display form of an optional field: the value, or `-`.
+pub(crate) fn or_dash(v: Option<&str>) -> &str {
+    v.filter(|s| !s.is_empty()).unwrap_or("-")
+}
+
+/// The items joined with `, `, or `-` when there are none.
+pub(crate) fn join_or_dash(items: &[String]) -> String {
+    if items.is_empty() {
+        "-".to_string()
+    } else {
+        items.join(", ")
+    }
+}
+
+/// Makes input-derived text safe to print: control characters (including ESC, so no terminal
+/// escape sequence can pass through) become visible `\u{..}` escapes, tabs become a space and
+/// carriage returns are dropped. Newlines are kept when `multiline`, else replaced by a space.
+pub(crate) fn visible(s: &str, multiline: bool) -> Cow<'_, str> {
+    if !s.chars().any(char::is_control) {
+        return Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        match c {
+            '\n' if multiline => out.push('\n'),
+            '\n' | '\t' => out.push(' '),
+            '\r' => {}
+            c if c.is_control() => {
+                // Writing to a String cannot fail.
+                let _ = write!(out, "\\u{{{:x}}}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// Shortens `s` to at most `max` characters (respecting char boundaries), ending in `…` when cut.
+pub(crate) fn truncate_chars(s: &str, max: usize) -> Cow<'_, str> {
+    match s.char_indices().nth(max) {
+        None => Cow::Borrowed(s),
+        Some(_) => {
+            let keep = max.saturating_sub(1);
+            let end = s.char_indices().nth(keep).map_or(s.len(), |(i, _)| i);
+            Cow::Owned(format!("{}…", s[..end].trim_end()))
+        }
+    }
+}
+
+/// The rule summary for `id` from the registry, when the rule is known.
+pub(crate) fn rule_summary<'a>(rules: &'a [RuleInfo], id: &str) -> Option<&'a str> {
+    rules.iter().find(|r| r.id == id).map(|r| r.summary)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn time_display_adds_millis_only_when_non_zero() {
+        let t = Utc.with_ymd_and_hms(2026, 5, 8, 22, 41, 8).single();
+        let t = t.unwrap_or_default();
+        assert_eq!(display_time(&t), "2026-05-08 22:41:08Z");
+        let t = t + chrono::Duration::milliseconds(250) + chrono::Duration::microseconds(7);
+        assert_eq!(display_time(&t), "2026-05-08 22:41:08.250Z");
+        assert_eq!(display_when(None, Some("18:41:08")), "18:41:08");
+        assert_eq!(display_when(None, None), "-");
+    }
+
+    #[test]
+    fn visible_escapes_control_characters() {
+        assert_eq!(visible("plain ✅", false), "plain ✅");
+        assert_eq!(
+            visible("\x1b[31mred\x1b[0m", false),
+            "\\u{1b}[31mred\\u{1b}[0m"
+        );
+        assert_eq!(visible("a\r\nb\tc", false), "a b c");
+        assert_eq!(visible("a\nb", true), "a\nb");
+        assert_eq!(visible("\u{9b}", true), "\\u{9b}");
+    }
+
+    #[test]
+    fn truncation_respects_char_boundaries() {
+        assert_eq!(truncate_chars("short", 10), "short");
+        assert_eq!(truncate_chars("exactly10!", 10), "exactly10!");
+        assert_eq!(truncate_chars("⚠️⚠️⚠️⚠️⚠️⚠️", 4), "⚠️⚠…");
+        assert_eq!(truncate_chars("word word word", 7), "word w…");
     }
 }

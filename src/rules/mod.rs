@@ -1,1 +1,313 @@
-//! Rules.
+//! The rule engine: one file per rule id, registered in [`RULES`]. Each rule is a pure function
+//! from the correlated [`Analysis`] to findings.
+
+mod client_defect_blamed_on_credential;
+mod fallback_flapping;
+mod fallback_not_activated;
+mod fallback_to_same_backend;
+mod false_restore;
+mod misattributed_exhaustion;
+mod missed_rotation;
+mod pool_exhausted;
+mod premature_fallback;
+mod premature_restore;
+mod quota_reported_as_auth;
+mod quota_retried_as_transient;
+mod retry_on_cooled_profile;
+mod rotation_on_transient_error;
+mod shared_retry_budget;
+mod silent_rotation;
+mod stale_exhaustion;
+mod strategy_violation;
+mod wait_on_benched_seat;
+
+use crate::classify::quota::FailureClass;
+use crate::correlate::{Analysis, Attempt, Cooling, Request};
+use crate::model::{Evidence, Finding, RuleInfo, Severity};
+use crate::redact::redact;
+use chrono::{DateTime, Utc};
+
+/// A registered rule.
+pub struct Rule {
+    pub info: RuleInfo,
+    pub check: fn(&Analysis, &mut Vec<Finding>),
+}
+
+/// Every rule, in catalog order.
+pub static RULES: &[Rule] = &[
+    misattributed_exhaustion::RULE,
+    missed_rotation::RULE,
+    retry_on_cooled_profile::RULE,
+    shared_retry_budget::RULE,
+    rotation_on_transient_error::RULE,
+    premature_fallback::RULE,
+    silent_rotation::RULE,
+    strategy_violation::RULE,
+    quota_reported_as_auth::RULE,
+    quota_retried_as_transient::RULE,
+    wait_on_benched_seat::RULE,
+    false_restore::RULE,
+    fallback_flapping::RULE,
+    premature_restore::RULE,
+    fallback_not_activated::RULE,
+    client_defect_blamed_on_credential::RULE,
+    pool_exhausted::RULE,
+    stale_exhaustion::RULE,
+    fallback_to_same_backend::RULE,
+];
+
+/// The static descriptions of all rules.
+pub fn infos() -> Vec<RuleInfo> {
+    RULES.iter().map(|r| r.info).collect()
+}
+
+/// Look a rule up by id.
+pub fn find(id: &str) -> Option<&'static Rule> {
+    RULES.iter().find(|r| r.info.id == id)
+}
+
+/// Run the selected rules and return findings sorted by time, then severity (high first), rule
+/// and request, so output is deterministic.
+pub fn run(analysis: &Analysis, enabled: &dyn Fn(&str) -> bool) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    for rule in RULES {
+        if enabled(rule.info.id) {
+            (rule.check)(analysis, &mut findings);
+        }
+    }
+    findings.sort_by(|a, b| {
+        a.time
+            .cmp(&b.time)
+            .then(b.severity.cmp(&a.severity))
+            .then(a.rule.cmp(b.rule))
+            .then(a.request.cmp(&b.request))
+            .then(a.evidence.first().cmp(&b.evidence.first()))
+    });
+    findings
+}
+
+/// Builds a finding with evidence drawn from events.
+pub(crate) struct FindingBuilder<'a> {
+    analysis: &'a Analysis,
+    finding: Finding,
+    anchor: Option<usize>,
+}
+
+impl<'a> FindingBuilder<'a> {
+    pub fn new(analysis: &'a Analysis, info: &RuleInfo, message: String) -> Self {
+        FindingBuilder {
+            analysis,
+            finding: Finding {
+                rule: info.id,
+                severity: info.severity,
+                message,
+                time: None,
+                time_text: None,
+                request: None,
+                provider: None,
+                profile: None,
+                evidence: Vec::new(),
+                notes: Vec::new(),
+            },
+            anchor: None,
+        }
+    }
+
+    pub fn severity(mut self, s: Severity) -> Self {
+        self.finding.severity = s;
+        self
+    }
+
+    pub fn request(mut self, r: &Request) -> Self {
+        self.finding.request = Some(r.id.clone());
+        self
+    }
+
+    pub fn provider(mut self, p: Option<&str>) -> Self {
+        self.finding.provider = p.map(str::to_string);
+        self
+    }
+
+    pub fn profile(mut self, p: Option<&str>) -> Self {
+        self.finding.profile = p.map(str::to_string);
+        self
+    }
+
+    /// The decisive event: gives the finding its time.
+    pub fn at(mut self, ev: usize) -> Self {
+        self.anchor = Some(ev);
+        self
+    }
+
+    pub fn note(mut self, n: impl Into<String>) -> Self {
+        self.finding.notes.push(n.into());
+        self
+    }
+
+    /// Add an event (and its continuation lines) as evidence.
+    pub fn event(mut self, ev: usize) -> Self {
+        if let Some(e) = self.analysis.events.get(ev) {
+            let source = self.analysis.source_name(ev).to_string();
+            let r = &e.record;
+            self.finding.evidence.push(Evidence {
+                source: source.clone(),
+                line: r.loc.line,
+                text: redact(&r.raw).into_owned(),
+            });
+            for (line, text) in &r.continuation {
+                self.finding.evidence.push(Evidence {
+                    source: source.clone(),
+                    line: *line,
+                    text: redact(text).into_owned(),
+                });
+            }
+        }
+        self
+    }
+
+    pub fn events(mut self, evs: impl IntoIterator<Item = usize>) -> Self {
+        for e in evs {
+            self = self.event(e);
+        }
+        self
+    }
+
+    /// Evidence that is not a log line (an auth snapshot entry), described in `text`.
+    pub fn evidence(mut self, source: &str, line: u32, text: String) -> Self {
+        self.finding.evidence.push(Evidence {
+            source: source.to_string(),
+            line,
+            text: redact(&text).into_owned(),
+        });
+        self
+    }
+
+    pub fn build(mut self) -> Finding {
+        if let Some(ev) = self.anchor {
+            self.finding.time = self.analysis.times.get(ev).copied().flatten();
+            if let Some(e) = self.analysis.events.get(ev) {
+                if e.record.time.utc.is_none() {
+                    self.finding.time_text = e.record.time.tod_ms.map(fmt_tod);
+                    if self.finding.time.is_some() {
+                        self.finding.notes.push(
+                            "time taken from the nearest timed line of the same source".into(),
+                        );
+                    }
+                }
+            }
+        }
+        let mut seen = std::collections::BTreeSet::new();
+        self.finding
+            .evidence
+            .retain(|e| seen.insert((e.source.clone(), e.line)));
+        self.finding.evidence.sort();
+        self.finding.message = redact(&self.finding.message).into_owned();
+        for n in &mut self.finding.notes {
+            *n = redact(n).into_owned();
+        }
+        self.finding
+    }
+}
+
+/// `HH:MM:SS` (with `.mmm` when non-zero) from milliseconds since midnight.
+pub fn fmt_tod(ms: u32) -> String {
+    let (h, m, s, milli) = (ms / 3_600_000, ms / 60_000 % 60, ms / 1000 % 60, ms % 1000);
+    if milli == 0 {
+        format!("{h:02}:{m:02}:{s:02}")
+    } else {
+        format!("{h:02}:{m:02}:{s:02}.{milli:03}")
+    }
+}
+
+/// `attempt k/N` or `an uncounted call` for messages.
+pub fn attempt_name(a: &Attempt) -> String {
+    match a.counter {
+        Some((k, n)) => format!("attempt {k}/{n}"),
+        None => "an uncounted call".to_string(),
+    }
+}
+
+/// Note describing how an attempt's profile was known.
+pub fn profile_note(a: &Attempt) -> Option<String> {
+    let basis = a.basis?;
+    let profile = a.profile.as_deref()?;
+    Some(if basis.is_inferred() {
+        format!(
+            "profile {profile} is inferred from the account fingerprint (plan_type + resets_at) in the error body, not from a pool label"
+        )
+    } else {
+        format!("profile {profile} is known from a {}", basis.describe())
+    })
+}
+
+/// A sentence about a cooldown, with its reset time.
+pub fn cooling_text(c: &Cooling) -> String {
+    let mut s = c.reason.clone();
+    if c.inferred {
+        s.push_str(" (the log has no date for this line: compared by request order)");
+    }
+    s
+}
+
+/// Wording for a failure class in messages.
+pub fn class_text(c: FailureClass) -> &'static str {
+    match c {
+        FailureClass::QuotaWall => "quota / usage-limit",
+        FailureClass::Billing => "billing",
+        FailureClass::AuthInvalid => "authentication",
+        FailureClass::RateLimit => "plain rate-limit",
+        FailureClass::Transient => "transient",
+        FailureClass::ClientDefect => "client-side (no credential sent)",
+        FailureClass::Other => "other",
+    }
+}
+
+/// Format an instant for messages.
+pub fn fmt_time(t: Option<DateTime<Utc>>) -> String {
+    t.map(|t| t.format("%Y-%m-%d %H:%M:%SZ").to_string())
+        .unwrap_or_else(|| "an unknown time".into())
+}
+
+/// Join names for messages: `a`, `a and b`, `a, b and c`.
+pub fn join_names(names: &[String]) -> String {
+    match names {
+        [] => String::new(),
+        [one] => one.clone(),
+        [init @ .., last] => format!("{} and {last}", init.join(", ")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn registry_ids_are_unique_and_documented() {
+        let mut ids: Vec<&str> = RULES.iter().map(|r| r.info.id).collect();
+        let n = ids.len();
+        ids.sort();
+        ids.dedup();
+        assert_eq!(ids.len(), n);
+        for r in RULES {
+            for section in [
+                "## What it detects",
+                "## Why it matters",
+                "## Example",
+                "## Not triggered by",
+            ] {
+                assert!(
+                    r.info.doc.contains(section),
+                    "{} lacks {section}",
+                    r.info.id
+                );
+            }
+            assert!(!r.info.summary.is_empty());
+        }
+    }
+
+    #[test]
+    fn tod_format() {
+        assert_eq!(fmt_tod(67_268_000), "18:41:08");
+        assert_eq!(fmt_tod(67_268_123), "18:41:08.123");
+    }
+}

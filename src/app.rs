@@ -1,0 +1,195 @@
+//! Command dispatch: runs a parsed [`Cli`] and returns the process exit code
+//! (0 clean, 1 findings at or above `--fail-on`, 2 usage or input error).
+
+use crate::cli::{AnalyzeArgs, Cli, ColorChoice, Command, EventsArgs};
+use crate::model::Record;
+use crate::pipeline::{self, Error};
+use crate::redact::redact;
+use crate::report::{self, Format, RenderOptions};
+use crate::rules;
+use std::io::{self, IsTerminal, Write};
+
+/// Run the command line; never panics on input.
+pub fn run(cli: Cli) -> u8 {
+    let result = match cli.command {
+        Some(Command::Analyze(args)) => analyze(&args),
+        None => analyze(&cli.analyze),
+        Some(Command::Events(args)) => events(&args),
+        Some(Command::Rules) => list_rules(),
+        Some(Command::Explain { rule }) => explain(&rule),
+    };
+    match result {
+        Ok(code) => code,
+        Err(RunError::BrokenPipe) => 0,
+        Err(RunError::Io(e)) => {
+            eprintln!("hermes-forensics: cannot write output: {e}");
+            2
+        }
+        Err(RunError::Pipeline(e)) => {
+            eprintln!("hermes-forensics: {e}");
+            2
+        }
+    }
+}
+
+enum RunError {
+    BrokenPipe,
+    Io(io::Error),
+    Pipeline(Error),
+}
+
+impl From<io::Error> for RunError {
+    fn from(e: io::Error) -> Self {
+        if e.kind() == io::ErrorKind::BrokenPipe {
+            RunError::BrokenPipe
+        } else {
+            RunError::Io(e)
+        }
+    }
+}
+
+impl From<Error> for RunError {
+    fn from(e: Error) -> Self {
+        RunError::Pipeline(e)
+    }
+}
+
+fn analyze(args: &AnalyzeArgs) -> Result<u8, RunError> {
+    let outcome = pipeline::analyze(args)?;
+    let stdout = io::stdout();
+    let color = match args.color {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            args.format == Format::Text
+                && stdout.is_terminal()
+                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+        }
+    };
+    let opts = RenderOptions {
+        timeline: args.timeline,
+        color,
+    };
+    let mut out = io::BufWriter::new(stdout.lock());
+    report::render(
+        args.format,
+        &outcome.report,
+        &rules::infos(),
+        opts,
+        &mut out,
+    )?;
+    out.flush()?;
+    Ok(outcome.exit_code as u8)
+}
+
+fn events(args: &EventsArgs) -> Result<u8, RunError> {
+    let stdout = io::stdout();
+    let mut out = io::BufWriter::new(stdout.lock());
+    let mut write_err: Option<io::Error> = None;
+    let show = args.show_unrecognized;
+    let mut unrecognized = |source: &str, r: &Record| {
+        if !show || write_err.is_some() {
+            return;
+        }
+        let v = serde_json::json!({
+            "source": source,
+            "line": r.loc.line,
+            "time": r.time.utc.map(|t| t.to_rfc3339()),
+            "kind": "unrecognized",
+            "text": redact(&r.raw),
+        });
+        if let Err(e) = writeln!(out, "{v}") {
+            write_err = Some(e);
+        }
+    };
+    let ing = pipeline::ingest(&args.ingest, &mut unrecognized)?;
+    if let Some(e) = write_err {
+        return Err(e.into());
+    }
+    for ev in &ing.events {
+        if matches!(ev.kind, crate::model::EventKind::Other) {
+            continue;
+        }
+        let source = ing
+            .sources
+            .get(ev.record.loc.source as usize)
+            .map(String::as_str)
+            .unwrap_or("");
+        let mut v = serde_json::json!({
+            "source": source,
+            "line": ev.record.loc.line,
+            "time": ev.record.time.utc.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)),
+        });
+        if let (Some(obj), Ok(serde_json::Value::Object(kind))) =
+            (v.as_object_mut(), serde_json::to_value(&ev.kind))
+        {
+            obj.extend(kind);
+            if ev.record.time.utc.is_none() {
+                if let Some(ms) = ev.record.time.tod_ms {
+                    obj.insert("time_of_day".into(), rules::fmt_tod(ms).into());
+                }
+            }
+            if let Some(s) = &ev.record.session {
+                obj.insert("session".into(), s.clone().into());
+            }
+            if let Some(p) = ev.record.pid {
+                obj.insert("pid".into(), p.into());
+            }
+            obj.insert("text".into(), redact(&ev.record.raw).into_owned().into());
+        }
+        let line = redact(&v.to_string()).into_owned();
+        writeln!(out, "{line}")?;
+    }
+    out.flush()?;
+    let mut err = io::stderr().lock();
+    for s in &ing.summaries {
+        let _ = writeln!(
+            err,
+            "{}: {} lines read ({}), {} events, {} lines used, {} other, {} unrecognized",
+            s.name,
+            s.lines_read,
+            s.format,
+            s.events,
+            s.lines_used,
+            s.lines_other,
+            s.lines_unrecognized
+        );
+    }
+    for w in &ing.warnings {
+        let _ = writeln!(err, "warning: {w}");
+    }
+    Ok(0)
+}
+
+fn list_rules() -> Result<u8, RunError> {
+    let mut out = io::stdout().lock();
+    for r in rules::RULES {
+        writeln!(
+            out,
+            "{:<36} {:<7} {}",
+            r.info.id,
+            r.info.severity.as_str(),
+            r.info.summary
+        )?;
+    }
+    Ok(0)
+}
+
+fn explain(id: &str) -> Result<u8, RunError> {
+    let Some(rule) = rules::find(id) else {
+        return Err(Error::Usage(format!(
+            "unknown rule {id:?} (see `hermes-forensics rules`)"
+        ))
+        .into());
+    };
+    let mut out = io::stdout().lock();
+    writeln!(
+        out,
+        "# {} ({})\n\n{}\n",
+        rule.info.id,
+        rule.info.severity.as_str(),
+        rule.info.summary
+    )?;
+    write!(out, "{}", rule.info.doc)?;
+    Ok(0)
+}

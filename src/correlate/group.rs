@@ -1,0 +1,499 @@
+//! Group events into requests (catalog §6): by session tag, pid (+ subagent), source, and time.
+
+use super::{Attempt, Outcome, Request};
+use crate::classify::quota::{failure_class, FailureClass};
+use crate::model::{Event, EventKind};
+use chrono::{DateTime, Utc};
+use std::collections::HashMap;
+
+/// A request left without an ending line is closed when its lane is quiet this long.
+const IDLE_CLOSE_SECS: i64 = 900;
+/// An untagged request (worker-thread lines) is adopted by a tagged lane within this window.
+const ADOPT_SECS: i64 = 10;
+
+#[derive(Default)]
+struct Lane {
+    open: Option<usize>,
+    last_time: Option<DateTime<Utc>>,
+}
+
+struct Grouper<'a> {
+    events: &'a [Event],
+    times: &'a [Option<DateTime<Utc>>],
+    sources: &'a [String],
+    requests: Vec<Request>,
+    lanes: HashMap<String, Lane>,
+    last_active: Option<String>,
+    counters: HashMap<String, u32>,
+}
+
+fn lane_of(ev: &Event) -> Option<String> {
+    let r = &ev.record;
+    let sub = r
+        .subagent
+        .map(|n| format!("/subagent-{n}"))
+        .unwrap_or_default();
+    if let Some(s) = &r.session {
+        return Some(format!("session {s}{sub}"));
+    }
+    if let Some(p) = r.pid {
+        return Some(format!("pid {p}{sub}"));
+    }
+    if r.subagent.is_some() {
+        return Some(format!("src{}{sub}", r.loc.source));
+    }
+    None
+}
+
+fn new_attempt(i: usize, ev: &Event, time: Option<DateTime<Utc>>) -> Option<Attempt> {
+    let mut a = Attempt {
+        events: vec![i],
+        counter: None,
+        succeeded: false,
+        status: None,
+        class: FailureClass::Other,
+        error_type: None,
+        provider: None,
+        provider_basis: "attempt line",
+        details: None,
+        profile: None,
+        basis: None,
+        time,
+        cooled: None,
+        others_available: Vec::new(),
+        untried_available: Vec::new(),
+        availability_inferred: false,
+    };
+    match &ev.kind {
+        EventKind::AttemptFailed {
+            attempt,
+            max,
+            error_type,
+            status,
+            provider,
+            summary,
+            details,
+            ..
+        } => {
+            a.counter = Some((*attempt, *max));
+            a.error_type = error_type.clone();
+            a.status = status.or(details.as_ref().and_then(|d| d.status));
+            a.provider = provider.clone().filter(|p| !p.is_empty());
+            a.details = details.clone();
+            let text = summary.as_deref().unwrap_or(&ev.record.message);
+            a.class = failure_class(a.status, error_type.as_deref(), details.as_ref(), text);
+        }
+        EventKind::StreamFailed {
+            status,
+            details,
+            text,
+        } => {
+            a.status = status.or(details.as_ref().and_then(|d| d.status));
+            a.details = details.clone();
+            a.class = failure_class(a.status, None, details.as_ref(), text);
+        }
+        EventKind::ProviderError {
+            provider,
+            status,
+            details,
+            text,
+        } => {
+            a.status = *status;
+            a.provider = provider.clone();
+            a.details = details.clone();
+            a.class = failure_class(*status, None, details.as_ref(), text);
+        }
+        EventKind::Success { provider, .. } => {
+            a.succeeded = true;
+            a.provider = provider.clone().filter(|p| !p.is_empty());
+        }
+        _ => return None,
+    }
+    Some(a)
+}
+
+impl Grouper<'_> {
+    fn time(&self, i: usize) -> Option<DateTime<Utc>> {
+        self.times.get(i).copied().flatten()
+    }
+
+    fn open_request(&mut self, lane: &str, i: usize) -> usize {
+        let n = self.counters.entry(lane.to_string()).or_insert(0);
+        *n += 1;
+        let base = if let Some(src) = lane.strip_prefix("src") {
+            let id: usize = src
+                .split('/')
+                .next()
+                .and_then(|s| s.parse().ok())
+                .unwrap_or(0);
+            let name = self.sources.get(id).map(String::as_str).unwrap_or("input");
+            let sub = lane
+                .split_once('/')
+                .map(|(_, s)| format!("/{s}"))
+                .unwrap_or_default();
+            format!("{name}{sub}")
+        } else {
+            lane.to_string()
+        };
+        let idx = self.requests.len();
+        self.requests.push(Request {
+            id: format!("{base}#{n}"),
+            lane: lane.to_string(),
+            events: Vec::new(),
+            attempts: Vec::new(),
+            primary_provider: None,
+            fallbacks: Vec::new(),
+            outcome: Outcome::Open,
+            end_event: None,
+            untried_at_end: Vec::new(),
+            untried_at_end_inferred: false,
+        });
+        let _ = i;
+        self.lanes.entry(lane.to_string()).or_default().open = Some(idx);
+        idx
+    }
+
+    fn close(&mut self, lane: &str, outcome: Outcome, end: Option<usize>) {
+        if let Some(l) = self.lanes.get_mut(lane) {
+            if let Some(r) = l.open.take() {
+                if let Some(req) = self.requests.get_mut(r) {
+                    req.outcome = outcome;
+                    req.end_event = end;
+                }
+            }
+        }
+    }
+
+    /// Resolve the lane of event `i`: its own tag, else the most recently active lane, else its
+    /// source's untagged lane. A tagged lane adopts a young untagged request of the same source.
+    fn resolve_lane(&mut self, i: usize) -> String {
+        let ev = &self.events[i];
+        let t = self.time(i);
+        if let Some(lane) = lane_of(ev) {
+            let has_open = self.lanes.get(&lane).is_some_and(|l| l.open.is_some());
+            if !has_open {
+                let untagged = format!("src{}", ev.record.loc.source);
+                let young = self.lanes.get(&untagged).and_then(|l| {
+                    let r = l.open?;
+                    let fresh = match (l.last_time, t) {
+                        (Some(a), Some(b)) => (b - a).num_seconds() <= ADOPT_SECS,
+                        _ => true,
+                    };
+                    fresh.then_some(r)
+                });
+                if let Some(r) = young {
+                    if let Some(l) = self.lanes.get_mut(&untagged) {
+                        l.open = None;
+                    }
+                    if let Some(req) = self.requests.get_mut(r) {
+                        req.lane = lane.clone();
+                        let n = self.counters.entry(lane.clone()).or_insert(0);
+                        *n += 1;
+                        req.id = format!("{lane}#{n}");
+                    }
+                    self.lanes.entry(lane.clone()).or_default().open = Some(r);
+                }
+            }
+            return lane;
+        }
+        if let Some(last) = &self.last_active {
+            let same_source_lane = last
+                .strip_prefix("src")
+                .and_then(|s| s.split('/').next())
+                .and_then(|s| s.parse::<u32>().ok())
+                == Some(ev.record.loc.source);
+            let tagged = last.starts_with("session ") || last.starts_with("pid ");
+            let fresh = match (self.lanes.get(last).and_then(|l| l.last_time), t) {
+                (Some(a), Some(b)) => (b - a).num_seconds().abs() <= IDLE_CLOSE_SECS,
+                _ => true,
+            };
+            if fresh && (tagged || same_source_lane) {
+                return last.clone();
+            }
+        }
+        format!("src{}", ev.record.loc.source)
+    }
+
+    fn ensure_open(&mut self, lane: &str, i: usize) -> usize {
+        match self.lanes.get(lane).and_then(|l| l.open) {
+            Some(r) => r,
+            None => self.open_request(lane, i),
+        }
+    }
+
+    fn push_event(&mut self, r: usize, i: usize) {
+        if let Some(req) = self.requests.get_mut(r) {
+            req.events.push(i);
+        }
+    }
+
+    fn on_attempt(&mut self, lane: &str, i: usize, att: Attempt) {
+        let ev = &self.events[i];
+        // Merge an attempt line into the stream failure it reports.
+        if let (EventKind::AttemptFailed { .. }, Some(r)) =
+            (&ev.kind, self.lanes.get(lane).and_then(|l| l.open))
+        {
+            let merge = self.requests.get(r).is_some_and(|req| {
+                let last_att = req.attempts.last();
+                let last_ev = req.events.last().copied();
+                match last_att {
+                    Some(a) => {
+                        a.counter.is_none()
+                            && !a.succeeded
+                            && matches!(
+                                self.events[a.events[0]].kind,
+                                EventKind::StreamFailed { .. }
+                            )
+                            && last_ev.is_some_and(|le| {
+                                a.events.contains(&le)
+                                    || !matches!(
+                                        self.events[le].kind,
+                                        EventKind::PoolMarked { .. }
+                                            | EventKind::PoolRotated { .. }
+                                            | EventKind::PoolRecoveryRotated { .. }
+                                            | EventKind::ProfileRotation { .. }
+                                            | EventKind::StreamFailed { .. }
+                                            | EventKind::Success { .. }
+                                    )
+                            })
+                    }
+                    None => false,
+                }
+            });
+            if merge {
+                if let Some(req) = self.requests.get_mut(r) {
+                    if let Some(a) = req.attempts.last_mut() {
+                        a.events.push(i);
+                        a.counter = att.counter;
+                        a.error_type = att.error_type.clone();
+                        if a.provider.is_none() {
+                            a.provider = att.provider.clone();
+                        }
+                        if a.status.is_none() {
+                            a.status = att.status;
+                        }
+                        if a.details.is_none() {
+                            a.details = att.details.clone();
+                        }
+                        if a.class == FailureClass::Other {
+                            a.class = att.class;
+                        }
+                    }
+                    req.events.push(i);
+                }
+                return;
+            }
+            // A counter that restarts is a new request unless the account changed or a rotation
+            // was logged since the previous counted attempt.
+            if let Some(req) = self.requests.get(r) {
+                let prev = req.attempts.iter().rev().find(|a| a.counter.is_some());
+                if let (Some(prev), Some((k, _))) = (prev, att.counter) {
+                    let prev_k = prev.counter.map(|c| c.0).unwrap_or(0);
+                    if k <= prev_k {
+                        let fp_prev = prev.details.as_ref().and_then(|d| d.fingerprint());
+                        let fp_new = att.details.as_ref().and_then(|d| d.fingerprint());
+                        let changed_account =
+                            matches!((&fp_prev, &fp_new), (Some(a), Some(b)) if a != b);
+                        let last_prev_ev = prev.events.last().copied().unwrap_or(0);
+                        let rotated = req.events.iter().any(|&e| {
+                            e > last_prev_ev
+                                && matches!(
+                                    self.events[e].kind,
+                                    EventKind::PoolRotated { .. }
+                                        | EventKind::PoolRecoveryRotated { .. }
+                                        | EventKind::ProfileRotation { .. }
+                                        | EventKind::PoolMarked { .. }
+                                )
+                        });
+                        if !changed_account && !rotated {
+                            self.close(lane, Outcome::Open, None);
+                        }
+                    }
+                }
+            }
+        }
+        let r = self.ensure_open(lane, i);
+        if let Some(req) = self.requests.get_mut(r) {
+            req.events.push(i);
+            req.attempts.push(att);
+        }
+    }
+
+    fn step(&mut self, i: usize) {
+        let t = self.time(i);
+        let kind = &self.events[i].kind;
+        if matches!(kind, EventKind::Other) {
+            return;
+        }
+        let lane = self.resolve_lane(i);
+        // Close a request whose lane went quiet for long.
+        if let Some(l) = self.lanes.get(&lane) {
+            if let (Some(a), Some(b), Some(_)) = (l.last_time, t, l.open) {
+                if (b - a).num_seconds() > IDLE_CLOSE_SECS {
+                    self.close(&lane, Outcome::Open, None);
+                }
+            }
+        }
+        let kind = &self.events[i].kind;
+        match kind {
+            EventKind::TurnStart { .. } | EventKind::GatewayInbound { .. } => {
+                self.close(&lane, Outcome::Open, None);
+            }
+            EventKind::AttemptFailed { .. }
+            | EventKind::StreamFailed { .. }
+            | EventKind::ProviderError { .. } => {
+                if let Some(att) = new_attempt(i, &self.events[i], t) {
+                    self.on_attempt(&lane, i, att);
+                }
+            }
+            EventKind::Success { .. } => {
+                if let Some(att) = new_attempt(i, &self.events[i], t) {
+                    self.on_attempt(&lane, i, att);
+                }
+                self.close(&lane, Outcome::Success, Some(i));
+            }
+            EventKind::TerminalFailure { .. } | EventKind::NonRetryable { .. } => {
+                let r = self.ensure_open(&lane, i);
+                self.push_event(r, i);
+                self.close(&lane, Outcome::Failed, Some(i));
+            }
+            EventKind::TurnEnd { .. } | EventKind::GatewayResponse { .. } => {
+                if let Some(r) = self.lanes.get(&lane).and_then(|l| l.open) {
+                    self.push_event(r, i);
+                    let succeeded = self
+                        .requests
+                        .get(r)
+                        .is_some_and(|q| q.attempts.last().is_some_and(|a| a.succeeded));
+                    let outcome = if succeeded {
+                        Outcome::Success
+                    } else {
+                        Outcome::Open
+                    };
+                    self.close(&lane, outcome, Some(i));
+                }
+            }
+            EventKind::Details { details } => {
+                let details = details.clone();
+                if let Some(r) = self.lanes.get(&lane).and_then(|l| l.open) {
+                    if let Some(req) = self.requests.get_mut(r) {
+                        req.events.push(i);
+                        if let Some(a) = req.attempts.last_mut() {
+                            if a.details.is_none() {
+                                a.details = Some(details);
+                            }
+                        }
+                    }
+                }
+            }
+            EventKind::ClientCreated { .. }
+            | EventKind::CooldownNotice { .. }
+            | EventKind::AuthRejectedNotice { .. }
+            | EventKind::FallbackResolved { .. }
+            | EventKind::PrimaryRestored { .. }
+            | EventKind::RestorePoolEntry { .. }
+            | EventKind::PoolModelCooldown { .. } => {
+                if let Some(r) = self.lanes.get(&lane).and_then(|l| l.open) {
+                    self.push_event(r, i);
+                }
+            }
+            _ => {
+                // Waits, fallback, pool and rotation lines belong to the open request (or open one).
+                let r = self.ensure_open(&lane, i);
+                self.push_event(r, i);
+            }
+        }
+        let l = self.lanes.entry(lane.clone()).or_default();
+        if t.is_some() {
+            l.last_time = t;
+        }
+        self.last_active = Some(lane);
+    }
+}
+
+/// Group the merged events into requests.
+pub fn group(
+    events: &[Event],
+    times: &[Option<DateTime<Utc>>],
+    sources: &[String],
+) -> Vec<Request> {
+    let mut g = Grouper {
+        events,
+        times,
+        sources,
+        requests: Vec::new(),
+        lanes: HashMap::new(),
+        last_active: None,
+        counters: HashMap::new(),
+    };
+    for i in 0..events.len() {
+        g.step(i);
+    }
+    let mut requests = g.requests;
+    requests.retain(|r| !r.events.is_empty());
+    for r in &mut requests {
+        r.primary_provider = r
+            .attempts
+            .iter()
+            .find_map(|a| a.provider.clone())
+            .or_else(|| context_provider(r, events));
+        if r.outcome == Outcome::Open {
+            if let Some(&last) = r.events.last() {
+                if matches!(events[last].kind, EventKind::TerminalFailure { .. }) {
+                    r.outcome = Outcome::Failed;
+                }
+            }
+        }
+    }
+    requests
+}
+
+/// Provider named by context lines of the request (client created, turn start, terminal line).
+fn context_provider(r: &Request, events: &[Event]) -> Option<String> {
+    r.events.iter().find_map(|&e| match &events[e].kind {
+        EventKind::ClientCreated { provider, .. }
+        | EventKind::TurnStart { provider, .. }
+        | EventKind::TerminalFailure { provider, .. } => provider.clone().filter(|p| !p.is_empty()),
+        _ => None,
+    })
+}
+
+/// An untimed console capture (stdout) repeats the attempts of a timed log of the same run.
+/// Drop such echo requests: same attempt counters and statuses as a request with times.
+pub fn drop_echo_requests(
+    requests: &mut Vec<Request>,
+    events: &[Event],
+    times: &[Option<DateTime<Utc>>],
+) -> u64 {
+    type Signature = Vec<(Option<(u32, u32)>, Option<u16>)>;
+    let signature = |r: &Request| -> Signature {
+        r.attempts
+            .iter()
+            .filter(|a| a.counter.is_some())
+            .map(|a| (a.counter, a.status))
+            .collect()
+    };
+    let untimed = |r: &Request| {
+        r.events
+            .iter()
+            .all(|&e| times.get(e).copied().flatten().is_none())
+    };
+    let timed_sigs: Vec<_> = requests
+        .iter()
+        .filter(|r| !untimed(r))
+        .map(signature)
+        .filter(|s| !s.is_empty())
+        .collect();
+    let before = requests.len();
+    requests.retain(|r| {
+        if !untimed(r) {
+            return true;
+        }
+        let console = r
+            .events
+            .iter()
+            .all(|&e| events[e].record.logger.is_none() && events[e].record.pid.is_none());
+        let sig = signature(r);
+        !(console && !sig.is_empty() && timed_sigs.contains(&sig))
+    });
+    (before - requests.len()) as u64
+}

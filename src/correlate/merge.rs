@@ -1,0 +1,89 @@
+//! Merge all sources by time (stable) and drop the duplicates Hermes writes to several files.
+
+use crate::model::Event;
+use chrono::{DateTime, Utc};
+use std::collections::HashMap;
+
+pub struct Merged {
+    pub events: Vec<Event>,
+    pub times: Vec<Option<DateTime<Utc>>>,
+    pub duplicates: u64,
+}
+
+/// Effective time of each event: its own instant, else the previous instant of the same source,
+/// else the next one. Sources with no instant at all keep `None` (and sort first, in order).
+fn effective_times(events: &[Event]) -> Vec<Option<DateTime<Utc>>> {
+    let mut out: Vec<Option<DateTime<Utc>>> = events.iter().map(|e| e.record.time.utc).collect();
+    let mut last: HashMap<u32, DateTime<Utc>> = HashMap::new();
+    for (i, e) in events.iter().enumerate() {
+        match out[i] {
+            Some(t) => {
+                last.insert(e.record.loc.source, t);
+            }
+            None => out[i] = last.get(&e.record.loc.source).copied(),
+        }
+    }
+    let mut next: HashMap<u32, DateTime<Utc>> = HashMap::new();
+    for (i, e) in events.iter().enumerate().rev() {
+        match out[i] {
+            Some(t) => {
+                next.insert(e.record.loc.source, t);
+            }
+            None => out[i] = next.get(&e.record.loc.source).copied(),
+        }
+    }
+    out
+}
+
+/// Merge events (given grouped by source, each source in line order) into one time-ordered
+/// stream. Ties keep input order, so equal times stay in source order.
+pub fn merge(events: Vec<Event>) -> Merged {
+    let times = effective_times(&events);
+    let mut order: Vec<usize> = (0..events.len()).collect();
+    order.sort_by_key(|&i| times[i]);
+
+    // Duplicate key: exact instant, level, logger, session and message, seen in another source.
+    type Key<'a> = (i64, Option<&'a str>, Option<&'a str>, &'a str);
+    let mut seen: HashMap<Key, u32> = HashMap::new();
+    let mut keep = vec![true; events.len()];
+    let mut duplicates = 0;
+    for &i in &order {
+        let r = &events[i].record;
+        let Some(t) = r.time.utc else { continue };
+        let key = (
+            t.timestamp_millis(),
+            r.logger.as_deref(),
+            r.session.as_deref(),
+            r.message.as_str(),
+        );
+        match seen.get(&key) {
+            Some(&src) if src != r.loc.source => {
+                keep[i] = false;
+                duplicates += 1;
+            }
+            Some(_) => {}
+            None => {
+                seen.insert(key, r.loc.source);
+            }
+        }
+    }
+    drop(seen);
+
+    let mut slots: Vec<Option<Event>> = events.into_iter().map(Some).collect();
+    let mut out_events = Vec::with_capacity(order.len());
+    let mut out_times = Vec::with_capacity(order.len());
+    for i in order {
+        if !keep[i] {
+            continue;
+        }
+        if let Some(ev) = slots[i].take() {
+            out_events.push(ev);
+            out_times.push(times[i]);
+        }
+    }
+    Merged {
+        events: out_events,
+        times: out_times,
+        duplicates,
+    }
+}

@@ -1,0 +1,741 @@
+//! A model of each provider's credential pool: members, priorities and cooldowns, built from
+//! auth snapshots and log lines and replayed through the log in time order.
+
+use super::cooldown::{exhausted_ttl, HermesVersion, TtlCause};
+use super::{providers, AuthInput, AuthListInput, Cooling, FallbackExit, Request};
+use crate::classify::quota::FailureClass;
+use crate::model::{ErrorDetails, Event, EventKind};
+use chrono::{DateTime, Utc};
+use std::collections::{BTreeSet, HashMap};
+
+/// Cooldown status of a profile.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Status {
+    Ok,
+    Exhausted,
+    Dead,
+}
+
+/// One profile (pool entry, or an account known only by its fingerprint).
+#[derive(Debug, Clone)]
+pub struct ProfileState {
+    pub label: String,
+    pub id: Option<String>,
+    pub priority: Option<i64>,
+    /// Known only from an account fingerprint in error bodies (label unknown).
+    pub is_account: bool,
+    /// Where the member is known from (`auth.json NAME`, `hermes auth list NAME`, `log lines`).
+    pub known_from: String,
+    pub status: Status,
+    pub cooling: Option<Cooling>,
+    /// The auth snapshot line of this entry, for evidence.
+    pub snapshot_line: Option<(String, u32)>,
+}
+
+/// One provider's pool.
+#[derive(Debug, Clone)]
+pub struct Pool {
+    /// Normalised provider (`custom`, `openai-codex`).
+    pub provider: String,
+    /// Pool key as written in auth.json (`custom:fakeprimary`), or the provider.
+    pub key: String,
+    pub members: Vec<ProfileState>,
+    /// Members came from an auth snapshot or an auth list (the pool's size is known).
+    pub size_known: bool,
+}
+
+/// Profiles available at a moment.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Availability {
+    /// Candidate names.
+    pub names: Vec<String>,
+    /// How many of them are really available; less than `names.len()` when seen accounts of
+    /// unknown label may be some of the candidates.
+    pub count: usize,
+    pub inferred: bool,
+}
+
+/// All pools, plus the aliases learnt from the log.
+#[derive(Debug, Clone, Default)]
+pub struct PoolModel {
+    pub pools: Vec<Pool>,
+    /// Entry id → label.
+    pub id_alias: HashMap<String, String>,
+    /// Account fingerprint → label.
+    pub fp_alias: HashMap<String, String>,
+}
+
+fn epoch(t: Option<DateTime<Utc>>) -> Option<f64> {
+    t.map(|t| t.timestamp_millis() as f64 / 1000.0)
+}
+
+/// Render epoch seconds as UTC text.
+pub fn fmt_epoch(e: f64) -> String {
+    DateTime::<Utc>::from_timestamp(e.floor() as i64, 0)
+        .map(|t| t.format("%Y-%m-%d %H:%M:%SZ").to_string())
+        .unwrap_or_else(|| format!("{e}"))
+}
+
+impl PoolModel {
+    /// Build the initial pools: each provider from the earliest snapshot that has it, then
+    /// members only listed by `hermes auth list` captures.
+    pub fn from_snapshots(
+        auths: &[AuthInput],
+        lists: &[AuthListInput],
+        _version: HermesVersion,
+    ) -> Self {
+        let mut model = PoolModel::default();
+        let mut order: Vec<&AuthInput> = auths.iter().collect();
+        order.sort_by(|a, b| {
+            let ka = a.snapshot.updated_at.unwrap_or(f64::MAX);
+            let kb = b.snapshot.updated_at.unwrap_or(f64::MAX);
+            ka.total_cmp(&kb).then(a.source.cmp(&b.source))
+        });
+        for auth in &order {
+            for (key, entries) in &auth.snapshot.pools {
+                for e in entries {
+                    if let (Some(id), Some(label)) = (&e.id, &e.label) {
+                        model.id_alias.insert(id.clone(), label.clone());
+                    }
+                }
+                let provider = providers::normalize(key);
+                if model.pools.iter().any(|p| p.key == *key) {
+                    continue;
+                }
+                let members = entries
+                    .iter()
+                    .map(|e| {
+                        let label = e
+                            .label
+                            .clone()
+                            .or_else(|| e.id.clone())
+                            .unwrap_or_else(|| format!("entry@{}", e.line));
+                        let (status, cooling) = snapshot_state(e, &auth.name);
+                        ProfileState {
+                            label,
+                            id: e.id.clone(),
+                            priority: e.priority,
+                            is_account: false,
+                            known_from: format!("auth.json {}", auth.name),
+                            status,
+                            cooling,
+                            snapshot_line: Some((auth.name.clone(), e.line)),
+                        }
+                    })
+                    .collect();
+                model.pools.push(Pool {
+                    provider,
+                    key: key.clone(),
+                    members,
+                    size_known: true,
+                });
+            }
+        }
+        for list in lists {
+            for row in &list.rows {
+                let (Some(key), Some(label)) = (&row.provider, &row.label) else {
+                    continue;
+                };
+                let provider = providers::normalize(key);
+                let idx = match model.pools.iter().position(|p| p.key == *key) {
+                    Some(i) => i,
+                    None => {
+                        model.pools.push(Pool {
+                            provider,
+                            key: key.clone(),
+                            members: Vec::new(),
+                            size_known: true,
+                        });
+                        model.pools.len() - 1
+                    }
+                };
+                let pool = &mut model.pools[idx];
+                if pool.members.iter().any(|m| m.label == *label) {
+                    continue;
+                }
+                let cooled = row.status.is_some() && !row.ready_to_retry;
+                pool.members.push(ProfileState {
+                    label: label.clone(),
+                    id: row.id.clone(),
+                    priority: row.priority,
+                    is_account: false,
+                    known_from: format!("hermes auth list {}", list.name),
+                    status: if cooled {
+                        Status::Exhausted
+                    } else {
+                        Status::Ok
+                    },
+                    cooling: cooled.then(|| Cooling {
+                        since_event: None,
+                        since_snapshot: Some(list.name.clone()),
+                        until: None,
+                        dead: false,
+                        reason: format!(
+                            "{} in {}",
+                            row.status.clone().unwrap_or_default(),
+                            list.name
+                        ),
+                        inferred: true,
+                    }),
+                    snapshot_line: Some((list.name.clone(), row.line)),
+                });
+            }
+        }
+        model
+    }
+
+    /// The label for an entry id or fingerprint alias, else the name itself.
+    pub fn canonical(&self, name: &str) -> String {
+        if let Some(l) = self.id_alias.get(name) {
+            return l.clone();
+        }
+        name.to_string()
+    }
+
+    /// Provider of a pool label and how it is known.
+    pub fn provider_of_label(&self, label: &str) -> Option<(String, &'static str)> {
+        for p in &self.pools {
+            if p.size_known
+                && p.members
+                    .iter()
+                    .any(|m| m.label == label || m.id.as_deref() == Some(label))
+            {
+                return Some((p.provider.clone(), "auth snapshot"));
+            }
+        }
+        providers::from_label(label).map(|p| (p.to_string(), "label prefix"))
+    }
+
+    pub fn pool(&self, provider: &str) -> Option<&Pool> {
+        self.pools.iter().find(|p| p.provider == provider)
+    }
+
+    fn pool_mut(&mut self, provider: &str) -> &mut Pool {
+        if let Some(i) = self.pools.iter().position(|p| p.provider == provider) {
+            return &mut self.pools[i];
+        }
+        self.pools.push(Pool {
+            provider: provider.to_string(),
+            key: provider.to_string(),
+            members: Vec::new(),
+            size_known: false,
+        });
+        let n = self.pools.len() - 1;
+        &mut self.pools[n]
+    }
+
+    /// The member `label` of `provider`, created from log evidence when new.
+    pub fn member_mut(
+        &mut self,
+        provider: &str,
+        label: &str,
+        is_account: bool,
+    ) -> &mut ProfileState {
+        let pool = self.pool_mut(provider);
+        if let Some(i) = pool
+            .members
+            .iter()
+            .position(|m| m.label == label || m.id.as_deref() == Some(label))
+        {
+            return &mut pool.members[i];
+        }
+        pool.members.push(ProfileState {
+            label: label.to_string(),
+            id: None,
+            priority: None,
+            is_account,
+            known_from: if is_account {
+                "account fingerprint in error bodies".into()
+            } else {
+                "log lines".into()
+            },
+            status: Status::Ok,
+            cooling: None,
+            snapshot_line: None,
+        });
+        let n = pool.members.len() - 1;
+        &mut pool.members[n]
+    }
+
+    /// Is `label` of `provider` cooled at `t` (epoch seconds; None = unknown instant)?
+    pub fn cooled_at(&self, provider: &str, label: &str, t: Option<f64>) -> Option<Cooling> {
+        let pool = self.pool(provider)?;
+        let m = pool
+            .members
+            .iter()
+            .find(|m| m.label == label || m.id.as_deref() == Some(label))?;
+        member_cooled(m, t)
+    }
+
+    /// Other available profiles of `provider` at `t`, excluding `exclude`; `tried` are the
+    /// profiles tried earlier in the same request (for the untried count).
+    pub fn availability(
+        &self,
+        provider: &str,
+        t: Option<f64>,
+        exclude: &str,
+        tried: &BTreeSet<String>,
+    ) -> (Availability, Availability) {
+        let Some(pool) = self.pool(provider) else {
+            return (Availability::default(), Availability::default());
+        };
+        let labeled: Vec<&ProfileState> = pool.members.iter().filter(|m| !m.is_account).collect();
+        let accounts: Vec<&ProfileState> = pool.members.iter().filter(|m| m.is_account).collect();
+        if labeled.is_empty() {
+            let names: Vec<String> = accounts
+                .iter()
+                .filter(|m| m.label != exclude && member_cooled(m, t).is_none())
+                .map(|m| m.label.clone())
+                .collect();
+            let untried: Vec<String> = names
+                .iter()
+                .filter(|n| !tried.contains(*n))
+                .cloned()
+                .collect();
+            return (
+                Availability {
+                    count: names.len(),
+                    names,
+                    inferred: false,
+                },
+                Availability {
+                    count: untried.len(),
+                    names: untried,
+                    inferred: false,
+                },
+            );
+        }
+        let others: Vec<String> = labeled
+            .iter()
+            .filter(|m| m.label != exclude && member_cooled(m, t).is_none())
+            .map(|m| m.label.clone())
+            .collect();
+        let untried: Vec<String> = others
+            .iter()
+            .filter(|n| !tried.contains(*n))
+            .cloned()
+            .collect();
+        // Accounts of unknown label stand for some labeled entry each. Conservatively, every
+        // cooled account, every account tried in this request and the excluded one shadow a
+        // distinct candidate.
+        let shadow = |include_tried: bool| {
+            accounts
+                .iter()
+                .filter(|a| {
+                    a.label == exclude
+                        || member_cooled(a, t).is_some()
+                        || (include_tried && tried.contains(&a.label))
+                })
+                .count()
+        };
+        let inferred = !accounts.is_empty();
+        (
+            Availability {
+                count: others.len().saturating_sub(shadow(false)),
+                names: others,
+                inferred,
+            },
+            Availability {
+                count: untried.len().saturating_sub(shadow(true)),
+                names: untried,
+                inferred,
+            },
+        )
+    }
+}
+
+fn member_cooled(m: &ProfileState, t: Option<f64>) -> Option<Cooling> {
+    let c = m.cooling.clone()?;
+    match m.status {
+        Status::Ok => None,
+        Status::Dead => Some(c),
+        Status::Exhausted => match (c.until, t) {
+            (Some(u), Some(t)) => (u > t).then_some(c),
+            _ => Some(Cooling {
+                inferred: true,
+                ..c
+            }),
+        },
+    }
+}
+
+fn snapshot_state(e: &crate::auth::PoolEntry, name: &str) -> (Status, Option<Cooling>) {
+    match e.last_status.as_deref() {
+        Some("dead") => (
+            Status::Dead,
+            Some(Cooling {
+                since_event: None,
+                since_snapshot: Some(name.to_string()),
+                until: None,
+                dead: true,
+                reason: format!(
+                    "dead in {name} ({})",
+                    e.last_error_reason.clone().unwrap_or_default()
+                ),
+                inferred: false,
+            }),
+        ),
+        Some("exhausted") => {
+            let until = e.last_error_reset_at.or_else(|| {
+                let cause = match e.last_error_code {
+                    Some(401) => TtlCause::Status401,
+                    Some(402) => TtlCause::Billing,
+                    Some(429) => TtlCause::Status429,
+                    _ => TtlCause::Other,
+                };
+                e.last_status_at
+                    .map(|at| at + exhausted_ttl(HermesVersion::NEWEST, cause, false))
+            });
+            (
+                Status::Exhausted,
+                Some(Cooling {
+                    since_event: None,
+                    since_snapshot: Some(name.to_string()),
+                    until,
+                    dead: false,
+                    reason: format!(
+                        "exhausted in {name} ({}{})",
+                        e.last_error_reason
+                            .clone()
+                            .unwrap_or_else(|| "no reason".into()),
+                        until
+                            .map(|u| format!(", until {}", fmt_epoch(u)))
+                            .unwrap_or_default()
+                    ),
+                    inferred: false,
+                }),
+            )
+        }
+        _ => (Status::Ok, None),
+    }
+}
+
+/// Reset instant from an error body (epoch seconds).
+pub fn reset_from_details(d: &ErrorDetails, at: Option<f64>) -> Option<f64> {
+    d.resets_at
+        .or_else(|| Some(at? + d.resets_in_seconds?))
+        .or_else(|| Some(at? + d.retry_after?))
+}
+
+fn ttl_cause(status: Option<u16>, class: FailureClass) -> TtlCause {
+    match (status, class) {
+        (_, FailureClass::Billing) | (Some(402), _) => TtlCause::Billing,
+        (Some(401), _) => TtlCause::Status401,
+        (Some(429), _) => TtlCause::Status429,
+        _ => TtlCause::Other,
+    }
+}
+
+/// The latest failure of a request, for the mark line that follows it.
+#[derive(Clone)]
+struct LastError {
+    class: FailureClass,
+    details: Option<ErrorDetails>,
+    at: Option<f64>,
+}
+
+/// Replay every request in global event order: compute, for each attempt, whether its profile
+/// was cooled and which others were available; bench profiles on profile-level failures and
+/// mark lines.
+pub fn replay(
+    requests: &mut [Request],
+    events: &[Event],
+    times: &[Option<DateTime<Utc>>],
+    pools: &mut PoolModel,
+    version: HermesVersion,
+) {
+    #[derive(Clone, Copy)]
+    enum Item {
+        Attempt(usize, usize),
+        Event(usize, usize),
+    }
+    let mut items: Vec<(usize, Item)> = Vec::new();
+    for (ri, r) in requests.iter().enumerate() {
+        for (ai, a) in r.attempts.iter().enumerate() {
+            if let Some(&e) = a.events.first() {
+                items.push((e, Item::Attempt(ri, ai)));
+            }
+        }
+        for &e in &r.events {
+            let relevant = matches!(
+                events[e].kind,
+                EventKind::PoolMarked { .. }
+                    | EventKind::FallbackActivated { .. }
+                    | EventKind::FallbackSwitching { .. }
+                    | EventKind::FallbackNotice { .. }
+                    | EventKind::GatewayPrimaryFailed { .. }
+                    | EventKind::TerminalFailure { .. }
+            );
+            if relevant {
+                items.push((e, Item::Event(ri, e)));
+            }
+        }
+    }
+    items.sort_by_key(|(e, _)| *e);
+
+    let mut tried: HashMap<usize, BTreeSet<String>> = HashMap::new();
+    let mut last_error: HashMap<usize, LastError> = HashMap::new();
+    let mut fallback_seen: HashMap<usize, bool> = HashMap::new();
+
+    for (_, item) in items {
+        match item {
+            Item::Attempt(ri, ai) => {
+                let primary = requests[ri].primary_provider.clone();
+                let a = &requests[ri].attempts[ai];
+                let provider =
+                    a.provider.clone().or_else(|| primary.clone()).or_else(|| {
+                        (pools.pools.len() == 1).then(|| pools.pools[0].provider.clone())
+                    });
+                let Some(provider) = provider.map(|p| providers::normalize(&p)) else {
+                    continue;
+                };
+                let t = epoch(a.time);
+                let Some(profile) = a.profile.clone() else {
+                    if !a.succeeded {
+                        last_error.insert(
+                            ri,
+                            LastError {
+                                class: a.class,
+                                details: a.details.clone(),
+                                at: t,
+                            },
+                        );
+                    }
+                    continue;
+                };
+                let is_account = a.basis == Some(super::ProfileBasis::Fingerprint);
+                pools.member_mut(&provider, &profile, is_account);
+                let tried_set = tried.entry(ri).or_default().clone();
+                let cooled = pools.cooled_at(&provider, &profile, t);
+                let (others, untried) = pools.availability(&provider, t, &profile, &tried_set);
+                let a = &mut requests[ri].attempts[ai];
+                if a.provider.is_none() {
+                    a.provider = Some(provider.clone());
+                    a.provider_basis = if primary.is_some() {
+                        "request context"
+                    } else {
+                        "only pool known"
+                    };
+                }
+                a.cooled = cooled;
+                a.others_available = if others.count > 0 {
+                    others.names
+                } else {
+                    Vec::new()
+                };
+                a.untried_available = if untried.count > 0 {
+                    untried.names
+                } else {
+                    Vec::new()
+                };
+                a.availability_inferred = others.inferred || untried.inferred;
+                tried.entry(ri).or_default().insert(profile.clone());
+                if !a.succeeded {
+                    let e = a.events.first().copied().unwrap_or(0);
+                    last_error.insert(
+                        ri,
+                        LastError {
+                            class: a.class,
+                            details: a.details.clone(),
+                            at: t,
+                        },
+                    );
+                    if a.class.is_profile_level() {
+                        let until = a
+                            .details
+                            .as_ref()
+                            .and_then(|d| reset_from_details(d, t))
+                            .or_else(|| {
+                                let sole = pools.pool(&provider).is_some_and(|p| {
+                                    p.members
+                                        .iter()
+                                        .filter(|m| m.status != Status::Dead)
+                                        .count()
+                                        <= 1
+                                });
+                                t.map(|t| {
+                                    t + exhausted_ttl(version, ttl_cause(a.status, a.class), sole)
+                                })
+                            });
+                        let reason = format!(
+                            "{} at attempt{}{}",
+                            a.details
+                                .as_ref()
+                                .and_then(|d| d.etype.clone().or(d.code.clone()))
+                                .unwrap_or_else(|| format!("{:?}", a.class).to_lowercase()),
+                            a.counter
+                                .map(|(k, n)| format!(" {k}/{n}"))
+                                .unwrap_or_default(),
+                            until
+                                .map(|u| format!(", resets {}", fmt_epoch(u)))
+                                .unwrap_or_default()
+                        );
+                        let m = pools.member_mut(&provider, &profile, is_account);
+                        m.status = if a.class == FailureClass::AuthInvalid
+                            && a.details.as_ref().is_some_and(is_dead_reason)
+                        {
+                            Status::Dead
+                        } else {
+                            Status::Exhausted
+                        };
+                        m.cooling = Some(Cooling {
+                            since_event: Some(e),
+                            since_snapshot: None,
+                            until,
+                            dead: m.status == Status::Dead,
+                            reason,
+                            inferred: false,
+                        });
+                    }
+                }
+            }
+            Item::Event(ri, e) => {
+                let t = epoch(times.get(e).copied().flatten());
+                match &events[e].kind {
+                    EventKind::PoolMarked {
+                        label,
+                        status,
+                        dead,
+                        reason,
+                    } => {
+                        let label = pools.canonical(label);
+                        let provider =
+                            pools.provider_of_label(&label).map(|(p, _)| p).or_else(|| {
+                                requests[ri]
+                                    .primary_provider
+                                    .clone()
+                                    .map(|p| providers::normalize(&p))
+                            });
+                        let Some(provider) = provider else { continue };
+                        let prev = last_error.get(&ri).cloned();
+                        let until = prev
+                            .as_ref()
+                            .and_then(|p| {
+                                p.details
+                                    .as_ref()
+                                    .and_then(|d| reset_from_details(d, p.at.or(t)))
+                            })
+                            .or_else(|| {
+                                let cause = ttl_cause(
+                                    *status,
+                                    prev.as_ref()
+                                        .map(|p| p.class)
+                                        .unwrap_or(FailureClass::Other),
+                                );
+                                t.map(|t| t + exhausted_ttl(version, cause, false))
+                            });
+                        let m = pools.member_mut(&provider, &label, false);
+                        m.status = if *dead {
+                            Status::Dead
+                        } else {
+                            Status::Exhausted
+                        };
+                        m.cooling = Some(Cooling {
+                            since_event: Some(e),
+                            since_snapshot: None,
+                            until: if *dead { None } else { until },
+                            dead: *dead,
+                            reason: format!(
+                                "marked {}{}{}",
+                                if *dead { "DEAD" } else { "exhausted" },
+                                reason
+                                    .as_ref()
+                                    .map(|r| format!(" ({r})"))
+                                    .unwrap_or_default(),
+                                until
+                                    .filter(|_| !*dead)
+                                    .map(|u| format!(" until {}", fmt_epoch(u)))
+                                    .unwrap_or_default()
+                            ),
+                            inferred: false,
+                        });
+                    }
+                    EventKind::TerminalFailure { .. } => {
+                        let Some(provider) = requests[ri]
+                            .primary_provider
+                            .clone()
+                            .map(|p| providers::normalize(&p))
+                        else {
+                            continue;
+                        };
+                        if fallback_seen.get(&ri).copied().unwrap_or(false) {
+                            continue;
+                        }
+                        let tried_set = tried.entry(ri).or_default().clone();
+                        let last = requests[ri]
+                            .attempts
+                            .iter()
+                            .rev()
+                            .find_map(|a| a.profile.clone())
+                            .unwrap_or_default();
+                        let (_, untried) = pools.availability(&provider, t, &last, &tried_set);
+                        let r = &mut requests[ri];
+                        if untried.count > 0 {
+                            r.untried_at_end = untried.names;
+                            r.untried_at_end_inferred = untried.inferred;
+                        }
+                    }
+                    _ => {
+                        // Leaving the primary for the fallback chain.
+                        let first_exit = !fallback_seen.get(&ri).copied().unwrap_or(false);
+                        fallback_seen.insert(ri, true);
+                        if !first_exit {
+                            continue;
+                        }
+                        let primary = requests[ri]
+                            .primary_provider
+                            .clone()
+                            .map(|p| providers::normalize(&p))
+                            .or_else(|| {
+                                (pools.pools.len() == 1).then(|| pools.pools[0].provider.clone())
+                            });
+                        let tried_set = tried.entry(ri).or_default().clone();
+                        let last = requests[ri]
+                            .attempts
+                            .iter()
+                            .rev()
+                            .find_map(|a| a.profile.clone())
+                            .unwrap_or_default();
+                        let (untried, inferred) = match &primary {
+                            Some(p) => {
+                                let (_, u) = pools.availability(p, t, &last, &tried_set);
+                                (if u.count > 0 { u.names } else { Vec::new() }, u.inferred)
+                            }
+                            None => (Vec::new(), false),
+                        };
+                        let failed: Vec<FailureClass> = requests[ri]
+                            .attempts
+                            .iter()
+                            .filter(|a| !a.succeeded)
+                            .map(|a| a.class)
+                            .collect();
+                        let transport_only = !failed.is_empty()
+                            && failed.iter().all(|c| *c == FailureClass::Transient);
+                        requests[ri].fallbacks.push(FallbackExit {
+                            event: e,
+                            provider: primary,
+                            untried_available: untried,
+                            availability_inferred: inferred,
+                            transport_only,
+                        });
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn is_dead_reason(d: &ErrorDetails) -> bool {
+    const DEAD: &[&str] = &[
+        "token_invalidated",
+        "token_revoked",
+        "invalid_token",
+        "invalid_grant",
+        "unauthorized_client",
+        "refresh_token_reused",
+    ];
+    [d.etype.as_deref(), d.code.as_deref()]
+        .into_iter()
+        .flatten()
+        .any(|v| DEAD.contains(&v))
+}

@@ -1,0 +1,87 @@
+//! fallback-not-activated: a request fails on a quota/rate limit with a fallback chain configured.
+
+use super::{FindingBuilder, Rule};
+use crate::classify::quota::FailureClass;
+use crate::correlate::{Analysis, Outcome};
+use crate::model::{EventKind, Finding, RuleInfo, Severity};
+
+pub const RULE: Rule = Rule {
+    info: RuleInfo {
+        id: "fallback-not-activated",
+        severity: Severity::Medium,
+        summary:
+            "A request failed on a quota or rate limit although a fallback chain was configured.",
+        doc: DOC,
+    },
+    check,
+};
+
+const DOC: &str = "\
+## What it detects
+A request ends in terminal failure on a quota or rate-limit error (`API call failed after N
+retries`, `Rate limited after N retries`) with no fallback attempt, while the same log shows that
+a fallback chain is configured (another request activated it, or `Fallback provider resolved`).
+
+## Why it matters
+The operator configured a fallback exactly for this; the user got an error instead of an answer.
+
+## Example
+One request logs `Fallback activated: glm-5.1 → glm-4.7 (zai)`; a later request fails with
+`❌ Rate limited after 3 retries` and no fallback line.
+
+## Not triggered by
+Logs that show no fallback configuration; failures that are not quota or rate limits (transport
+errors, 400s); requests that did try the fallback.
+";
+
+fn configured(kind: &EventKind) -> bool {
+    matches!(
+        kind,
+        EventKind::FallbackActivated { .. }
+            | EventKind::FallbackResolved { .. }
+            | EventKind::FallbackPoolAttached { .. }
+            | EventKind::FallbackNotice { .. }
+    )
+}
+
+fn check(a: &Analysis, out: &mut Vec<Finding>) {
+    let Some(config_ev) = a.events.iter().position(|e| configured(&e.kind)) else {
+        return;
+    };
+    for req in &a.requests {
+        if req.outcome != Outcome::Failed || !req.fallbacks.is_empty() {
+            continue;
+        }
+        if req.events.iter().any(|&e| configured(&a.events[e].kind)) {
+            continue;
+        }
+        let Some(last) = req.attempts.iter().rev().find(|at| !at.succeeded) else {
+            continue;
+        };
+        if !matches!(
+            last.class,
+            FailureClass::QuotaWall | FailureClass::RateLimit | FailureClass::Billing
+        ) {
+            continue;
+        }
+        let Some(end) = req.end_event else { continue };
+        out.push(
+            FindingBuilder::new(
+                a,
+                &RULE.info,
+                format!(
+                    "the request failed on a {} error without trying the configured fallback chain",
+                    super::class_text(last.class)
+                ),
+            )
+            .request(req)
+            .provider(last.provider.as_deref())
+            .at(end)
+            .events(last.events.iter().copied())
+            .event(end)
+            .event(config_ev)
+            .note("the fallback chain is known to be configured from the line quoted last")
+            .build(),
+        );
+    }
+}

@@ -1,0 +1,85 @@
+//! fallback-to-same-backend: the fallback resolves to the failing primary's backend.
+
+use super::{FindingBuilder, Rule};
+use crate::correlate::{providers, Analysis};
+use crate::model::{EventKind, Finding, RuleInfo, Severity};
+
+pub const RULE: Rule = Rule {
+    info: RuleInfo {
+        id: "fallback-to-same-backend",
+        severity: Severity::Low,
+        summary: "The fallback target was the same provider and model as the failing primary.",
+        doc: DOC,
+    },
+    check,
+};
+
+const DOC: &str = "\
+## What it detects
+The fallback target resolves to the same provider and model (and so the same credentials and
+base URL) as the failing primary, so it fails the same way. A same-provider fallback to a
+different model after a profile-level failure (quota, billing, auth — which holds for every model
+of that credential) is reported as `info`.
+
+## Why it matters
+The fallback chain exists to route around a failing backend; one that points back at it adds
+latency and changes nothing.
+
+## Example
+```
+Fallback activated: glm-5.1 → glm-5.1 (zai)
+```
+while the primary is zai / glm-5.1.
+
+## Not triggered by
+A same-provider fallback to another model after a transient or model-specific failure (a
+designed configuration); Hermes's own guard `Fallback skip: ... resolves to the same backend`,
+which shows the chain entry was skipped.
+";
+
+fn check(a: &Analysis, out: &mut Vec<Finding>) {
+    for req in &a.requests {
+        let Some(primary) = req.primary_provider.as_deref().map(providers::normalize) else {
+            continue;
+        };
+        for &e in &req.events {
+            let EventKind::FallbackActivated {
+                from_model,
+                to_model,
+                to_provider: Some(q),
+            } = &a.events[e].kind
+            else {
+                continue;
+            };
+            if providers::normalize(q) != primary {
+                continue;
+            }
+            let profile_level = req
+                .attempts
+                .iter()
+                .filter(|at| at.events.first().is_some_and(|&x| x < e))
+                .any(|at| !at.succeeded && at.class.is_profile_level());
+            let same_model = from_model == to_model;
+            if !same_model && !profile_level {
+                continue;
+            }
+            let mut f = FindingBuilder::new(
+                a,
+                &RULE.info,
+                if same_model {
+                    format!("the fallback {to_model} via {q} is the failing primary itself")
+                } else {
+                    format!("the fallback {to_model} via {q} uses the same {primary} credentials that just failed at profile level")
+                },
+            )
+            .request(req)
+            .provider(Some(&primary))
+            .at(e)
+            .event(e);
+            if !same_model {
+                f = f.severity(Severity::Info);
+            }
+            out.push(f.build());
+        }
+    }
+}

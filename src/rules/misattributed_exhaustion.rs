@@ -1,0 +1,180 @@
+//! misattributed-exhaustion: a pool entry of provider P benched for an error of provider Q.
+
+use super::{FindingBuilder, Rule};
+use crate::correlate::{providers, Analysis};
+use crate::model::{EventKind, Finding, RuleInfo, Severity};
+
+pub const RULE: Rule = Rule {
+    info: RuleInfo {
+        id: "misattributed-exhaustion",
+        severity: Severity::High,
+        summary:
+            "A credential of one provider was marked exhausted because of another provider's error.",
+        doc: DOC,
+    },
+    check,
+};
+
+const DOC: &str = "\
+## What it detects
+A pool entry of provider P is marked exhausted or dead because of an error that came from a
+different provider Q. Typical path: fallback switches the active provider from P to Q, Q returns
+429/402, and the still-loaded P pool is mutated (`credential pool: marking <P-entry> exhausted`).
+Also at rest: an auth.json entry of P whose `last_error_*` carries a signature only Q produces
+(Z.AI code 1113 \"Insufficient balance\" inside an `openai-codex` entry) when the logs show a
+fallback to Q.
+
+## Why it matters
+`hermes auth list` then shows a healthy credential as rate-limited with the other provider's
+error, and operators debug the wrong provider. The benched entry is skipped until its cooldown
+ends although it never failed.
+
+## Example
+```
+2026-05-27 14:28:42 CST  Fallback activated: gpt-5.5 -> glm-5.1 (zai)
+2026-05-27 14:28:43 CST  zai returned 429 code=1113 \"Insufficient balance or no resource package\"
+2026-05-27 14:28:48 CST  credential pool: marking openai-codex-oauth-2 exhausted
+```
+
+## Not triggered by
+A mark of P after a P error; a mark of Q's own entry after a Q error; a fallback with no later
+mark; a mark whose provider cannot be told (no auth.json, no provider prefix, no context).
+The provider of the marked entry comes from auth.json, else from the label's prefix, else from
+the request's provider; the finding says which.
+";
+
+/// Error signatures only one provider produces.
+const SIGNATURES: &[(&str, &[&str])] = &[(
+    "zai",
+    &["1113", "insufficient balance", "no resource package"],
+)];
+
+fn check(a: &Analysis, out: &mut Vec<Finding>) {
+    for req in &a.requests {
+        let primary = req.primary_provider.as_deref().map(providers::normalize);
+        let mut active = primary.clone();
+        let mut fallback_ev: Option<usize> = None;
+        let mut last_error: Option<(Option<String>, usize)> = None;
+        for &e in &req.events {
+            match &a.events[e].kind {
+                EventKind::FallbackActivated { to_provider, .. } => {
+                    if let Some(p) = to_provider {
+                        active = Some(providers::normalize(p));
+                    }
+                    fallback_ev = Some(e);
+                }
+                EventKind::FallbackNotice {
+                    to_provider: Some(p),
+                    ..
+                } => {
+                    active = Some(providers::normalize(p));
+                    fallback_ev.get_or_insert(e);
+                }
+                EventKind::PrimaryRestored { .. } => {
+                    active = primary.clone();
+                    fallback_ev = None;
+                }
+                EventKind::AttemptFailed { provider, .. }
+                | EventKind::ProviderError { provider, .. } => {
+                    let p = provider
+                        .as_deref()
+                        .filter(|p| !p.is_empty())
+                        .map(providers::normalize)
+                        .or_else(|| active.clone());
+                    last_error = Some((p, e));
+                }
+                EventKind::StreamFailed { .. } => last_error = Some((active.clone(), e)),
+                EventKind::PoolMarked { label, .. } => {
+                    let label = a.pools.canonical(label);
+                    let Some((owner, basis)) = a.pools.provider_of_label(&label) else {
+                        continue;
+                    };
+                    let Some((Some(err_provider), err_ev)) = &last_error else {
+                        continue;
+                    };
+                    if *err_provider == owner {
+                        continue;
+                    }
+                    let mut f = FindingBuilder::new(
+                        a,
+                        &RULE.info,
+                        format!(
+                            "{owner} pool entry {label} was marked exhausted after an error from {err_provider}{}",
+                            fallback_ev
+                                .map(|_| " (the active provider after fallback)".to_string())
+                                .unwrap_or_default()
+                        ),
+                    )
+                    .request(req)
+                    .provider(Some(&owner))
+                    .profile(Some(&label))
+                    .at(e)
+                    .note(format!("provider of {label} is known from the {basis}"));
+                    if let Some(fb) = fallback_ev {
+                        f = f.event(fb);
+                    }
+                    if let Some(sig) = signature_note(a, *err_ev) {
+                        f = f.note(sig);
+                    }
+                    out.push(f.event(*err_ev).event(e).build());
+                }
+                _ => {}
+            }
+        }
+    }
+    at_rest(a, out);
+}
+
+fn signature_note(a: &Analysis, ev: usize) -> Option<String> {
+    let text = a.events.get(ev)?.record.message.to_ascii_lowercase();
+    SIGNATURES.iter().find_map(|(p, sigs)| {
+        sigs.iter().any(|s| text.contains(s)).then(|| {
+            format!("the error is {p}'s balance/resource-package condition, not a quota of the marked entry's provider")
+        })
+    })
+}
+
+/// An auth.json entry of P carrying Q's error signature, with a fallback to Q in the logs.
+fn at_rest(a: &Analysis, out: &mut Vec<Finding>) {
+    for (q, sigs) in SIGNATURES {
+        let Some(fb) = a.events.iter().position(|e| {
+            matches!(&e.kind, EventKind::FallbackActivated { to_provider: Some(p), .. } if providers::normalize(p) == *q)
+        }) else {
+            continue;
+        };
+        for auth in &a.auths {
+            for (key, entries) in &auth.snapshot.pools {
+                let owner = providers::normalize(key);
+                if owner == *q {
+                    continue;
+                }
+                for e in entries {
+                    let text = format!(
+                        "{} {} {}",
+                        e.last_error_code.map(|c| c.to_string()).unwrap_or_default(),
+                        e.last_error_reason.clone().unwrap_or_default(),
+                        e.last_error_message.clone().unwrap_or_default()
+                    )
+                    .to_ascii_lowercase();
+                    if !sigs.iter().any(|s| text.contains(s)) {
+                        continue;
+                    }
+                    let label = e.label.clone().or(e.id.clone()).unwrap_or_default();
+                    out.push(
+                        FindingBuilder::new(
+                            a,
+                            &RULE.info,
+                            format!("{owner} pool entry {label} in {} carries a {q} error ({}) after a fallback to {q}", auth.name, text.trim()),
+                        )
+                        .provider(Some(&owner))
+                        .profile(Some(&label))
+                        .at(fb)
+                        .event(fb)
+                        .evidence(&auth.name, e.line, format!("{key}: label={label} last_status={} last_error={}", e.last_status.clone().unwrap_or_default(), text.trim()))
+                        .build(),
+                    );
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,160 @@
+//! quota-reported-as-auth: a quota or rate condition reported as an authentication failure.
+
+use super::{FindingBuilder, Rule};
+use crate::classify::quota::{is_quota_text, FailureClass};
+use crate::correlate::{providers, Analysis};
+use crate::model::{EventKind, Finding, RuleInfo, Severity};
+
+pub const RULE: Rule = Rule {
+    info: RuleInfo {
+        id: "quota-reported-as-auth",
+        severity: Severity::Medium,
+        summary: "A quota or rate-limit condition was reported as an authentication failure.",
+        doc: DOC,
+    },
+    check,
+};
+
+const DOC: &str = "\
+## What it detects
+A quota or rate condition (429, usage limit, budget/spend limit 402/403) is reported as an
+authentication failure: `Primary provider auth failed: No Codex credentials stored`, \"Provider
+authentication failed\", \"Your API key was rejected\" — while the error itself carries quota
+wording, the failing call returned 429/402, or a pool snapshot (`hermes auth list`, auth.json)
+shows the provider's credential rate-limited at the same time. High when a snapshot or the error
+body corroborates the quota state; medium when only the status code does.
+
+## Why it matters
+It sends operators to re-authenticate valid credentials (or suspect leaked tokens) while the real
+cause is a quota window that re-auth cannot lift.
+
+## Example
+```
+WARNING gateway.run: Primary provider auth failed: No Codex credentials stored. Run `hermes auth` to authenticate.
+```
+with `hermes auth list` showing `device_code rate-limited (429) (3h 12m left)`.
+
+## Not triggered by
+A genuine 401/403 with no quota wording and no rate-limited snapshot (a lone `403 Forbidden` is
+not a misreport); auth failures caused by a missing credential (see
+`client-defect-blamed-on-credential`).
+";
+
+fn auth_wording(kind: &EventKind) -> Option<&str> {
+    match kind {
+        EventKind::GatewayPrimaryFailed { auth: true, text } => Some(text),
+        EventKind::AuthRejectedNotice { text } => Some(text),
+        _ => None,
+    }
+}
+
+fn check(a: &Analysis, out: &mut Vec<Finding>) {
+    for (i, ev) in a.events.iter().enumerate() {
+        let Some(text) = auth_wording(&ev.kind) else {
+            continue;
+        };
+        let request = a.requests.iter().find(|r| r.events.contains(&i));
+        let mentioned = mentioned_provider(text).or_else(|| {
+            request.and_then(|r| r.primary_provider.as_deref().map(providers::normalize))
+        });
+        // 1. The message itself carries quota wording.
+        let own_quota = is_quota_text(text);
+        // 2. The failing call of the same request returned a quota / rate status.
+        let failing = request.and_then(|r| {
+            r.attempts
+                .iter()
+                .rev()
+                .find(|at| !at.succeeded && at.events.first().is_some_and(|&e| e < i))
+        });
+        let status_quota = failing.filter(|at| {
+            matches!(
+                at.class,
+                FailureClass::QuotaWall | FailureClass::Billing | FailureClass::RateLimit
+            ) || matches!(at.status, Some(429) | Some(402))
+        });
+        // 3. A pool snapshot shows the provider's credential rate-limited.
+        let snapshot_row = a.lists.iter().find_map(|l| {
+            l.rows.iter().find_map(|row| {
+                let limited = matches!(
+                    row.status.as_deref(),
+                    Some("rate-limited") | Some("exhausted")
+                ) || matches!(row.code, Some(429) | Some(402));
+                let provider_ok = match (&row.provider, &mentioned) {
+                    (Some(rp), Some(m)) => providers::normalize(rp) == *m,
+                    _ => true,
+                };
+                (limited && provider_ok && !row.ready_to_retry).then_some((l, row))
+            })
+        });
+        if !own_quota && status_quota.is_none() && snapshot_row.is_none() {
+            continue;
+        }
+        let who = mentioned.clone().unwrap_or_else(|| "the provider".into());
+        let mut why = Vec::new();
+        if own_quota {
+            why.push("the message itself carries quota wording".to_string());
+        }
+        if let Some(at) = status_quota {
+            why.push(format!(
+                "the failing call returned {}",
+                at.status
+                    .map(|s| format!("HTTP {s}"))
+                    .unwrap_or_else(|| "a rate-limit error".into())
+            ));
+        }
+        if let Some((l, row)) = snapshot_row {
+            why.push(format!(
+                "{} shows the credential {}{}",
+                l.name,
+                row.status.clone().unwrap_or_default(),
+                row.code.map(|c| format!(" ({c})")).unwrap_or_default()
+            ));
+        }
+        let corroborated = own_quota || snapshot_row.is_some();
+        let mut f = FindingBuilder::new(
+            a,
+            &RULE.info,
+            format!(
+                "{who} was reported as an authentication failure, but {}",
+                why.join("; ")
+            ),
+        )
+        .severity(if corroborated {
+            Severity::High
+        } else {
+            Severity::Medium
+        })
+        .provider(mentioned.as_deref())
+        .at(i)
+        .event(i)
+        .note("re-authenticating will not help: the credential is in a quota window");
+        if let Some(r) = request {
+            f = f.request(r);
+        }
+        if let Some(at) = status_quota {
+            f = f.events(at.events.iter().copied());
+        }
+        if let Some((l, row)) = snapshot_row {
+            f = f.evidence(&l.name, row.line, row.raw.clone());
+        }
+        out.push(f.build());
+    }
+}
+
+/// A provider named in the wording (`No Codex credentials` → openai-codex).
+fn mentioned_provider(text: &str) -> Option<String> {
+    let t = text.to_ascii_lowercase();
+    const NAMES: &[(&str, &str)] = &[
+        ("codex", "openai-codex"),
+        ("openrouter", "openrouter"),
+        ("anthropic", "anthropic"),
+        ("claude", "anthropic"),
+        ("nous", "nous"),
+        ("z.ai", "zai"),
+        ("zai", "zai"),
+    ];
+    NAMES
+        .iter()
+        .find(|(k, _)| t.contains(k))
+        .map(|(_, p)| p.to_string())
+}

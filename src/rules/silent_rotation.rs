@@ -1,0 +1,92 @@
+//! silent-rotation: the profile changed between attempts with no line that says so.
+
+use super::{attempt_name, profile_note, FindingBuilder, Rule};
+use crate::correlate::Analysis;
+use crate::model::{EventKind, Finding, RuleInfo, Severity};
+
+pub const RULE: Rule = Rule {
+    info: RuleInfo {
+        id: "silent-rotation",
+        severity: Severity::Info,
+        summary: "The credential changed between attempts without any log line saying so.",
+        doc: DOC,
+    },
+    check,
+};
+
+const DOC: &str = "\
+## What it detects
+The profile changed between two attempts of a request (different label, id or account
+fingerprint) with no log line that says so (`rotated to`, `Credential ... rotated to pool
+entry`, or a structured `{\"event\":\"profile_rotation\",...}` line). Emitted once per request.
+
+## Why it matters
+Operators cannot tell \"rotated to a healthy profile\" from \"rotated to an exhausted one\" from
+\"no rotation happened\". Hermes should log every rotation.
+
+## Example
+Two `attempt 1/4` lines in the same second whose error bodies carry different accounts
+(`plan_type: prolite` then `plan_type: team`) and no pool line between them.
+
+## Not triggered by
+A rotation that is logged; attempts whose profile is unknown; a change of provider by fallback.
+";
+
+fn is_rotation(k: &EventKind) -> bool {
+    matches!(
+        k,
+        EventKind::PoolRotated { .. }
+            | EventKind::PoolRecoveryRotated { .. }
+            | EventKind::ProfileRotation { .. }
+            | EventKind::FallbackActivated { .. }
+            | EventKind::FallbackNotice { .. }
+            | EventKind::PrimaryRestored { .. }
+    )
+}
+
+fn check(a: &Analysis, out: &mut Vec<Finding>) {
+    for req in &a.requests {
+        for w in 0..req.attempts.len().saturating_sub(1) {
+            let (prev, next) = (&req.attempts[w], &req.attempts[w + 1]);
+            let (Some(x), Some(y)) = (&prev.profile, &next.profile) else {
+                continue;
+            };
+            if x == y || prev.provider != next.provider {
+                continue;
+            }
+            let (Some(&p_last), Some(&n_first)) = (prev.events.last(), next.events.first()) else {
+                continue;
+            };
+            let logged = req
+                .events
+                .iter()
+                .any(|&e| e > p_last && e < n_first && is_rotation(&a.events[e].kind));
+            if logged {
+                continue;
+            }
+            let mut f = FindingBuilder::new(
+                a,
+                &RULE.info,
+                format!(
+                    "the credential changed from {x} ({}) to {y} ({}) with no rotation line",
+                    attempt_name(prev),
+                    attempt_name(next)
+                ),
+            )
+            .request(req)
+            .provider(next.provider.as_deref())
+            .profile(Some(y))
+            .at(n_first)
+            .events(prev.events.iter().copied())
+            .events(next.events.iter().copied());
+            for n in [profile_note(prev), profile_note(next)]
+                .into_iter()
+                .flatten()
+            {
+                f = f.note(n);
+            }
+            out.push(f.build());
+            break;
+        }
+    }
+}
