@@ -15,7 +15,7 @@ pub fn run(cli: Cli) -> u8 {
         Some(Command::Analyze(args)) => analyze(&args),
         None => analyze(&cli.analyze),
         Some(Command::Events(args)) => events(&args),
-        Some(Command::Rules) => list_rules(),
+        Some(Command::Rules { markdown }) => list_rules(markdown),
         Some(Command::Explain { rule }) => explain(&rule),
     };
     match result {
@@ -161,8 +161,12 @@ fn events(args: &EventsArgs) -> Result<u8, RunError> {
     Ok(0)
 }
 
-fn list_rules() -> Result<u8, RunError> {
+fn list_rules(markdown: bool) -> Result<u8, RunError> {
     let mut out = io::stdout().lock();
+    if markdown {
+        write!(out, "{}", rules::markdown_table())?;
+        return Ok(0);
+    }
     for r in rules::RULES {
         writeln!(
             out,

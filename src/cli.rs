@@ -28,7 +28,11 @@ pub enum Command {
     /// Print the normalized event stream as NDJSON (one object per event).
     Events(EventsArgs),
     /// List the rules.
-    Rules,
+    Rules {
+        /// Print the list as the Markdown table used in the README.
+        #[arg(long)]
+        markdown: bool,
+    },
     /// Print a rule's documentation.
     Explain {
         /// Rule id, e.g. `missed-rotation`.

@@ -63,9 +63,14 @@ fn time_context(args: &IngestArgs) -> Result<TimeContext, Error> {
     })
 }
 
-/// Lines a record spans.
+/// Input lines a record spans (continuation entries of one multi-line journal JSON message
+/// share their entry's line and are not counted again).
 fn record_lines(r: &Record) -> u64 {
-    1 + r.continuation.len() as u64
+    1 + r
+        .continuation
+        .iter()
+        .filter(|(line, _)| *line != r.loc.line)
+        .count() as u64
 }
 
 /// Read, parse and classify every input. `on_unrecognized` sees records that matched no shape
@@ -161,7 +166,7 @@ pub fn ingest(
         let mut records: Vec<Record> = Vec::new();
         let mut summary = SourceSummary {
             name: spec.name.clone(),
-            format: format_name(format).into(),
+            format: format.name().into(),
             ..Default::default()
         };
         let mut handle =
@@ -207,6 +212,8 @@ pub fn ingest(
         }
         let stats = parser.stats();
         summary.lines_other += stats.blank + stats.meta;
+        zoned |= stats.zoned_times > 0;
+        unzoned |= stats.unzoned_times > 0;
         for w in parser.warnings() {
             out.warnings.push(format!("{}: {w}", spec.name));
         }
@@ -218,24 +225,6 @@ pub fn ingest(
         );
     }
     Ok(out)
-}
-
-fn format_name(f: InputFormat) -> &'static str {
-    match f {
-        InputFormat::Auto => "mixed",
-        InputFormat::AgentLog => "agent-log",
-        InputFormat::Verbose => "verbose",
-        InputFormat::JournalShort => "journal-short",
-        InputFormat::JournalShortPrecise => "journal-short-precise",
-        InputFormat::JournalShortIso => "journal-short-iso",
-        InputFormat::JournalShortIsoPrecise => "journal-short-iso-precise",
-        InputFormat::JournalShortFull => "journal-short-full",
-        InputFormat::JournalShortUnix => "journal-short-unix",
-        InputFormat::JournalJson => "journal-json",
-        InputFormat::JournalCat => "journal-cat",
-        InputFormat::Desktop => "desktop",
-        InputFormat::Paste => "paste",
-    }
 }
 
 fn parse_instant(s: &str, tz: Option<chrono_tz::Tz>, flag: &str) -> Result<DateTime<Utc>, Error> {

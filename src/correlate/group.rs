@@ -11,10 +11,15 @@ const IDLE_CLOSE_SECS: i64 = 900;
 /// An untagged request (worker-thread lines) is adopted by a tagged lane within this window.
 const ADOPT_SECS: i64 = 10;
 
+/// A fallback line this soon after a terminal failure continues the failed request.
+const REOPEN_SECS: i64 = 5;
+
 #[derive(Default)]
 struct Lane {
     open: Option<usize>,
     last_time: Option<DateTime<Utc>>,
+    /// The request closed last by a terminal failure, for a fallback line that follows it.
+    failed: Option<usize>,
 }
 
 struct Grouper<'a> {
@@ -156,6 +161,7 @@ impl Grouper<'_> {
     fn close(&mut self, lane: &str, outcome: Outcome, end: Option<usize>) {
         if let Some(l) = self.lanes.get_mut(lane) {
             if let Some(r) = l.open.take() {
+                l.failed = (outcome == Outcome::Failed).then_some(r);
                 if let Some(req) = self.requests.get_mut(r) {
                     req.outcome = outcome;
                     req.end_event = end;
@@ -218,6 +224,25 @@ impl Grouper<'_> {
         match self.lanes.get(lane).and_then(|l| l.open) {
             Some(r) => r,
             None => self.open_request(lane, i),
+        }
+    }
+
+    /// Continue the request that just failed when a fallback line follows its terminal line.
+    fn reopen_failed(&mut self, lane: &str, t: Option<DateTime<Utc>>) {
+        let Some(l) = self.lanes.get_mut(lane) else { return };
+        if l.open.is_some() {
+            return;
+        }
+        let Some(r) = l.failed.take() else { return };
+        let recent = match (l.last_time, t) {
+            (Some(a), Some(b)) => (b - a).num_seconds() <= REOPEN_SECS,
+            _ => true,
+        };
+        if recent {
+            l.open = Some(r);
+            if let Some(req) = self.requests.get_mut(r) {
+                req.outcome = Outcome::Open;
+            }
         }
     }
 
@@ -303,9 +328,17 @@ impl Grouper<'_> {
                                         | EventKind::PoolRecoveryRotated { .. }
                                         | EventKind::ProfileRotation { .. }
                                         | EventKind::PoolMarked { .. }
+                                        | EventKind::FallbackActivated { .. }
+                                        | EventKind::FallbackNotice { .. }
+                                        | EventKind::FallbackSwitching { .. }
+                                        | EventKind::GatewayPrimaryFailed { .. }
                                 )
                         });
-                        if !changed_account && !rotated {
+                        let changed_provider = matches!(
+                            (&prev.provider, &att.provider),
+                            (Some(a), Some(b)) if a != b
+                        );
+                        if !changed_account && !rotated && !changed_provider {
                             self.close(lane, Outcome::Open, None);
                         }
                     }
@@ -396,8 +429,16 @@ impl Grouper<'_> {
                     self.push_event(r, i);
                 }
             }
+            EventKind::FallbackActivated { .. }
+            | EventKind::FallbackNotice { .. }
+            | EventKind::FallbackSwitching { .. }
+            | EventKind::GatewayPrimaryFailed { .. } => {
+                self.reopen_failed(&lane, t);
+                let r = self.ensure_open(&lane, i);
+                self.push_event(r, i);
+            }
             _ => {
-                // Waits, fallback, pool and rotation lines belong to the open request (or open one).
+                // Waits, pool and rotation lines belong to the open request (or open one).
                 let r = self.ensure_open(&lane, i);
                 self.push_event(r, i);
             }

@@ -6,9 +6,27 @@
 //! - [`Parser`]: a streaming, stateful parser; `push` one line at a time, completed records are
 //!   appended to `out` (a record is complete when the next record starts, because continuation
 //!   lines are joined to it); `finish` flushes the last one.
+//!
+//! Every pushed line is accounted for in [`ParseStats`]: it is blank, a journal meta line, the
+//! first line of a record, or a continuation joined to a record
+//! (`lines == blank + meta + records + continuation`).
 
-use crate::model::{Record, SourceId};
+mod agent_log;
+mod console;
+mod desktop;
+mod detect;
+mod inner;
+mod journal;
+mod journal_json;
+mod paste;
+pub mod time;
+mod verbose;
+
+pub use detect::detect;
+
+use crate::model::{Loc, Record, Shape, SourceId, Stamp};
 use chrono::NaiveDate;
+use time::{Clock, RawTime};
 
 /// How to interpret times without an explicit offset / date.
 #[derive(Debug, Clone, Default)]
@@ -41,45 +59,378 @@ pub enum InputFormat {
     Paste,
 }
 
-/// Detect the format of a source from its first (up to 50) non-empty lines.
-pub fn detect(_first_lines: &[&str]) -> InputFormat {
-    InputFormat::Auto
+impl InputFormat {
+    /// The kebab-case name (as accepted by `--input-format`, shown in source summaries).
+    pub fn name(self) -> &'static str {
+        match self {
+            InputFormat::Auto => "auto",
+            InputFormat::AgentLog => "agent-log",
+            InputFormat::Verbose => "verbose",
+            InputFormat::JournalShort => "journal-short",
+            InputFormat::JournalShortPrecise => "journal-short-precise",
+            InputFormat::JournalShortIso => "journal-short-iso",
+            InputFormat::JournalShortIsoPrecise => "journal-short-iso-precise",
+            InputFormat::JournalShortFull => "journal-short-full",
+            InputFormat::JournalShortUnix => "journal-short-unix",
+            InputFormat::JournalJson => "journal-json",
+            InputFormat::JournalCat => "journal-cat",
+            InputFormat::Desktop => "desktop",
+            InputFormat::Paste => "paste",
+        }
+    }
+
+    /// The format a line of this shape belongs to.
+    pub fn of_shape(shape: Shape) -> InputFormat {
+        match shape {
+            Shape::AgentLog => InputFormat::AgentLog,
+            Shape::Verbose => InputFormat::Verbose,
+            Shape::JournalShort => InputFormat::JournalShort,
+            Shape::JournalShortPrecise => InputFormat::JournalShortPrecise,
+            Shape::JournalShortIso => InputFormat::JournalShortIso,
+            Shape::JournalShortIsoPrecise => InputFormat::JournalShortIsoPrecise,
+            Shape::JournalShortFull => InputFormat::JournalShortFull,
+            Shape::JournalShortUnix => InputFormat::JournalShortUnix,
+            Shape::JournalJson => InputFormat::JournalJson,
+            Shape::Bare => InputFormat::JournalCat,
+            Shape::Desktop => InputFormat::Desktop,
+            Shape::StrippedJournal | Shape::ZonedPaste => InputFormat::Paste,
+        }
+    }
+}
+
+/// Line accounting for one source. `lines == blank + meta + records + continuation`.
+/// (Lines inside one journal JSON `MESSAGE` are continuation entries of their record but not
+/// input lines, so they are not counted.)
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
+pub struct ParseStats {
+    /// Lines pushed.
+    pub lines: u64,
+    /// Empty or whitespace-only lines.
+    pub blank: u64,
+    /// Journal separators (`-- Boot … --`, `-- No entries --`) and `grep` group separators (`--`).
+    pub meta: u64,
+    /// Lines that started a record.
+    pub records: u64,
+    /// Of `records`, those that matched no structured shape (`Shape::Bare`).
+    pub bare: u64,
+    /// Lines joined to the previous record (tracebacks, console detail lines).
+    pub continuation: u64,
+    /// Records whose time carried an offset, epoch or zone abbreviation.
+    pub zoned_times: u64,
+    /// Records with a date and time but no zone (read in `--tz`, else as UTC).
+    pub unzoned_times: u64,
+}
+
+/// One line parsed by a shape parser, before the parser attaches location and resolves time.
+#[derive(Debug)]
+pub(crate) struct Head<'a> {
+    /// The record fields the line carries (`loc`, `end_line`, `raw`, `time` are filled later;
+    /// `continuation` entries found inside this one line use line number 0).
+    pub rec: Record,
+    pub time: RawTime<'a>,
+    /// Byte offset of the message in the line for prefixed journal text shapes (multi-line
+    /// MESSAGE continuations are indented to it).
+    pub msg_col: Option<usize>,
+}
+
+impl Head<'_> {
+    /// A head of `shape` with time `time` and an empty message.
+    pub fn new(shape: Shape, time: RawTime<'_>) -> Head<'_> {
+        Head {
+            rec: Record {
+                loc: Loc { source: 0, line: 0 },
+                end_line: 0,
+                shape,
+                time: Stamp::default(),
+                level: None,
+                session: None,
+                logger: None,
+                host: None,
+                ident: None,
+                pid: None,
+                subagent: None,
+                message: String::new(),
+                continuation: Vec::new(),
+                raw: String::new(),
+            },
+            time,
+            msg_col: None,
+        }
+    }
+}
+
+/// A line that matched no structured shape: a bare message (console, stderr logging, cat).
+fn bare(line: &str) -> Head<'_> {
+    let mut head = Head::new(Shape::Bare, RawTime::None);
+    inner::apply(&mut head.rec, line);
+    head
+}
+
+/// Try every structured shape, cheapest rejection first (dispatch on the first bytes).
+fn structured(line: &str) -> Option<Head<'_>> {
+    let b = line.as_bytes();
+    match b.first()? {
+        b'{' => journal_json::parse(line),
+        b'[' => desktop::parse(line),
+        b'.' => agent_log::parse_abbrev(line),
+        b'0'..=b'9' => match (b.get(2), b.get(4)) {
+            (_, Some(b'-')) => agent_log::parse(line)
+                .or_else(|| verbose::parse(line))
+                .or_else(|| journal::parse(line))
+                .or_else(|| paste::parse_zoned(line)),
+            (Some(b':'), _) => verbose::parse(line)
+                .or_else(|| agent_log::parse_abbrev(line))
+                .or_else(|| paste::parse_stripped(line)),
+            _ => journal::parse(line),
+        },
+        b'A'..=b'Z' => journal::parse(line),
+        _ => None,
+    }
+}
+
+/// The parser that a forced format tries first.
+fn forced(format: InputFormat, line: &str) -> Option<Head<'_>> {
+    match format {
+        InputFormat::Auto | InputFormat::JournalCat => None,
+        InputFormat::AgentLog => agent_log::parse(line).or_else(|| agent_log::parse_abbrev(line)),
+        InputFormat::Verbose => verbose::parse(line),
+        InputFormat::JournalJson => journal_json::parse(line),
+        InputFormat::Desktop => desktop::parse(line),
+        InputFormat::Paste => paste::parse_zoned(line).or_else(|| paste::parse_stripped(line)),
+        InputFormat::JournalShort
+        | InputFormat::JournalShortPrecise
+        | InputFormat::JournalShortIso
+        | InputFormat::JournalShortIsoPrecise
+        | InputFormat::JournalShortFull
+        | InputFormat::JournalShortUnix => journal::parse(line),
+    }
+}
+
+/// The record being built, with its joining state.
+struct Pending {
+    rec: Record,
+    /// A console attempt / failure block is open: detail lines join it.
+    block: bool,
+    /// Message column of a prefixed journal line (multi-line MESSAGE continuations).
+    msg_col: Option<usize>,
 }
 
 /// Streaming parser for one source.
 pub struct Parser {
     source: SourceId,
+    format: InputFormat,
+    clock: Clock,
+    pending: Option<Pending>,
+    stats: ParseStats,
+    /// `grep -n` prefixes were seen on structured lines: strip them from bare lines too.
+    grep_n: bool,
 }
 
 impl Parser {
-    pub fn new(source: SourceId, _format: InputFormat, _ctx: TimeContext) -> Self {
-        Parser { source }
+    /// A parser for `source`; `format` is the forced or detected format (`Auto` tries every
+    /// shape per line; any format falls back to that when its own shape does not match).
+    pub fn new(source: SourceId, format: InputFormat, ctx: TimeContext) -> Self {
+        Parser {
+            source,
+            format,
+            clock: Clock::new(ctx),
+            pending: None,
+            stats: ParseStats::default(),
+            grep_n: false,
+        }
     }
 
     /// Feed one line (without its line terminator). `line_no` is 1-based.
-    pub fn push(&mut self, _line_no: u32, _line: &str, _out: &mut Vec<Record>) {
-        let _ = self.source;
+    pub fn push(&mut self, line_no: u32, line: &str, out: &mut Vec<Record>) {
+        self.stats.lines += 1;
+        let line = line.trim_end_matches(['\r', '\n']);
+        if line.trim().is_empty() || journal::is_meta(line) || paste::is_group_separator(line) {
+            if line.trim().is_empty() {
+                self.stats.blank += 1;
+            } else {
+                self.stats.meta += 1;
+            }
+            if let Some(p) = self.pending.as_mut() {
+                p.block = false;
+                p.msg_col = None;
+            }
+            return;
+        }
+        if self.traceback_fast_path(line_no, line) {
+            return;
+        }
+        let head = self.head(line);
+        if self.join(line_no, line, &head) {
+            self.stats.continuation += 1;
+            return;
+        }
+        self.flush(out);
+        let Head {
+            mut rec,
+            time,
+            msg_col,
+        } = head;
+        rec.loc = Loc {
+            source: self.source,
+            line: line_no,
+        };
+        rec.end_line = line_no;
+        rec.raw = line.to_string();
+        rec.message.truncate(rec.message.trim_end().len());
+        let (zoned, unzoned) = (self.clock.zoned, self.clock.unzoned);
+        rec.time = self.clock.resolve(&time);
+        self.stats.zoned_times += self.clock.zoned - zoned;
+        self.stats.unzoned_times += self.clock.unzoned - unzoned;
+        for c in &mut rec.continuation {
+            c.0 = line_no;
+        }
+        self.stats.records += 1;
+        if rec.shape == Shape::Bare {
+            self.stats.bare += 1;
+        }
+        self.pending = Some(Pending {
+            block: console::is_head(&rec),
+            msg_col,
+            rec,
+        });
     }
 
     /// Flush the pending record at end of input.
-    pub fn finish(&mut self, _out: &mut Vec<Record>) {}
-
-    /// Line accounting.
-    pub fn stats(&self) -> ParseStats {
-        ParseStats::default()
+    pub fn finish(&mut self, out: &mut Vec<Record>) {
+        self.flush(out);
     }
 
     /// Warnings collected while parsing (ambiguous zone abbreviations, missing dates, ...).
     pub fn warnings(&self) -> Vec<String> {
-        Vec::new()
+        self.clock.warnings().to_vec()
+    }
+
+    /// Line accounting so far.
+    pub fn stats(&self) -> ParseStats {
+        self.stats
+    }
+
+    fn flush(&mut self, out: &mut Vec<Record>) {
+        if let Some(p) = self.pending.take() {
+            out.push(p.rec);
+        }
+    }
+
+    /// In an agent-log source, an indented line (traceback frame) is a continuation of the
+    /// pending agent-log record without further parsing.
+    fn traceback_fast_path(&mut self, line_no: u32, line: &str) -> bool {
+        match self.pending.as_mut() {
+            Some(p)
+                if self.format == InputFormat::AgentLog
+                    && p.rec.shape == Shape::AgentLog
+                    && line.starts_with([' ', '\t']) =>
+            {
+                append(&mut p.rec, line_no, line);
+                self.stats.continuation += 1;
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Parse a line: forced format first, then every structured shape, then `grep -n` prefixes,
+    /// else a bare message.
+    fn head<'a>(&mut self, line: &'a str) -> Head<'a> {
+        if let Some(h) = forced(self.format, line).or_else(|| structured(line)) {
+            return h;
+        }
+        if let Some(rest) = paste::strip_grep_n(line, self.grep_n) {
+            if let Some(mut h) = structured(rest) {
+                self.grep_n = true;
+                h.msg_col = None;
+                return h;
+            }
+            if self.grep_n {
+                return bare(rest);
+            }
+        }
+        bare(line)
+    }
+
+    /// Join `head` to the pending record when it continues it; returns whether it did.
+    fn join(&mut self, line_no: u32, line: &str, head: &Head<'_>) -> bool {
+        let format = self.format;
+        let Some(p) = self.pending.as_mut() else {
+            return false;
+        };
+        let h = &head.rec;
+        let bare = h.shape == Shape::Bare && h.level.is_none();
+        let text = if p.block && console::is_detail(&h.message) && (bare || same_stream(&p.rec, h))
+        {
+            Some(h.message.as_str())
+        } else if let Some(rest) = p
+            .msg_col
+            .filter(|_| bare)
+            .and_then(|c| indented_to(line, c))
+        {
+            Some(rest)
+        } else if p.rec.shape == Shape::AgentLog
+            && bare
+            && ((format == InputFormat::AgentLog && !console::is_console(h))
+                || traceback_like(&p.rec, line))
+        {
+            Some(line)
+        } else if p.rec.level.is_some()
+            && h.level.is_none()
+            && h.logger.is_none()
+            && same_stream(&p.rec, h)
+            && in_traceback(&p.rec, &h.message)
+        {
+            // A logged exception whose traceback lines became separate journal entries.
+            Some(h.message.as_str())
+        } else {
+            None
+        };
+        match text {
+            Some(t) => {
+                append(&mut p.rec, line_no, t);
+                true
+            }
+            None => false,
+        }
     }
 }
 
-/// Per-source line accounting of the parser.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct ParseStats {
-    pub lines: u64,
-    pub blank: u64,
-    pub meta: u64,
-    pub continuation: u64,
+fn append(rec: &mut Record, line_no: u32, text: &str) {
+    rec.continuation
+        .push((line_no, text.trim_end().to_string()));
+    rec.end_line = line_no;
+}
+
+/// Same journal stream: same shape family, identifier and pid.
+fn same_stream(a: &Record, b: &Record) -> bool {
+    a.shape == b.shape && a.ident == b.ident && a.pid == b.pid
+}
+
+/// The rest of `line` after `col` leading spaces (a journal multi-line MESSAGE continuation).
+fn indented_to(line: &str, col: usize) -> Option<&str> {
+    let (pad, rest) = (line.get(..col)?, line.get(col..)?);
+    (col > 0 && pad.bytes().all(|b| b == b' ') && !rest.is_empty()).then_some(rest)
+}
+
+/// A `Traceback (...)` line, or the next line of a traceback started in `rec` (frames are
+/// indented; the unindented exception line ends it).
+fn in_traceback(rec: &Record, text: &str) -> bool {
+    let started = |t: &str| t.starts_with("Traceback (");
+    started(text)
+        || (rec.continuation.first().is_some_and(|(_, t)| started(t))
+            && rec
+                .continuation
+                .last()
+                .is_some_and(|(_, t)| started(t) || t.starts_with([' ', '\t'])))
+}
+
+/// In a mixed paste: indented frames, `Traceback (...)`, and the exception line after a frame.
+fn traceback_like(rec: &Record, line: &str) -> bool {
+    line.starts_with([' ', '\t'])
+        || line.starts_with("Traceback (")
+        || rec
+            .continuation
+            .last()
+            .is_some_and(|(_, t)| t.starts_with([' ', '\t']))
 }

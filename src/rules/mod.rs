@@ -61,6 +61,20 @@ pub fn infos() -> Vec<RuleInfo> {
     RULES.iter().map(|r| r.info).collect()
 }
 
+/// The rule list as a Markdown table (the README's rules section).
+pub fn markdown_table() -> String {
+    let mut s = String::from("| rule | severity | what it reports |\n|---|---|---|\n");
+    for r in RULES {
+        s.push_str(&format!(
+            "| `{}` | {} | {} |\n",
+            r.info.id,
+            r.info.severity.as_str(),
+            r.info.summary
+        ));
+    }
+    s
+}
+
 /// Look a rule up by id.
 pub fn find(id: &str) -> Option<&'static Rule> {
     RULES.iter().find(|r| r.info.id == id)

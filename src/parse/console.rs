@@ -1,0 +1,67 @@
+//! Console (stdout) attempt blocks: a failure line and the indented detail lines printed under it.
+
+use crate::model::Record;
+
+/// Emoji that start a detail line (after indentation).
+const DETAIL_EMOJI: [char; 8] = ['🔌', '🌐', '📝', '📋', '⏱', '💡', '💀', '🏢'];
+
+/// Detail labels as left when a reporter strips the emoji.
+const DETAIL_LABELS: [&str; 7] = [
+    "Provider:",
+    "Endpoint:",
+    "Error:",
+    "Details:",
+    "Elapsed:",
+    "Provider message:",
+    "Final error:",
+];
+
+/// Console lines (emoji stripped) that open a block of detail lines.
+const HEADS: [&str; 7] = [
+    "API call failed (attempt",
+    "Invalid API response",
+    "Non-retryable",
+    "Rate limited after",
+    "API failed after",
+    "Billing or credits exhausted",
+    "Max retries (",
+];
+
+/// True when `rec` is a console line that detail lines may follow.
+pub(crate) fn is_head(rec: &Record) -> bool {
+    if rec.level.is_some() || rec.logger.is_some() {
+        return false;
+    }
+    let m = rec.message.trim_start();
+    let text = m.trim_start_matches(|c: char| !c.is_ascii_alphanumeric());
+    m.starts_with('❌') || HEADS.iter().any(|h| text.starts_with(h))
+}
+
+/// True when `rec` looks like console output (emoji first, subagent prefix, or a block head),
+/// which never continues a file-log record even in an agent-log source.
+pub(crate) fn is_console(rec: &Record) -> bool {
+    rec.subagent.is_some()
+        || rec.message.chars().next().is_some_and(|c| !c.is_ascii())
+        || is_head(rec)
+}
+
+/// True when `text` is a detail line: an indented emoji detail, or a bare detail label.
+pub(crate) fn is_detail(text: &str) -> bool {
+    let t = text.trim_start();
+    let indented = t.len() < text.len();
+    (indented && t.starts_with(DETAIL_EMOJI)) || DETAIL_LABELS.iter().any(|l| t.starts_with(l))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn detail_lines_need_indent_for_emoji() {
+        assert!(is_detail("   ⏱️  Elapsed: 0.59s"));
+        assert!(!is_detail("⏱️ Rate limited. Waiting 2.1s (attempt 2/4)..."));
+        assert!(is_detail("Provider: openai-codex  Model: gpt-5.4"));
+        assert!(is_detail("   💀 Final error: HTTP 429"));
+        assert!(!is_detail("   some other text"));
+    }
+}

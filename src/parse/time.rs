@@ -1,0 +1,336 @@
+//! Date/time lexing shared by the line parsers, and resolution of what a line wrote into a
+//! [`Stamp`] under the [`TimeContext`] (`--tz`, `--date`, `--year`).
+
+use super::TimeContext;
+use crate::model::{Stamp, TimeBasis};
+use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, TimeDelta, TimeZone, Timelike, Utc};
+use nom::{
+    bytes::complete::take_while_m_n,
+    character::complete::{char, one_of},
+    combinator::{map_opt, map_res, opt},
+    sequence::{preceded, tuple},
+    IResult,
+};
+
+/// A zone abbreviation as written after a time (`CST`, `UTC`, `CEST`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Zone<'a> {
+    /// Zero offset (`UTC`, `GMT`, `Z`): as good as an explicit offset.
+    Utc,
+    /// A fixed offset in seconds east of UTC.
+    Fixed(i32),
+    /// An abbreviation that names several zones (`CST`, `IST`) or one we do not know.
+    Ambiguous(&'a str),
+}
+
+/// The time information a line carried, before the context is applied.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum RawTime<'a> {
+    /// No time at all.
+    #[default]
+    None,
+    /// Date and time with an explicit numeric offset (seconds east of UTC).
+    Offset(NaiveDateTime, i32),
+    /// Microseconds since the epoch (journal `short-unix`, `-o json`).
+    EpochMicros(i64),
+    /// Date and time followed by a zone abbreviation.
+    Abbrev(NaiveDateTime, Zone<'a>),
+    /// Date and time without any zone.
+    Local(NaiveDateTime),
+    /// Month, day and time without a year (journal `short`).
+    NoYear(u32, u32, NaiveTime),
+    /// Only a time of day.
+    TimeOfDay(NaiveTime),
+}
+
+/// Zone abbreviations and their offsets in minutes; `None` marks an ambiguous abbreviation.
+const ZONES: &[(&str, Option<i32>)] = &[
+    ("UTC", Some(0)),
+    ("GMT", Some(0)),
+    ("UT", Some(0)),
+    ("Z", Some(0)),
+    ("WET", Some(0)),
+    ("WEST", Some(60)),
+    ("BST", Some(60)),
+    ("CET", Some(60)),
+    ("CEST", Some(120)),
+    ("MET", Some(60)),
+    ("MEST", Some(120)),
+    ("EET", Some(120)),
+    ("EEST", Some(180)),
+    ("MSK", Some(180)),
+    ("EST", Some(-300)),
+    ("EDT", Some(-240)),
+    ("CDT", Some(-300)),
+    ("MST", Some(-420)),
+    ("MDT", Some(-360)),
+    ("PST", Some(-480)),
+    ("PDT", Some(-420)),
+    ("AKST", Some(-540)),
+    ("AKDT", Some(-480)),
+    ("HST", Some(-600)),
+    ("NST", Some(-210)),
+    ("NDT", Some(-150)),
+    ("JST", Some(540)),
+    ("KST", Some(540)),
+    ("HKT", Some(480)),
+    ("SGT", Some(480)),
+    ("AWST", Some(480)),
+    ("ACST", Some(570)),
+    ("ACDT", Some(630)),
+    ("AEST", Some(600)),
+    ("AEDT", Some(660)),
+    ("NZST", Some(720)),
+    ("NZDT", Some(780)),
+    ("WIB", Some(420)),
+    ("PKT", Some(300)),
+    ("CST", None),
+    ("IST", None),
+    ("AST", None),
+];
+
+/// Look up a zone abbreviation; unknown all-caps words are `Ambiguous`.
+pub fn zone(abbr: &str) -> Zone<'_> {
+    match ZONES.iter().find(|(name, _)| *name == abbr) {
+        Some((_, Some(0))) => Zone::Utc,
+        Some((_, Some(min))) => Zone::Fixed(min * 60),
+        _ => Zone::Ambiguous(abbr),
+    }
+}
+
+/// Exactly `n` ASCII digits as a number.
+pub fn num(n: usize) -> impl Fn(&str) -> IResult<&str, u32> {
+    move |i| {
+        map_res(
+            take_while_m_n(n, n, |c: char| c.is_ascii_digit()),
+            str::parse,
+        )(i)
+    }
+}
+
+/// `YYYY-MM-DD`; invalid calendar dates do not parse.
+pub fn date(i: &str) -> IResult<&str, NaiveDate> {
+    map_opt(
+        tuple((num(4), char('-'), num(2), char('-'), num(2))),
+        |(y, _, m, _, d)| NaiveDate::from_ymd_opt(i32::try_from(y).ok()?, m, d),
+    )(i)
+}
+
+/// `HH:MM:SS` with an optional `.ffffff` / `,mmm` fraction; the flag tells whether a fraction
+/// was present.
+pub fn time_of_day(i: &str) -> IResult<&str, (NaiveTime, bool)> {
+    map_opt(
+        tuple((
+            num(2),
+            char(':'),
+            num(2),
+            char(':'),
+            num(2),
+            opt(preceded(
+                one_of(".,"),
+                take_while_m_n(1, 9, |c: char| c.is_ascii_digit()),
+            )),
+        )),
+        |(h, _, m, _, s, frac)| {
+            let nanos = frac.map_or(0, |f: &str| {
+                f.bytes()
+                    .chain(std::iter::repeat(b'0'))
+                    .take(9)
+                    .fold(0u32, |acc, b| acc * 10 + u32::from(b - b'0'))
+            });
+            NaiveTime::from_hms_nano_opt(h, m, s, nanos).map(|t| (t, frac.is_some()))
+        },
+    )(i)
+}
+
+/// A numeric offset `Z`, `+HHMM`, `+HH:MM` or `+HH`, in seconds east of UTC.
+pub fn offset(i: &str) -> IResult<&str, i32> {
+    if let Some(rest) = i.strip_prefix('Z') {
+        return Ok((rest, 0));
+    }
+    map_opt(
+        tuple((one_of("+-"), num(2), opt(preceded(opt(char(':')), num(2))))),
+        |(sign, h, m)| {
+            let secs = i32::try_from(h * 3600 + m.unwrap_or(0) * 60).ok()?;
+            (h <= 23 && m.unwrap_or(0) <= 59).then_some(if sign == '-' { -secs } else { secs })
+        },
+    )(i)
+}
+
+/// Milliseconds since midnight of a time of day.
+fn tod_ms(t: NaiveTime) -> u32 {
+    t.num_seconds_from_midnight() * 1000 + (t.nanosecond() / 1_000_000).min(999)
+}
+
+/// Turns [`RawTime`]s into [`Stamp`]s; remembers warnings and whether zoned / unzoned times
+/// were seen.
+#[derive(Debug, Default)]
+pub struct Clock {
+    ctx: TimeContext,
+    warnings: Vec<String>,
+    /// Lines whose time carried an offset, epoch or zone abbreviation.
+    pub zoned: u64,
+    /// Lines with a date and time but no zone at all.
+    pub unzoned: u64,
+}
+
+impl Clock {
+    /// A clock for one source.
+    pub fn new(ctx: TimeContext) -> Self {
+        Clock {
+            ctx,
+            ..Clock::default()
+        }
+    }
+
+    /// Warnings collected so far (each distinct text once).
+    pub fn warnings(&self) -> &[String] {
+        &self.warnings
+    }
+
+    fn warn(&mut self, text: String) {
+        if !self.warnings.contains(&text) {
+            self.warnings.push(text);
+        }
+    }
+
+    /// Wall time in `--tz` (basis `Zone`), else read as UTC (`AssumedUtc`).
+    fn local(&self, ndt: NaiveDateTime) -> (Option<DateTime<Utc>>, TimeBasis) {
+        match self.ctx.tz {
+            Some(tz) => {
+                let utc = tz
+                    .from_local_datetime(&ndt)
+                    .earliest()
+                    .map(|d| d.with_timezone(&Utc))
+                    .or_else(|| {
+                        // In a DST gap: shift by the offset in force at that UTC instant.
+                        let off = tz.offset_from_utc_datetime(&ndt);
+                        let secs = chrono::Offset::fix(&off).local_minus_utc();
+                        shifted(ndt, secs)
+                    });
+                (utc, TimeBasis::Zone)
+            }
+            None => (Some(Utc.from_utc_datetime(&ndt)), TimeBasis::AssumedUtc),
+        }
+    }
+
+    /// Resolve what a line wrote into a stamp.
+    pub fn resolve(&mut self, raw: &RawTime<'_>) -> Stamp {
+        let (utc, tod, basis) = match *raw {
+            RawTime::None => (None, None, TimeBasis::None),
+            RawTime::Offset(ndt, secs) => {
+                self.zoned += 1;
+                (shifted(ndt, secs), Some(ndt.time()), TimeBasis::Exact)
+            }
+            RawTime::EpochMicros(us) => {
+                self.zoned += 1;
+                let utc = DateTime::from_timestamp_micros(us);
+                (utc, utc.map(|d| d.time()), TimeBasis::Exact)
+            }
+            RawTime::Abbrev(ndt, zone) => {
+                self.zoned += 1;
+                match zone {
+                    Zone::Utc => (shifted(ndt, 0), Some(ndt.time()), TimeBasis::Exact),
+                    Zone::Fixed(secs) => (shifted(ndt, secs), Some(ndt.time()), TimeBasis::Zone),
+                    Zone::Ambiguous(name) => {
+                        if self.ctx.tz.is_none() {
+                            self.warn(format!(
+                                "zone abbreviation {name} is ambiguous or unknown; times read as UTC (pass --tz)"
+                            ));
+                        }
+                        let (utc, basis) = self.local(ndt);
+                        (utc, Some(ndt.time()), basis)
+                    }
+                }
+            }
+            RawTime::Local(ndt) => {
+                self.unzoned += 1;
+                let (utc, basis) = self.local(ndt);
+                (utc, Some(ndt.time()), basis)
+            }
+            RawTime::NoYear(month, day, t) => {
+                let year = self
+                    .ctx
+                    .year
+                    .or(self.ctx.date.map(|d| chrono::Datelike::year(&d)));
+                match year.and_then(|y| NaiveDate::from_ymd_opt(y, month, day)) {
+                    Some(d) => {
+                        self.unzoned += 1;
+                        let (utc, _) = self.local(d.and_time(t));
+                        (utc, Some(t), TimeBasis::YearFromFlag)
+                    }
+                    None => {
+                        self.warn(
+                            "journal short lines carry no year; pass --year or --date for absolute times"
+                                .to_string(),
+                        );
+                        (None, Some(t), TimeBasis::TimeOfDayOnly)
+                    }
+                }
+            }
+            RawTime::TimeOfDay(t) => match self.ctx.date {
+                Some(d) => {
+                    let (utc, _) = self.local(d.and_time(t));
+                    (utc, Some(t), TimeBasis::DateFromFlag)
+                }
+                None => {
+                    self.warn(
+                        "some lines carry only a time of day; pass --date for absolute times"
+                            .to_string(),
+                    );
+                    (None, Some(t), TimeBasis::TimeOfDayOnly)
+                }
+            },
+        };
+        Stamp {
+            utc,
+            tod_ms: tod.map(tod_ms),
+            basis,
+        }
+    }
+}
+
+/// `ndt` minus `secs` east-of-UTC offset, as UTC (None on overflow).
+fn shifted(ndt: NaiveDateTime, secs: i32) -> Option<DateTime<Utc>> {
+    ndt.checked_sub_signed(TimeDelta::seconds(i64::from(secs)))
+        .map(|d| Utc.from_utc_datetime(&d))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lexes_dates_times_offsets() {
+        assert!(date("2026-02-30").is_err());
+        assert!(date("2026-13-01").is_err());
+        let (rest, (t, frac)) = time_of_day("18:41:08,739 x").unwrap();
+        assert_eq!((rest, frac, tod_ms(t)), (" x", true, 67_268_739));
+        assert_eq!(offset("-0400").unwrap().1, -14_400);
+        assert_eq!(offset("+05:30").unwrap().1, 19_800);
+        assert!(offset("+25").is_err());
+        assert_eq!(zone("CST"), Zone::Ambiguous("CST"));
+        assert_eq!(zone("EDT"), Zone::Fixed(-14_400));
+    }
+
+    #[test]
+    fn ambiguous_zone_uses_tz_or_warns_once() {
+        let ndt = NaiveDate::from_ymd_opt(2026, 5, 27)
+            .unwrap()
+            .and_hms_opt(14, 28, 42)
+            .unwrap();
+        let mut clock = Clock::new(TimeContext::default());
+        let a = clock.resolve(&RawTime::Abbrev(ndt, Zone::Ambiguous("CST")));
+        clock.resolve(&RawTime::Abbrev(ndt, Zone::Ambiguous("CST")));
+        assert_eq!(a.basis, TimeBasis::AssumedUtc);
+        assert_eq!(clock.warnings().len(), 1);
+        let mut clock = Clock::new(TimeContext {
+            tz: Some(chrono_tz::Asia::Shanghai),
+            ..TimeContext::default()
+        });
+        let s = clock.resolve(&RawTime::Abbrev(ndt, Zone::Ambiguous("CST")));
+        assert_eq!(s.basis, TimeBasis::Zone);
+        assert_eq!(s.utc.unwrap().to_rfc3339(), "2026-05-27T06:28:42+00:00");
+        assert!(clock.warnings().is_empty());
+    }
+}
