@@ -11,7 +11,10 @@ fn readme() -> String {
 fn rules_table_is_in_sync_with_the_registry() {
     let text = readme();
     let start = text.find("<!-- rules:begin").expect("rules:begin marker");
-    let body_start = text[start..].find('\n').map(|i| start + i + 1).expect("marker line");
+    let body_start = text[start..]
+        .find('\n')
+        .map(|i| start + i + 1)
+        .expect("marker line");
     let end = text.find("<!-- rules:end -->").expect("rules:end marker");
     assert_eq!(
         &text[body_start..end],
@@ -25,8 +28,12 @@ fn readme_names_the_two_setup_commands() {
     let text = readme();
     assert!(text.contains("cargo run --release -- "), "main-job command");
     assert!(text.contains("\ncargo test\n"), "test command");
-    let ci = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/.ci/run")).expect(".ci/run");
-    assert!(ci.contains("\ncargo test\n"), ".ci/run runs the README's test command");
+    let ci =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/.ci/run")).expect(".ci/run");
+    assert!(
+        ci.contains("\ncargo test\n"),
+        ".ci/run runs the README's test command"
+    );
 }
 
 #[test]
@@ -36,9 +43,14 @@ fn the_sample_named_in_the_readme_exists() {
         .lines()
         .find(|l| l.starts_with("cargo run --release -- "))
         .expect("main-job command line");
-    for word in line.split_whitespace().filter(|w| w.starts_with("fixtures/")) {
+    for word in line
+        .split_whitespace()
+        .filter(|w| w.starts_with("fixtures/"))
+    {
         assert!(
-            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(word).is_file(),
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join(word)
+                .is_file(),
             "{word} is missing"
         );
     }

@@ -54,6 +54,12 @@ fn every_rule_has_firing_and_quiet_fixtures() {
     }
     let missing_fire: Vec<_> = all.difference(&fired).collect();
     let missing_quiet: Vec<_> = all.difference(&quiet).collect();
-    assert!(missing_fire.is_empty(), "rules with no firing fixture: {missing_fire:?}");
-    assert!(missing_quiet.is_empty(), "rules with no quiet fixture: {missing_quiet:?}");
+    assert!(
+        missing_fire.is_empty(),
+        "rules with no firing fixture: {missing_fire:?}"
+    );
+    assert!(
+        missing_quiet.is_empty(),
+        "rules with no quiet fixture: {missing_quiet:?}"
+    );
 }

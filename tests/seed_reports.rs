@@ -10,10 +10,22 @@ fn corpus(case: &str) -> PathBuf {
 }
 
 fn render(case: &str, args: &[&str]) -> String {
-    let mut all = vec!["analyze", "--color", "never", "--fail-on", "never", "--timeline"];
+    let mut all = vec![
+        "analyze",
+        "--color",
+        "never",
+        "--fail-on",
+        "never",
+        "--timeline",
+    ];
     all.extend_from_slice(args);
     let out = common::run_in(&corpus(case), &all);
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8(out.stdout).expect("utf-8 output")
 }
 
@@ -25,32 +37,50 @@ const SEED_003: (&str, &[&str]) = (
 
 #[test]
 fn seed_000_text() {
-    insta::assert_snapshot!(render(SEED_000.0, &[&["--format", "text"], SEED_000.1].concat()));
+    insta::assert_snapshot!(render(
+        SEED_000.0,
+        &[&["--format", "text"], SEED_000.1].concat()
+    ));
 }
 
 #[test]
 fn seed_000_markdown() {
-    insta::assert_snapshot!(render(SEED_000.0, &[&["--format", "markdown"], SEED_000.1].concat()));
+    insta::assert_snapshot!(render(
+        SEED_000.0,
+        &[&["--format", "markdown"], SEED_000.1].concat()
+    ));
 }
 
 #[test]
 fn seed_000_json() {
-    insta::assert_snapshot!(render(SEED_000.0, &[&["--format", "json"], SEED_000.1].concat()));
+    insta::assert_snapshot!(render(
+        SEED_000.0,
+        &[&["--format", "json"], SEED_000.1].concat()
+    ));
 }
 
 #[test]
 fn seed_003_text() {
-    insta::assert_snapshot!(render(SEED_003.0, &[&["--format", "text"], SEED_003.1].concat()));
+    insta::assert_snapshot!(render(
+        SEED_003.0,
+        &[&["--format", "text"], SEED_003.1].concat()
+    ));
 }
 
 #[test]
 fn seed_003_markdown() {
-    insta::assert_snapshot!(render(SEED_003.0, &[&["--format", "markdown"], SEED_003.1].concat()));
+    insta::assert_snapshot!(render(
+        SEED_003.0,
+        &[&["--format", "markdown"], SEED_003.1].concat()
+    ));
 }
 
 #[test]
 fn seed_003_json() {
-    insta::assert_snapshot!(render(SEED_003.0, &[&["--format", "json"], SEED_003.1].concat()));
+    insta::assert_snapshot!(render(
+        SEED_003.0,
+        &[&["--format", "json"], SEED_003.1].concat()
+    ));
 }
 
 /// Every corpus case, every format, with 1 thread and with the default: identical bytes, twice.
@@ -58,7 +88,16 @@ fn seed_003_json() {
 fn output_is_deterministic_across_runs_and_thread_counts() {
     for (case, args) in [SEED_000, SEED_003] {
         for format in ["text", "markdown", "json"] {
-            let mut all = vec!["analyze", "--color", "never", "--fail-on", "never", "--timeline", "--format", format];
+            let mut all = vec![
+                "analyze",
+                "--color",
+                "never",
+                "--fail-on",
+                "never",
+                "--timeline",
+                "--format",
+                format,
+            ];
             all.extend_from_slice(args);
             let mut outputs = Vec::new();
             for threads in ["1", "4", "1"] {
@@ -70,22 +109,41 @@ fn output_is_deterministic_across_runs_and_thread_counts() {
                     .expect("runs");
                 outputs.push(out.stdout);
             }
-            assert!(outputs.windows(2).all(|w| w[0] == w[1]), "{case} {format} differs between runs");
+            assert!(
+                outputs.windows(2).all(|w| w[0] == w[1]),
+                "{case} {format} differs between runs"
+            );
         }
     }
 }
 
 /// Markers planted in the fake tokens of every auth.json fixture and the real captures.
-const SECRET_MARKERS: &[&str] = &["FAKESECRET", "DO-NOT-PRINT", "DO_NOT_PRINT", "FAKE-ACCESS", "FAKE_REFRESH", "FAKE-PRO", "FAKE-TEAM"];
+const SECRET_MARKERS: &[&str] = &[
+    "FAKESECRET",
+    "DO-NOT-PRINT",
+    "DO_NOT_PRINT",
+    "FAKE-ACCESS",
+    "FAKE_REFRESH",
+    "FAKE-PRO",
+    "FAKE-TEAM",
+];
 
 #[test]
 fn no_auth_token_reaches_any_output() {
     let cases: &[(&str, &[&str])] = &[
         SEED_003,
-        ("partial-rotation-journal", &["input.log", "--auth", "auth.json"]),
+        (
+            "partial-rotation-journal",
+            &["input.log", "--auth", "auth.json"],
+        ),
         (
             "real-0.19.0-healthy-rotation",
-            &["logs/agent.log", "stdout.txt", "auth.before.json", "auth.after.json"],
+            &[
+                "logs/agent.log",
+                "stdout.txt",
+                "auth.before.json",
+                "auth.after.json",
+            ],
         ),
         (
             "real-0.19.0-shared-retry-budget",

@@ -227,18 +227,26 @@ impl Grouper<'_> {
         }
     }
 
-    /// Continue the request that just failed when a fallback line follows its terminal line.
-    fn reopen_failed(&mut self, lane: &str, t: Option<DateTime<Utc>>) {
-        let Some(l) = self.lanes.get_mut(lane) else { return };
+    /// The request this lane closed by a terminal failure just now, if no request is open.
+    fn recent_failed(&self, lane: &str, t: Option<DateTime<Utc>>) -> Option<usize> {
+        let l = self.lanes.get(lane)?;
         if l.open.is_some() {
-            return;
+            return None;
         }
-        let Some(r) = l.failed.take() else { return };
         let recent = match (l.last_time, t) {
             (Some(a), Some(b)) => (b - a).num_seconds() <= REOPEN_SECS,
             _ => true,
         };
-        if recent {
+        l.failed.filter(|_| recent)
+    }
+
+    /// Continue the request that just failed when a fallback line follows its terminal line.
+    fn reopen_failed(&mut self, lane: &str, t: Option<DateTime<Utc>>) {
+        if let Some(r) = self.recent_failed(lane, t) {
+            let Some(l) = self.lanes.get_mut(lane) else {
+                return;
+            };
+            l.failed = None;
             l.open = Some(r);
             if let Some(req) = self.requests.get_mut(r) {
                 req.outcome = Outcome::Open;
@@ -386,6 +394,11 @@ impl Grouper<'_> {
                 self.close(&lane, Outcome::Success, Some(i));
             }
             EventKind::TerminalFailure { .. } | EventKind::NonRetryable { .. } => {
+                // A second terminal line (the console panel repeats it) joins the failed request.
+                if let Some(r) = self.recent_failed(&lane, t) {
+                    self.push_event(r, i);
+                    return;
+                }
                 let r = self.ensure_open(&lane, i);
                 self.push_event(r, i);
                 self.close(&lane, Outcome::Failed, Some(i));
