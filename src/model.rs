@@ -126,7 +126,7 @@ pub struct Record {
 #[derive(Debug, Clone, PartialEq, Default, Serialize)]
 pub struct ErrorDetails {
     /// `type` (e.g. `usage_limit_reached`, `rate_limit_error`).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
     pub etype: Option<String>,
     /// `code` (string or number rendered as text: `1113`, `insufficient_quota`).
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -37,9 +37,6 @@ pub struct Ingested {
     pub warnings: Vec<String>,
 }
 
-/// Upper bound for an auth snapshot or auth list capture.
-const AUTH_FILE_LIMIT: u64 = 64 * 1024 * 1024;
-
 fn time_context(args: &IngestArgs) -> Result<TimeContext, Error> {
     let tz = match &args.tz {
         Some(z) => Some(z.parse::<chrono_tz::Tz>().map_err(|_| {
@@ -103,13 +100,13 @@ pub fn ingest(
         lists: Vec::new(),
         warnings: Vec::new(),
     };
-    let mut zoned = false;
-    let mut unzoned = false;
+    let mut zoned_sources = 0u32;
+    let mut unzoned_sources = 0u32;
     for spec in specs {
         let id = out.sources.len() as u32;
         out.sources.push(spec.name.clone());
         let mut reader = read::open(&spec)?;
-        let head = read::peek_lines(&mut *reader, 20);
+        let head = read::peek_lines(&mut *reader, &spec.name, 20)?;
         let head_refs: Vec<&str> = head.iter().map(String::as_str).collect();
         let head_text = head.join("\n");
         let is_auth_json = spec.hint == SourceHint::AuthJson
@@ -119,7 +116,7 @@ pub fn ingest(
                 && !is_auth_json
                 && auth::list::looks_like_auth_list(&head_refs));
         if is_auth_json {
-            let text = read::read_to_string_limited(&mut *reader, &spec.name, AUTH_FILE_LIMIT)?;
+            let text = read::read_rest_limited(&mut *reader, &spec.name, read::AUTH_FILE_LIMIT)?;
             let snapshot = auth::json::parse_auth_json(&text).map_err(|err| Error::Auth {
                 path: spec.name.clone(),
                 err,
@@ -139,7 +136,7 @@ pub fn ingest(
             continue;
         }
         if is_auth_list {
-            let text = read::read_to_string_limited(&mut *reader, &spec.name, AUTH_FILE_LIMIT)?;
+            let text = read::read_rest_limited(&mut *reader, &spec.name, read::AUTH_FILE_LIMIT)?;
             let (rows, ignored) = auth::list::parse_auth_list(&text);
             let read = text.lines().count() as u64;
             out.summaries.push(SourceSummary {
@@ -172,12 +169,6 @@ pub fn ingest(
         let mut handle =
             |records: &mut Vec<Record>, out: &mut Ingested, summary: &mut SourceSummary| {
                 for r in records.drain(..) {
-                    if r.time.utc.is_some() {
-                        match r.time.basis {
-                            crate::model::TimeBasis::AssumedUtc => unzoned = true,
-                            _ => zoned = true,
-                        }
-                    }
                     let kind = classify(&r);
                     let lines = record_lines(&r);
                     if kind.is_request_event() {
@@ -212,14 +203,18 @@ pub fn ingest(
         }
         let stats = parser.stats();
         summary.lines_other += stats.blank + stats.meta;
-        zoned |= stats.zoned_times > 0;
-        unzoned |= stats.unzoned_times > 0;
+        // A source is "zoned" when every time it wrote carried a zone.
+        if stats.unzoned_times > 0 {
+            unzoned_sources += 1;
+        } else if stats.zoned_times > 0 {
+            zoned_sources += 1;
+        }
         for w in parser.warnings() {
             out.warnings.push(format!("{}: {w}", spec.name));
         }
         out.summaries.push(summary);
     }
-    if zoned && unzoned && args.tz.is_none() {
+    if zoned_sources > 0 && unzoned_sources > 0 && args.tz.is_none() {
         out.warnings.push(
             "some sources carry time zones and others do not: unzoned times were read as UTC (give --tz)".into(),
         );
@@ -466,6 +461,9 @@ pub fn timelines(a: &Analysis) -> Vec<RequestTimeline> {
                 if attempt.is_none() && r.attempts.iter().any(|at| at.events.contains(&e)) {
                     continue;
                 }
+                if matches!(ev.kind, EventKind::ClientCreated { .. }) {
+                    continue;
+                }
                 let text = match attempt {
                     Some(at) => {
                         let mut s = match at.counter {
@@ -484,7 +482,21 @@ pub fn timelines(a: &Analysis) -> Vec<RequestTimeline> {
                         }
                         s
                     }
-                    None => ev.record.message.chars().take(160).collect(),
+                    None => match &ev.kind {
+                        EventKind::RetryScheduled {
+                            wait_s,
+                            attempt,
+                            max,
+                            ..
+                        } => format!(
+                            "wait {wait_s:.1} s{}",
+                            match (attempt, max) {
+                                (Some(k), Some(n)) => format!(" (attempt {k}/{n})"),
+                                _ => String::new(),
+                            }
+                        ),
+                        _ => ev.record.message.chars().take(160).collect(),
+                    },
                 };
                 entries.push(TimelineEntry {
                     time: a.times.get(e).copied().flatten(),

@@ -1,8 +1,209 @@
 //! Secret scrubbing applied to every string before any output format sees it.
+//!
+//! What is replaced:
+//! - prefixed keys and tokens: `sk-…` (also `sk-proj-`, `sk-ant-`), `rt_…` refresh tokens,
+//!   `ghp_`, `github_pat_`, `hf_`, `AIza`, `xoxb-`/`xoxp-` → `<prefix>…[REDACTED]`;
+//! - JWTs (`eyJ…`, one to three dot-separated base64url parts) → `eyJ…[REDACTED]`;
+//! - `Bearer <token>` → `Bearer [REDACTED]`;
+//! - values of secret-named keys, in `k=v`, `k: v` and `"k": "v"` form: `api_key`, `x-api-key`,
+//!   `apikey`, `*_token`, `*_secret`, `*_key`, `secret`, `password`, `Authorization` (the scheme
+//!   word `Bearer`/`Basic` is kept) → `key=[REDACTED]`;
+//! - long high-entropy runs: 32+ characters of `[A-Za-z0-9+/_-]` with upper case, lower
+//!   case and digits mixed like random data, or 32+ hex digits with letters and digits
+//!   → `[REDACTED]`.
+//!
+//! What is kept: values Hermes already masked (`sk-pro...EFGH`, `***`, `<REDACTED>`), `null`-like
+//! values, key *names* (`OPENROUTER_API_KEY` is a variable name), session / cron / thread ids,
+//! URLs, model names, pool labels and ids, epoch numbers, and `sha256:` fingerprints (Hermes
+//! prints them as safe account identifiers).
+//!
+//! `redact` is idempotent and returns `Cow::Borrowed` without allocating when the text has no
+//! trigger substring and no long token.
 
 use std::borrow::Cow;
+use std::sync::LazyLock;
+
+use memchr::memmem;
+use regex::{Captures, Regex};
+
+/// The replacement marker.
+pub const MARK: &str = "[REDACTED]";
+
+/// Prefixes of token formats whose short prefix is not secret.
+const PREFIXES: [&str; 8] = [
+    "sk-",
+    "rt_",
+    "ghp_",
+    "github_pat_",
+    "hf_",
+    "AIza",
+    "xoxb-",
+    "xoxp-",
+];
+
+/// Words (lower case) that trigger the key/value and Bearer rules in any of their three
+/// usual casings (`key`, `Key`, `KEY`).
+const WORD_TRIGGERS: [&str; 6] = ["key", "token", "secret", "passw", "authorization", "bearer"];
+
+/// Literal substrings, one of which must be present for the pattern rules to run.
+static TRIGGERS: LazyLock<Vec<memmem::Finder<'static>>> = LazyLock::new(|| {
+    let words = WORD_TRIGGERS.iter().flat_map(|w| {
+        let mut cap = w.to_string();
+        cap[..1].make_ascii_uppercase();
+        [w.to_string(), cap, w.to_ascii_uppercase()]
+    });
+    PREFIXES
+        .iter()
+        .map(|p| p.to_string())
+        .chain(["eyJ".to_string()])
+        .chain(words)
+        .map(|t| memmem::Finder::new(t.as_bytes()).into_owned())
+        .collect()
+});
+
+/// Minimum length of a bare high-entropy run.
+const MIN_RUN: usize = 32;
+
+static SECRET_RE: LazyLock<Regex> = LazyLock::new(|| {
+    let prefixes = PREFIXES.map(regex::escape).join("|");
+    let pattern = format!(
+        concat!(
+            // key/value: the key, separator and optional quote are kept.
+            r#"(?P<kv>(?i-u:\b[a-z0-9_-]*(?:api[_-]?key|apikey|_token|_secret|_key|-key|password|passwd|secret)\b|\bauthorization\b)["']?[ \t]*[:=][ \t]*["']?)"#,
+            r#"(?P<scheme>(?i:bearer|basic|token)[ \t]+)?(?P<kvval>[^\s"',;&}}\]]+)"#,
+            r"|(?P<bearer>(?-u:\b)[Bb]earer[ \t]+)(?P<bval>[A-Za-z0-9._~+/=-]+)",
+            r"|(?P<jwt>(?-u:\b)eyJ[A-Za-z0-9_-]{{10,}}(?:\.[A-Za-z0-9_=-]*){{0,2}})",
+            r"|(?P<pfx>(?-u:\b)(?:{})(?P<pval>[A-Za-z0-9_-]{{10,}}))",
+        ),
+        prefixes
+    );
+    Regex::new(&pattern).unwrap_or_else(|e| unreachable!("secret pattern: {e}"))
+});
 
 /// Replace secrets in `text` with a masked form.
 pub fn redact(text: &str) -> Cow<'_, str> {
-    Cow::Borrowed(text)
+    let bytes = text.as_bytes();
+    let literal = TRIGGERS.iter().any(|f| f.find(bytes).is_some());
+    let mut out = Cow::Borrowed(text);
+    if literal {
+        if let Cow::Owned(s) = SECRET_RE.replace_all(text, replace_match) {
+            if s != text {
+                out = Cow::Owned(s);
+            }
+        }
+    }
+    if secret_runs(out.as_bytes()).next().is_some() {
+        let mut s = String::with_capacity(out.len());
+        let mut last = 0;
+        for (start, end) in secret_runs(out.as_bytes()) {
+            s.push_str(out.get(last..start).unwrap_or_default());
+            s.push_str(MARK);
+            last = end;
+        }
+        s.push_str(out.get(last..).unwrap_or_default());
+        out = Cow::Owned(s);
+    }
+    out
+}
+
+fn replace_match(caps: &Captures) -> String {
+    let all = caps.get(0).map_or("", |m| m.as_str());
+    let text = |name: &str| caps.name(name).map_or("", |m| m.as_str());
+    if let Some(val) = caps.name("kvval") {
+        if is_masked(val.as_str()) || is_placeholder(val.as_str()) {
+            return all.to_string();
+        }
+        return format!("{}{}{MARK}", text("kv"), text("scheme"));
+    }
+    if let Some(val) = caps.name("bval") {
+        let v = val.as_str();
+        let token_like =
+            v.len() >= 8 && v.bytes().any(|b| b.is_ascii_digit() || b"._-".contains(&b));
+        if is_masked(v) || !token_like {
+            return all.to_string();
+        }
+        return format!("{}{MARK}", text("bearer"));
+    }
+    if caps.name("jwt").is_some() {
+        return format!("eyJ…{MARK}");
+    }
+    if let Some(val) = caps.name("pval") {
+        let prefix = all
+            .get(..all.len() - val.as_str().len())
+            .unwrap_or_default();
+        return format!("{prefix}…{MARK}");
+    }
+    all.to_string()
+}
+
+/// Already masked by Hermes or by us: `sk-pro...EFGH`, `***`, `<REDACTED>`, `[REDACTED]`.
+fn is_masked(v: &str) -> bool {
+    v.contains("...") || v.contains('…') || v.contains("REDACTED") || v.bytes().all(|b| b == b'*')
+}
+
+/// Values that carry no secret: `null`, `None`, booleans, `$VAR` / `<placeholder>` references.
+fn is_placeholder(v: &str) -> bool {
+    ["null", "none", "true", "false", "missing", "unset"]
+        .iter()
+        .any(|p| v.eq_ignore_ascii_case(p))
+        || v.starts_with('$')
+        || v.starts_with('<')
+}
+
+fn is_run_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"+/_-".contains(&b)
+}
+
+/// Byte ranges of runs that look like raw secrets (see module docs).
+fn secret_runs(bytes: &[u8]) -> impl Iterator<Item = (usize, usize)> + '_ {
+    let mut i = 0;
+    std::iter::from_fn(move || {
+        while i < bytes.len() {
+            let start = i;
+            while i < bytes.len() && is_run_byte(bytes[i]) {
+                i += 1;
+            }
+            if i == start {
+                i += 1;
+                continue;
+            }
+            let run = &bytes[start..i];
+            let after_sha = bytes.get(..start).is_some_and(|b| b.ends_with(b"sha256:"));
+            if run.len() >= MIN_RUN && !after_sha && looks_random(run) {
+                return Some((start, i));
+            }
+        }
+        None
+    })
+}
+
+/// Mixed-class random-looking data, or a long hex stretch with letters and digits.
+fn looks_random(run: &[u8]) -> bool {
+    let count = |f: fn(&u8) -> bool| run.iter().filter(|b| f(b)).count();
+    let (upper, lower, digit) = (
+        count(u8::is_ascii_uppercase),
+        count(u8::is_ascii_lowercase),
+        count(u8::is_ascii_digit),
+    );
+    let class = |b: u8| {
+        (
+            b.is_ascii_uppercase(),
+            b.is_ascii_lowercase(),
+            b.is_ascii_digit(),
+        )
+    };
+    // Class changes between adjacent letters/digits: random data switches often, words and
+    // `Model-Name-24B` style identifiers rarely. Separators are neutral.
+    let changes = run
+        .windows(2)
+        .filter(|w| w.iter().all(u8::is_ascii_alphanumeric) && class(w[0]) != class(w[1]))
+        .count();
+    if upper >= 2 && lower >= 2 && digit >= 1 && changes * 10 >= run.len() * 3 {
+        return true;
+    }
+    run.split(|b| !b.is_ascii_hexdigit()).any(|s| {
+        s.len() >= MIN_RUN
+            && s.iter().any(u8::is_ascii_digit)
+            && s.iter().any(u8::is_ascii_alphabetic)
+    })
 }

@@ -27,6 +27,10 @@ pub struct PoolEntry {
     pub failure_reason: Option<String>,
     /// model → epoch seconds until.
     pub model_cooldowns: Vec<(String, f64)>,
+    /// `status_cleared_at` tombstone written by `hermes auth reset` (epoch seconds).
+    pub status_cleared_at: Option<f64>,
+    /// `secret_fingerprint` (`sha256:<16 hex>`): identifies the account, not a secret.
+    pub secret_fingerprint: Option<String>,
     /// 1-based line in the file where this entry starts (for evidence).
     pub line: u32,
 }
@@ -62,6 +66,8 @@ pub struct AuthListRow {
     pub left_s: Option<u64>,
     /// `(ready to retry)`.
     pub ready_to_retry: bool,
+    /// `(re-auth may be required)`.
+    pub reauth_required: bool,
     /// `←` marker.
     pub current: bool,
     /// 1-based line number.

@@ -69,6 +69,9 @@ fn epoch(t: Option<DateTime<Utc>>) -> Option<f64> {
     t.map(|t| t.timestamp_millis() as f64 / 1000.0)
 }
 
+/// Pool name for attempts whose provider no line names.
+pub const UNKNOWN_PROVIDER: &str = "(provider not named in the log)";
+
 /// Render epoch seconds as UTC text.
 pub fn fmt_epoch(e: f64) -> String {
     DateTime::<Utc>::from_timestamp(e.floor() as i64, 0)
@@ -486,9 +489,10 @@ pub fn replay(
                     a.provider.clone().or_else(|| primary.clone()).or_else(|| {
                         (pools.pools.len() == 1).then(|| pools.pools[0].provider.clone())
                     });
-                let Some(provider) = provider.map(|p| providers::normalize(&p)) else {
-                    continue;
-                };
+                // Attempts whose provider nothing names still share one pool of their own.
+                let provider = provider
+                    .map(|p| providers::normalize(&p))
+                    .unwrap_or_else(|| UNKNOWN_PROVIDER.to_string());
                 let t = epoch(a.time);
                 let Some(profile) = a.profile.clone() else {
                     if !a.succeeded {

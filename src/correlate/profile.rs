@@ -2,7 +2,7 @@
 //! `profile_rotation` events, mark lines) beats an account fingerprint, which beats unknown.
 
 use super::pool::PoolModel;
-use super::{ProfileBasis, Request};
+use super::{providers, ProfileBasis, Request};
 use crate::model::{Event, EventKind};
 
 /// Display name of an account known only by its fingerprint.
@@ -78,8 +78,18 @@ pub fn assign(req: &mut Request, events: &[Event], pools: &mut PoolModel) {
             }
             EventKind::PoolMarked { label, .. } => {
                 let label = pools.canonical(label);
+                let owner = pools.provider_of_label(&label).map(|(p, _)| p);
                 for &ai in &since_rotation {
                     let a = &mut req.attempts[ai];
+                    // A mark names the profile of the attempts before it only when they were
+                    // sent to the marked entry's provider.
+                    let other_provider = match (&owner, &a.provider) {
+                        (Some(o), Some(p)) => providers::normalize(p) != *o,
+                        _ => false,
+                    };
+                    if other_provider {
+                        continue;
+                    }
                     let replace = match a.basis {
                         None => true,
                         Some(ProfileBasis::Fingerprint) => {

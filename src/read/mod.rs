@@ -1,7 +1,30 @@
 //! Input sources: files, directories, stdin; `.gz` / `.zst` decompression; line splitting.
+//!
+//! A directory argument expands to the Hermes files it holds (and, for a `HERMES_HOME`, the
+//! ones in its `logs/` subdirectory):
+//! 1. `agent.log.N` … `agent.log.1`, `agent.log` (rotated files oldest first),
+//! 2. then `errors.log*`, then `gateway.log*` (same order),
+//! 3. then, sorted by path: `*.json` snapshots (not `request_dump_*.json`) and `stdout*.txt`
+//!    console captures (hint [`SourceHint::Unknown`]: the pipeline sniffs them),
+//! 4. then `auth-list*.txt` captures, sorted by path, with hint [`SourceHint::AuthList`].
+//!
+//! Each of these may also carry a `.gz` or `.zst` suffix. Other files are not picked.
 
-use std::io::BufRead;
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
+
+/// Buffer size for input readers.
+pub const BUF_SIZE: usize = 256 * 1024;
+
+/// Default cap for [`read_to_string_limited`] on auth files.
+pub const AUTH_FILE_LIMIT: u64 = 64 * 1024 * 1024;
+
+/// Display name of standard input.
+pub const STDIN_NAME: &str = "<stdin>";
+
+const GZIP_MAGIC: &[u8] = &[0x1f, 0x8b];
+const ZSTD_MAGIC: &[u8] = &[0x28, 0xb5, 0x2f, 0xfd];
 
 /// What kind of content a source holds, as far as the path tells.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -24,54 +47,302 @@ pub struct InputSpec {
     pub hint: SourceHint,
 }
 
-/// Errors while opening inputs.
+impl InputSpec {
+    /// The standard-input spec.
+    pub fn stdin() -> Self {
+        InputSpec {
+            name: STDIN_NAME.to_string(),
+            path: None,
+            hint: SourceHint::Unknown,
+        }
+    }
+
+    /// A file spec named after its path.
+    pub fn file(path: PathBuf, hint: SourceHint) -> Self {
+        InputSpec {
+            name: path.display().to_string(),
+            path: Some(path),
+            hint,
+        }
+    }
+}
+
+/// Errors while opening or reading inputs. Display is `path: what is wrong`.
 #[derive(Debug, thiserror::Error)]
 pub enum ReadError {
+    /// Any I/O failure (open, read, list a directory).
     #[error("{path}: {source}")]
     Io {
         path: String,
         #[source]
         source: std::io::Error,
     },
+    /// The path given does not exist.
+    #[error("{path}: no such file or directory")]
+    NotFound { path: String },
+    /// Compressed data that cannot be decoded.
+    #[error("{path}: corrupt compressed data: {source}")]
+    Corrupt {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    /// A file bigger than the limit for its kind.
+    #[error("{path}: larger than {limit} bytes")]
+    TooLarge { path: String, limit: u64 },
+}
+
+impl ReadError {
+    fn io(path: &str, source: io::Error) -> Self {
+        ReadError::Io {
+            path: path.to_string(),
+            source,
+        }
+    }
+
+    /// Classify an error raised while reading decoded data.
+    fn reading(path: &str, source: io::Error) -> Self {
+        match source.kind() {
+            io::ErrorKind::InvalidData
+            | io::ErrorKind::InvalidInput
+            | io::ErrorKind::UnexpectedEof => ReadError::Corrupt {
+                path: path.to_string(),
+                source,
+            },
+            _ => ReadError::io(path, source),
+        }
+    }
 }
 
 /// Expand paths (directories → their Hermes log files and `*.json` snapshots) into inputs.
-/// `-` or an empty list means stdin.
-pub fn expand_inputs(_paths: &[PathBuf]) -> Result<Vec<InputSpec>, ReadError> {
-    Ok(Vec::new())
+/// `-` or an empty list means stdin. Files inside a directory are opened once to check that
+/// they are readable.
+pub fn expand_inputs(paths: &[PathBuf]) -> Result<Vec<InputSpec>, ReadError> {
+    if paths.is_empty() {
+        return Ok(vec![InputSpec::stdin()]);
+    }
+    let mut out = Vec::new();
+    for path in paths {
+        if path.as_os_str() == "-" {
+            out.push(InputSpec::stdin());
+            continue;
+        }
+        let meta = std::fs::metadata(path).map_err(|e| match e.kind() {
+            io::ErrorKind::NotFound => ReadError::NotFound {
+                path: path.display().to_string(),
+            },
+            _ => ReadError::io(&path.display().to_string(), e),
+        })?;
+        if !meta.is_dir() {
+            out.push(InputSpec::file(path.clone(), SourceHint::Unknown));
+            continue;
+        }
+        let mut found = hermes_files(path)?;
+        let logs = path.join("logs");
+        if logs.is_dir() {
+            found.extend(hermes_files(&logs)?);
+        }
+        found.sort_by(|a, b| a.0.cmp(&b.0));
+        for ((group, ..), file) in found {
+            File::open(&file).map_err(|e| ReadError::io(&file.display().to_string(), e))?;
+            let hint = if group == AUTH_LIST_GROUP {
+                SourceHint::AuthList
+            } else {
+                SourceHint::Unknown
+            };
+            out.push(InputSpec::file(file, hint));
+        }
+    }
+    Ok(out)
 }
 
-/// Open an input for buffered reading, decompressing `.gz` / `.zst` on the fly.
-pub fn open(_spec: &InputSpec) -> Result<Box<dyn BufRead + Send>, ReadError> {
-    Err(ReadError::Io {
-        path: String::new(),
-        source: std::io::Error::other("not implemented"),
+/// Pick group of `auth-list*.txt` captures (after the other non-log files).
+const AUTH_LIST_GROUP: u8 = 4;
+
+/// Sort key of a picked file: (group, reverse rotation number, path).
+type PickKey = (u8, std::cmp::Reverse<u32>, PathBuf);
+
+/// The Hermes files directly in `dir`, with their sort keys.
+fn hermes_files(dir: &Path) -> Result<Vec<(PickKey, PathBuf)>, ReadError> {
+    let dir_name = dir.display().to_string();
+    let entries = std::fs::read_dir(dir).map_err(|e| ReadError::io(&dir_name, e))?;
+    let mut out = Vec::new();
+    for entry in entries {
+        let entry = entry.map_err(|e| ReadError::io(&dir_name, e))?;
+        let path = entry.path();
+        if path.is_dir() {
+            continue;
+        }
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if let Some((group, rotation)) = pick(&name) {
+            out.push(((group, std::cmp::Reverse(rotation), path.clone()), path));
+        }
+    }
+    Ok(out)
+}
+
+/// Whether a file name is picked from a directory: Some((group, rotation number)).
+fn pick(name: &str) -> Option<(u8, u32)> {
+    let base = name
+        .strip_suffix(".gz")
+        .or_else(|| name.strip_suffix(".zst"))
+        .unwrap_or(name);
+    for (group, stem) in ["agent.log", "errors.log", "gateway.log"]
+        .iter()
+        .enumerate()
+    {
+        if let Some(rest) = base.strip_prefix(stem) {
+            let rotation = match rest.strip_prefix('.') {
+                None if rest.is_empty() => 0,
+                Some(n) => n.parse().ok()?,
+                None => return None,
+            };
+            return Some((u8::try_from(group).unwrap_or(u8::MAX), rotation));
+        }
+    }
+    if base.starts_with("auth-list") && base.ends_with(".txt") {
+        return Some((AUTH_LIST_GROUP, 0));
+    }
+    let other = (base.ends_with(".json") && !base.starts_with("request_dump_"))
+        || (base.starts_with("stdout") && base.ends_with(".txt"));
+    other.then_some((3, 0))
+}
+
+/// Compression of a stream.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Codec {
+    Plain,
+    Gzip,
+    Zstd,
+}
+
+/// Open an input for buffered reading, decompressing `.gz` / `.zst` on the fly. Compression is
+/// recognised by extension and by magic bytes (so stdin and misnamed files work too); an empty
+/// input is read as empty text whatever its name.
+pub fn open(spec: &InputSpec) -> Result<Box<dyn BufRead + Send>, ReadError> {
+    match &spec.path {
+        None => wrap(
+            BufReader::with_capacity(BUF_SIZE, io::stdin()),
+            None,
+            &spec.name,
+        ),
+        Some(path) => {
+            let file = File::open(path).map_err(|e| ReadError::io(&spec.name, e))?;
+            wrap(
+                BufReader::with_capacity(BUF_SIZE, file),
+                Some(path),
+                &spec.name,
+            )
+        }
+    }
+}
+
+fn wrap<R: BufRead + Send + 'static>(
+    mut inner: R,
+    path: Option<&Path>,
+    name: &str,
+) -> Result<Box<dyn BufRead + Send>, ReadError> {
+    let head = inner.fill_buf().map_err(|e| ReadError::io(name, e))?;
+    let ext = path.and_then(|p| p.extension()).and_then(|e| e.to_str());
+    let codec = if head.is_empty() {
+        Codec::Plain
+    } else if head.starts_with(GZIP_MAGIC) || ext == Some("gz") {
+        Codec::Gzip
+    } else if head.starts_with(ZSTD_MAGIC) || ext == Some("zst") {
+        Codec::Zstd
+    } else {
+        Codec::Plain
+    };
+    Ok(match codec {
+        Codec::Plain => Box::new(inner),
+        Codec::Gzip => Box::new(BufReader::with_capacity(
+            BUF_SIZE,
+            flate2::bufread::MultiGzDecoder::new(inner),
+        )),
+        Codec::Zstd => {
+            let decoder = zstd::stream::read::Decoder::with_buffer(inner)
+                .map_err(|e| ReadError::reading(name, e))?;
+            Box::new(BufReader::with_capacity(BUF_SIZE, decoder))
+        }
     })
 }
 
-/// Read lines from `reader`, decoding invalid UTF-8 lossily and stripping `\n` / `\r\n`; calls
-/// `f(line_no, line)` with 1-based numbers. Reuses one buffer (no per-line allocation).
+/// Read lines from `reader`, decoding invalid UTF-8 lossily and stripping `\n` / `\r\n` (and a
+/// trailing `\r` on the last line); calls `f(line_no, line)` with 1-based numbers. Reuses one
+/// buffer (no per-line allocation for valid UTF-8). Returns the number of lines read. Line
+/// numbers saturate at `u32::MAX`.
 pub fn for_each_line<R: BufRead + ?Sized>(
-    _reader: &mut R,
-    _path: &str,
-    _f: &mut dyn FnMut(u32, &str),
+    reader: &mut R,
+    path: &str,
+    f: &mut dyn FnMut(u32, &str),
 ) -> Result<u64, ReadError> {
-    Ok(0)
+    let mut buf = Vec::with_capacity(4096);
+    let mut count: u64 = 0;
+    loop {
+        buf.clear();
+        let n = reader
+            .read_until(b'\n', &mut buf)
+            .map_err(|e| ReadError::reading(path, e))?;
+        if n == 0 {
+            return Ok(count);
+        }
+        count += 1;
+        let line = strip_eol(&buf);
+        f(
+            u32::try_from(count).unwrap_or(u32::MAX),
+            &String::from_utf8_lossy(line),
+        );
+    }
 }
 
-#[allow(dead_code)]
-fn _unused(_p: &Path) {}
-
-/// The first `n` lines held in the reader's buffer, without consuming them.
-pub fn peek_lines(_reader: &mut dyn BufRead, _n: usize) -> Vec<String> {
-    Vec::new()
+fn strip_eol(line: &[u8]) -> &[u8] {
+    let line = line.strip_suffix(b"\n").unwrap_or(line);
+    line.strip_suffix(b"\r").unwrap_or(line)
 }
 
-/// Read the rest of `reader` into a string, failing beyond `limit` bytes.
-pub fn read_to_string_limited(
-    _reader: &mut dyn BufRead,
-    _path: &str,
-    _limit: u64,
+/// The first `n` lines of what the reader currently holds in its buffer, without consuming
+/// them (for format sniffing). A last line cut by the buffer end is included. Fewer lines are
+/// returned when the buffer holds fewer.
+pub fn peek_lines<R: BufRead + ?Sized>(
+    reader: &mut R,
+    path: &str,
+    n: usize,
+) -> Result<Vec<String>, ReadError> {
+    let buf = reader.fill_buf().map_err(|e| ReadError::reading(path, e))?;
+    Ok(buf
+        .split_inclusive(|&b| b == b'\n')
+        .take(n)
+        .map(|l| String::from_utf8_lossy(strip_eol(l)).into_owned())
+        .collect())
+}
+
+/// Read a whole (decompressed) input into a string, lossily decoded; fails with
+/// [`ReadError::TooLarge`] beyond `limit` bytes. Meant for auth files.
+pub fn read_to_string_limited(spec: &InputSpec, limit: u64) -> Result<String, ReadError> {
+    let mut reader = open(spec)?;
+    read_rest_limited(&mut *reader, &spec.name, limit)
+}
+
+/// Read the rest of an already opened `reader` (e.g. after [`peek_lines`]) into a string,
+/// failing beyond `limit` bytes. Invalid UTF-8 is decoded lossily.
+pub fn read_rest_limited<R: BufRead + ?Sized>(
+    reader: &mut R,
+    path: &str,
+    limit: u64,
 ) -> Result<String, ReadError> {
-    Ok(String::new())
+    let mut bytes = Vec::new();
+    reader
+        .take(limit.saturating_add(1))
+        .read_to_end(&mut bytes)
+        .map_err(|e| ReadError::reading(path, e))?;
+    if bytes.len() as u64 > limit {
+        return Err(ReadError::TooLarge {
+            path: path.to_string(),
+            limit,
+        });
+    }
+    Ok(match String::from_utf8(bytes) {
+        Ok(s) => s,
+        Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
+    })
 }

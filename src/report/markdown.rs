@@ -237,7 +237,7 @@ fn finding(w: &mut impl Write, n: usize, f: &Finding, rules: &[RuleInfo]) -> io:
     }
     if let Some(summary) = rule_summary(rules, f.rule) {
         writeln!(w)?;
-        writeln!(w, "**Why it matters:** {}", md(summary))?;
+        writeln!(w, "**Why it matters:** {}", md(&summary))?;
     }
     if !f.evidence.is_empty() {
         let body: String = f

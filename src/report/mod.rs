@@ -126,8 +126,17 @@ pub(crate) fn truncate_chars(s: &str, max: usize) -> Cow<'_, str> {
 }
 
 /// The rule summary for `id` from the registry, when the rule is known.
-pub(crate) fn rule_summary<'a>(rules: &'a [RuleInfo], id: &str) -> Option<&'a str> {
-    rules.iter().find(|r| r.id == id).map(|r| r.summary)
+/// "Why it matters" for a rule: the `## Why it matters` section of its documentation, joined
+/// into one paragraph, else its summary.
+pub(crate) fn rule_summary(rules: &[RuleInfo], id: &str) -> Option<String> {
+    let rule = rules.iter().find(|r| r.id == id)?;
+    let section = rule
+        .doc
+        .split("## ")
+        .find_map(|s| s.strip_prefix("Why it matters"))
+        .map(|body| body.split_whitespace().collect::<Vec<_>>().join(" "))
+        .filter(|s| !s.is_empty());
+    Some(section.unwrap_or_else(|| rule.summary.to_string()))
 }
 
 #[cfg(test)]

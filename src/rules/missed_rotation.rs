@@ -1,7 +1,9 @@
 //! missed-rotation: a profile-level failure on X, then the next attempt goes to X again while
 //! another profile was available.
 
-use super::{attempt_name, class_text, join_names, profile_note, FindingBuilder, Rule};
+use super::{
+    attempt_name, available_phrase, class_text, join_names, profile_note, FindingBuilder, Rule,
+};
 use crate::correlate::Analysis;
 use crate::model::{Finding, RuleInfo, Severity};
 
@@ -70,16 +72,11 @@ fn check(a: &Analysis, out: &mut Vec<Finding>) {
             a,
             &RULE.info,
             format!(
-                "{} went to {profile} again after its {} failure at {}, while {} {} available",
+                "{} went to {profile} again after its {} failure at {}, while {} available",
                 join_names(&repeated),
                 class_text(prev.class),
                 attempt_name(prev),
-                join_names(&last.others_available),
-                if last.others_available.len() == 1 {
-                    "was"
-                } else {
-                    "were"
-                }
+                available_phrase(&last.others_available, last.availability_inferred)
             ),
         )
         .request(req)

@@ -282,6 +282,17 @@ pub fn fmt_time(t: Option<DateTime<Utc>>) -> String {
         .unwrap_or_else(|| "an unknown time".into())
 }
 
+/// "X was", "X and Y were", or "at least one of X, Y and Z was" when availability is inferred.
+pub fn available_phrase(names: &[String], inferred: bool) -> String {
+    if inferred && names.len() > 1 {
+        format!("at least one of {} was", join_names(names))
+    } else if names.len() == 1 {
+        format!("{} was", join_names(names))
+    } else {
+        format!("{} were", join_names(names))
+    }
+}
+
 /// Join names for messages: `a`, `a and b`, `a, b and c`.
 pub fn join_names(names: &[String]) -> String {
     match names {

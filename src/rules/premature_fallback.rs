@@ -1,6 +1,6 @@
 //! premature-fallback: left the provider for the fallback chain with an untried profile left.
 
-use super::{join_names, FindingBuilder, Rule};
+use super::{available_phrase, FindingBuilder, Rule};
 use crate::correlate::Analysis;
 use crate::model::{Finding, RuleInfo, Severity};
 
@@ -45,13 +45,8 @@ fn check(a: &Analysis, out: &mut Vec<Finding>) {
                 a,
                 &RULE.info,
                 format!(
-                    "left {provider} for the fallback chain while {} {} untried and not cooled",
-                    join_names(&exit.untried_available),
-                    if exit.untried_available.len() == 1 {
-                        "was"
-                    } else {
-                        "were"
-                    }
+                    "left {provider} for the fallback chain while {} untried and not cooled",
+                    available_phrase(&exit.untried_available, exit.availability_inferred)
                 ),
             )
             .request(req)

@@ -1,8 +1,8 @@
 //! shared-retry-budget: rotation and retry share one attempt counter.
 
-use super::{attempt_name, join_names, FindingBuilder, Rule};
+use super::{attempt_name, available_phrase, join_names, FindingBuilder, Rule};
 use crate::correlate::{Analysis, Outcome};
-use crate::model::{Finding, RuleInfo, Severity};
+use crate::model::{EventKind, Finding, RuleInfo, Severity};
 
 pub const RULE: Rule = Rule {
     info: RuleInfo {
@@ -79,13 +79,8 @@ fn check(a: &Analysis, out: &mut Vec<Finding>) {
         let mut severity = RULE.info.severity;
         if gave_up && !req.untried_at_end.is_empty() {
             msg.push_str(&format!(
-                "; the request gave up while {} {} never tried",
-                join_names(&req.untried_at_end),
-                if req.untried_at_end.len() == 1 {
-                    "was"
-                } else {
-                    "were"
-                }
+                "; the request gave up while {} never tried",
+                available_phrase(&req.untried_at_end, req.untried_at_end_inferred)
             ));
             severity = Severity::High;
         }
@@ -97,6 +92,19 @@ fn check(a: &Analysis, out: &mut Vec<Finding>) {
         for at in &counted {
             f = f.event(at.events[at.events.len() - 1]);
         }
+        // The pool lines that tell which profile each attempt used.
+        let first = counted.first().map(|at| at.events[0]).unwrap_or(0);
+        let last = counted.last().map(|at| at.events[0]).unwrap_or(0);
+        f = f.events(req.events.iter().copied().filter(|&e| {
+            e > first
+                && e < last
+                && matches!(
+                    a.events[e].kind,
+                    EventKind::PoolMarked { .. }
+                        | EventKind::PoolRotated { .. }
+                        | EventKind::ProfileRotation { .. }
+                )
+        }));
         if let Some(end) = req.end_event {
             f = f.event(end);
         }
