@@ -2,8 +2,8 @@
 //! (0 clean, 1 findings at or above `--fail-on`, 2 usage or input error).
 
 use crate::cli::{AnalyzeArgs, Cli, ColorChoice, Command, EventsArgs};
-use crate::model::Record;
-use crate::pipeline::{self, Error};
+use crate::model::Event;
+use crate::pipeline::{self, Error, Item};
 use crate::redact::redact;
 use crate::report::{self, Format, RenderOptions};
 use crate::rules;
@@ -87,58 +87,29 @@ fn events(args: &EventsArgs) -> Result<u8, RunError> {
     let mut out = io::BufWriter::new(stdout.lock());
     let mut write_err: Option<io::Error> = None;
     let show = args.show_unrecognized;
-    let mut unrecognized = |source: &str, r: &Record| {
-        if !show || write_err.is_some() {
+    let mut sink = |source: &str, item: Item| {
+        if write_err.is_some() {
             return;
         }
-        let v = serde_json::json!({
-            "source": source,
-            "line": r.loc.line,
-            "time": r.time.utc.map(|t| t.to_rfc3339()),
-            "kind": "unrecognized",
-            "text": redact(&r.raw),
-        });
-        if let Err(e) = writeln!(out, "{v}") {
+        let line = match item {
+            Item::Event(ev) => event_json(source, &ev),
+            Item::Unrecognized(r) if show => serde_json::json!({
+                "source": source,
+                "line": r.loc.line,
+                "time": r.time.utc.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)),
+                "kind": "unrecognized",
+                "text": r.raw,
+            }),
+            Item::Unrecognized(_) => return,
+        };
+        let text = redact(&line.to_string()).into_owned();
+        if let Err(e) = writeln!(out, "{text}") {
             write_err = Some(e);
         }
     };
-    let ing = pipeline::ingest(&args.ingest, &mut unrecognized)?;
+    let ing = pipeline::ingest(&args.ingest, &mut sink)?;
     if let Some(e) = write_err {
         return Err(e.into());
-    }
-    for ev in &ing.events {
-        if matches!(ev.kind, crate::model::EventKind::Other) {
-            continue;
-        }
-        let source = ing
-            .sources
-            .get(ev.record.loc.source as usize)
-            .map(String::as_str)
-            .unwrap_or("");
-        let mut v = serde_json::json!({
-            "source": source,
-            "line": ev.record.loc.line,
-            "time": ev.record.time.utc.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)),
-        });
-        if let (Some(obj), Ok(serde_json::Value::Object(kind))) =
-            (v.as_object_mut(), serde_json::to_value(&ev.kind))
-        {
-            obj.extend(kind);
-            if ev.record.time.utc.is_none() {
-                if let Some(ms) = ev.record.time.tod_ms {
-                    obj.insert("time_of_day".into(), rules::fmt_tod(ms).into());
-                }
-            }
-            if let Some(s) = &ev.record.session {
-                obj.insert("session".into(), s.clone().into());
-            }
-            if let Some(p) = ev.record.pid {
-                obj.insert("pid".into(), p.into());
-            }
-            obj.insert("text".into(), redact(&ev.record.raw).into_owned().into());
-        }
-        let line = redact(&v.to_string()).into_owned();
-        writeln!(out, "{line}")?;
     }
     out.flush()?;
     let mut err = io::stderr().lock();
@@ -159,6 +130,45 @@ fn events(args: &EventsArgs) -> Result<u8, RunError> {
         let _ = writeln!(err, "warning: {w}");
     }
     Ok(0)
+}
+
+/// One NDJSON object for an event: source, line, time, kind, the kind's fields, then context.
+fn event_json(source: &str, ev: &Event) -> serde_json::Value {
+    let mut v = serde_json::json!({
+        "source": source,
+        "line": ev.record.loc.line,
+        "time": ev.record.time.utc.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)),
+    });
+    if let (Some(obj), Ok(serde_json::Value::Object(kind))) =
+        (v.as_object_mut(), serde_json::to_value(&ev.kind))
+    {
+        obj.extend(kind);
+        if ev.record.time.utc.is_none() {
+            if let Some(ms) = ev.record.time.tod_ms {
+                obj.insert("time_of_day".into(), rules::fmt_tod(ms).into());
+            }
+        }
+        if let Some(s) = &ev.record.session {
+            obj.insert("session".into(), s.clone().into());
+        }
+        if let Some(p) = ev.record.pid {
+            obj.insert("pid".into(), p.into());
+        }
+        if let Some(n) = ev.record.subagent {
+            obj.insert("subagent".into(), n.into());
+        }
+        obj.insert("text".into(), ev.record.raw.clone().into());
+        if !ev.record.continuation.is_empty() {
+            let cont: Vec<serde_json::Value> = ev
+                .record
+                .continuation
+                .iter()
+                .map(|(line, text)| serde_json::json!({"line": line, "text": text}))
+                .collect();
+            obj.insert("continuation".into(), cont.into());
+        }
+    }
+    v
 }
 
 fn list_rules(markdown: bool) -> Result<u8, RunError> {

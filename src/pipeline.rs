@@ -27,11 +27,20 @@ pub enum Error {
     Usage(String),
 }
 
-/// Everything read from the inputs.
+/// What ingestion hands to its caller as it reads, record by record. Moved once per record, so
+/// the size difference between the variants costs nothing worth a heap allocation.
+#[allow(clippy::large_enum_variant)]
+pub enum Item<'a> {
+    /// A record classified as a request event.
+    Event(Event),
+    /// A record that matched no line shape and no template.
+    Unrecognized(&'a Record),
+}
+
+/// Everything read from the inputs apart from the streamed events.
 pub struct Ingested {
     pub sources: Vec<String>,
     pub summaries: Vec<SourceSummary>,
-    pub events: Vec<Event>,
     pub auths: Vec<AuthInput>,
     pub lists: Vec<AuthListInput>,
     pub warnings: Vec<String>,
@@ -70,12 +79,10 @@ fn record_lines(r: &Record) -> u64 {
         .count() as u64
 }
 
-/// Read, parse and classify every input. `on_unrecognized` sees records that matched no shape
-/// and no template (for `events --show-unrecognized`).
-pub fn ingest(
-    args: &IngestArgs,
-    on_unrecognized: &mut dyn FnMut(&str, &Record),
-) -> Result<Ingested, Error> {
+/// Read, parse and classify every input, streaming: `sink` receives each request event and
+/// each unrecognized record (with its source name) as soon as it is complete; records that are
+/// recognised but say nothing about a request are only counted.
+pub fn ingest(args: &IngestArgs, sink: &mut dyn FnMut(&str, Item)) -> Result<Ingested, Error> {
     let ctx = time_context(args)?;
     let mut specs = read::expand_inputs(&args.paths)?;
     for p in &args.auth {
@@ -95,7 +102,6 @@ pub fn ingest(
     let mut out = Ingested {
         sources: Vec::new(),
         summaries: Vec::new(),
-        events: Vec::new(),
         auths: Vec::new(),
         lists: Vec::new(),
         warnings: Vec::new(),
@@ -166,30 +172,27 @@ pub fn ingest(
             format: format.name().into(),
             ..Default::default()
         };
-        let mut handle =
-            |records: &mut Vec<Record>, out: &mut Ingested, summary: &mut SourceSummary| {
-                for r in records.drain(..) {
-                    let kind = classify(&r);
-                    let lines = record_lines(&r);
-                    if kind.is_request_event() {
-                        summary.lines_used += lines;
-                        summary.events += 1;
-                        out.events.push(Event { record: r, kind });
-                    } else if r.shape == Shape::Bare {
-                        summary.lines_unrecognized += lines;
-                        on_unrecognized(&spec.name, &r);
-                    } else {
-                        summary.lines_other += lines;
-                        summary.events += 1;
-                        out.events.push(Event { record: r, kind });
-                    }
+        let mut handle = |records: &mut Vec<Record>, summary: &mut SourceSummary| {
+            for r in records.drain(..) {
+                let kind = classify(&r);
+                let lines = record_lines(&r);
+                if kind.is_request_event() {
+                    summary.lines_used += lines;
+                    summary.events += 1;
+                    sink(&spec.name, Item::Event(Event { record: r, kind }));
+                } else if r.shape == Shape::Bare {
+                    summary.lines_unrecognized += lines;
+                    sink(&spec.name, Item::Unrecognized(&r));
+                } else {
+                    summary.lines_other += lines;
                 }
-            };
+            }
+        };
         let mut parse_err: Option<read::ReadError> = None;
         let n = read::for_each_line(&mut *reader, &spec.name, &mut |no, line| {
             parser.push(no, line, &mut records);
             if records.len() >= 256 {
-                handle(&mut records, &mut out, &mut summary);
+                handle(&mut records, &mut summary);
             }
         });
         match n {
@@ -197,7 +200,7 @@ pub fn ingest(
             Err(e) => parse_err = Some(e),
         }
         parser.finish(&mut records);
-        handle(&mut records, &mut out, &mut summary);
+        handle(&mut records, &mut summary);
         if let Some(e) = parse_err {
             return Err(e.into());
         }
@@ -305,15 +308,21 @@ pub fn analyze(args: &AnalyzeArgs) -> Result<Outcome, Error> {
         .as_deref()
         .map(|s| parse_instant(s, ctx.tz, "--until"))
         .transpose()?;
-    let mut ing = ingest(&args.ingest, &mut |_, _| {})?;
-    if since.is_some() || until.is_some() {
-        ing.events.retain(|e| match e.record.time.utc {
-            Some(t) => since.is_none_or(|s| t >= s) && until.is_none_or(|u| t <= u),
-            None => true,
-        });
-    }
+    let mut events = Vec::new();
+    let ing = ingest(&args.ingest, &mut |_, item| {
+        if let Item::Event(e) = item {
+            let keep = match e.record.time.utc {
+                Some(t) => since.is_none_or(|s| t >= s) && until.is_none_or(|u| t <= u),
+                // Lines without an instant cannot be placed in the window: kept.
+                None => true,
+            };
+            if keep {
+                events.push(e);
+            }
+        }
+    })?;
     let version = copts.hermes_version;
-    let analysis = correlate::correlate(ing.events, ing.sources, ing.auths, ing.lists, copts);
+    let analysis = correlate::correlate(events, ing.sources, ing.auths, ing.lists, copts);
     let enabled = |id: &str| {
         (args.rules.is_empty() || args.rules.iter().any(|r| r == id))
             && !args.ignore.iter().any(|r| r == id)

@@ -52,7 +52,7 @@ fn check(a: &Analysis, out: &mut Vec<Finding>) {
                     "credential {label} was marked {}",
                     if *dead { "DEAD" } else { "exhausted" }
                 )),
-                EventKind::AuthRejectedNotice { .. } => {
+                _ if super::auth_blame_text(&a.events[e]).is_some() => {
                     Some("the operator was told the API key was rejected".into())
                 }
                 _ => None,

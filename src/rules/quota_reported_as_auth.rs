@@ -3,7 +3,7 @@
 use super::{FindingBuilder, Rule};
 use crate::classify::quota::{is_quota_text, FailureClass};
 use crate::correlate::{providers, Analysis};
-use crate::model::{EventKind, Finding, RuleInfo, Severity};
+use crate::model::{Finding, RuleInfo, Severity};
 
 pub const RULE: Rule = Rule {
     info: RuleInfo {
@@ -40,17 +40,9 @@ not a misreport); auth failures caused by a missing credential (see
 `client-defect-blamed-on-credential`).
 ";
 
-fn auth_wording(kind: &EventKind) -> Option<&str> {
-    match kind {
-        EventKind::GatewayPrimaryFailed { auth: true, text } => Some(text),
-        EventKind::AuthRejectedNotice { text } => Some(text),
-        _ => None,
-    }
-}
-
 fn check(a: &Analysis, out: &mut Vec<Finding>) {
     for (i, ev) in a.events.iter().enumerate() {
-        let Some(text) = auth_wording(&ev.kind) else {
+        let Some(text) = super::auth_blame_text(ev) else {
             continue;
         };
         let request = a.requests.iter().find(|r| r.events.contains(&i));
