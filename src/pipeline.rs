@@ -438,10 +438,16 @@ pub fn timelines(a: &Analysis) -> Vec<RequestTimeline> {
     a.requests
         .iter()
         .map(|r| {
+            // Lines folded into an attempt (its attempt line after the stream failure).
+            let secondary: std::collections::HashSet<usize> = r
+                .attempts
+                .iter()
+                .flat_map(|at| at.events.iter().skip(1).copied())
+                .collect();
             let mut entries = Vec::new();
             for &e in &r.events {
                 let ev = &a.events[e];
-                let attempt = r.attempts.iter().find(|at| at.events.first() == Some(&e));
+                let attempt = r.attempt_at(e).map(|i| &r.attempts[i]);
                 let what = match (&ev.kind, attempt) {
                     (_, Some(at)) if at.succeeded => "success",
                     (_, Some(_)) => "attempt",
@@ -467,7 +473,7 @@ pub fn timelines(a: &Analysis) -> Vec<RequestTimeline> {
                     (EventKind::PoolNoAvailable, _) => "pool empty",
                     (k, _) => k.name(),
                 };
-                if attempt.is_none() && r.attempts.iter().any(|at| at.events.contains(&e)) {
+                if attempt.is_none() && secondary.contains(&e) {
                     continue;
                 }
                 if matches!(ev.kind, EventKind::ClientCreated { .. }) {

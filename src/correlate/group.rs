@@ -328,19 +328,18 @@ impl Grouper<'_> {
                         let changed_account =
                             matches!((&fp_prev, &fp_new), (Some(a), Some(b)) if a != b);
                         let last_prev_ev = prev.events.last().copied().unwrap_or(0);
-                        let rotated = req.events.iter().any(|&e| {
-                            e > last_prev_ev
-                                && matches!(
-                                    self.events[e].kind,
-                                    EventKind::PoolRotated { .. }
-                                        | EventKind::PoolRecoveryRotated { .. }
-                                        | EventKind::ProfileRotation { .. }
-                                        | EventKind::PoolMarked { .. }
-                                        | EventKind::FallbackActivated { .. }
-                                        | EventKind::FallbackNotice { .. }
-                                        | EventKind::FallbackSwitching { .. }
-                                        | EventKind::GatewayPrimaryFailed { .. }
-                                )
+                        let rotated = req.between(last_prev_ev, usize::MAX).iter().any(|&e| {
+                            matches!(
+                                self.events[e].kind,
+                                EventKind::PoolRotated { .. }
+                                    | EventKind::PoolRecoveryRotated { .. }
+                                    | EventKind::ProfileRotation { .. }
+                                    | EventKind::PoolMarked { .. }
+                                    | EventKind::FallbackActivated { .. }
+                                    | EventKind::FallbackNotice { .. }
+                                    | EventKind::FallbackSwitching { .. }
+                                    | EventKind::GatewayPrimaryFailed { .. }
+                            )
                         });
                         let changed_provider = matches!(
                             (&prev.provider, &att.provider),

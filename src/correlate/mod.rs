@@ -168,6 +168,26 @@ pub struct Request {
     pub untried_at_end_inferred: bool,
 }
 
+impl Request {
+    /// The request's events strictly between two event indices (events are in ascending order).
+    pub fn between(&self, lo: usize, hi: usize) -> &[usize] {
+        let start = self.events.partition_point(|&e| e <= lo);
+        let end = self.events.partition_point(|&e| e < hi);
+        self.events.get(start..end.max(start)).unwrap_or(&[])
+    }
+
+    /// Index of the attempt whose first event is `ev` (attempts are in ascending order).
+    pub fn attempt_at(&self, ev: usize) -> Option<usize> {
+        let i = self
+            .attempts
+            .partition_point(|a| a.events.first().is_some_and(|&f| f < ev));
+        self.attempts
+            .get(i)
+            .filter(|a| a.events.first() == Some(&ev))
+            .map(|_| i)
+    }
+}
+
 /// The correlated model every rule reads.
 #[derive(Debug, Clone)]
 pub struct Analysis {
@@ -187,6 +207,8 @@ pub struct Analysis {
     pub duplicates_dropped: u64,
     /// Requests dropped because an untimed console capture repeated a timed log's request.
     pub echo_requests_dropped: u64,
+    /// Request index of each event, if it belongs to one.
+    pub request_of: Vec<Option<usize>>,
 }
 
 impl Analysis {
@@ -231,7 +253,16 @@ pub fn correlate(
         &mut pools,
         opts.hermes_version,
     );
+    let mut request_of = vec![None; merged.events.len()];
+    for (ri, r) in requests.iter().enumerate() {
+        for &e in &r.events {
+            if let Some(slot) = request_of.get_mut(e) {
+                *slot = Some(ri);
+            }
+        }
+    }
     Analysis {
+        request_of,
         sources,
         events: merged.events,
         times: merged.times,

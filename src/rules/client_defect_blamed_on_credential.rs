@@ -43,7 +43,7 @@ fn check(a: &Analysis, out: &mut Vec<Finding>) {
         let mut last_defect: Option<&crate::correlate::Attempt> = None;
         let mut reported = false;
         for &e in &req.events {
-            if let Some(at) = req.attempts.iter().find(|at| at.events.first() == Some(&e)) {
+            if let Some(at) = req.attempt_at(e).map(|i| &req.attempts[i]) {
                 last_defect =
                     (!at.succeeded && at.class == FailureClass::ClientDefect).then_some(at);
             }

@@ -100,6 +100,10 @@ pub fn run(analysis: &Analysis, enabled: &dyn Fn(&str) -> bool) -> Vec<Finding> 
     findings
 }
 
+/// Evidence lines listed per finding; a request with thousands of retries keeps its report
+/// readable (the count of the rest is noted).
+const MAX_EVIDENCE: usize = 40;
+
 /// Builds a finding with evidence drawn from events.
 pub(crate) struct FindingBuilder<'a> {
     analysis: &'a Analysis,
@@ -215,6 +219,15 @@ impl<'a> FindingBuilder<'a> {
             .evidence
             .retain(|e| seen.insert((e.source.clone(), e.line)));
         self.finding.evidence.sort();
+        if self.finding.evidence.len() > MAX_EVIDENCE {
+            let omitted = self.finding.evidence.len() - MAX_EVIDENCE;
+            let last = self.finding.evidence.pop();
+            self.finding.evidence.truncate(MAX_EVIDENCE - 1);
+            self.finding.evidence.extend(last);
+            self.finding.notes.push(format!(
+                "{omitted} more evidence lines of the same kind are not listed (the first and the last are)"
+            ));
+        }
         self.finding.message = redact(&self.finding.message).into_owned();
         for n in &mut self.finding.notes {
             *n = redact(n).into_owned();
@@ -308,8 +321,19 @@ pub fn available_phrase(names: &[String], inferred: bool) -> String {
     }
 }
 
-/// Join names for messages: `a`, `a and b`, `a, b and c`.
+/// Join names for messages: `a`, `a and b`, `a, b and c`; long lists keep their first and last
+/// few names and count the rest.
 pub fn join_names(names: &[String]) -> String {
+    const KEEP: usize = 4;
+    if names.len() > 2 * KEEP + 1 {
+        return format!(
+            "{}, … {} more …, {} and {}",
+            names[..KEEP].join(", "),
+            names.len() - KEEP - (KEEP - 1) - 1,
+            names[names.len() - KEEP..names.len() - 1].join(", "),
+            names[names.len() - 1]
+        );
+    }
     match names {
         [] => String::new(),
         [one] => one.clone(),

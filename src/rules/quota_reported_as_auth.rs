@@ -45,7 +45,12 @@ fn check(a: &Analysis, out: &mut Vec<Finding>) {
         let Some(text) = super::auth_blame_text(ev) else {
             continue;
         };
-        let request = a.requests.iter().find(|r| r.events.contains(&i));
+        let request = a
+            .request_of
+            .get(i)
+            .copied()
+            .flatten()
+            .map(|r| &a.requests[r]);
         let mentioned = mentioned_provider(text).or_else(|| {
             request.and_then(|r| r.primary_provider.as_deref().map(providers::normalize))
         });

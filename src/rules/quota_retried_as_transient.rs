@@ -63,12 +63,7 @@ fn check(a: &Analysis, out: &mut Vec<Finding>) {
             let (Some(&p_last), Some(&n_first)) = (prev.events.last(), next.events.first()) else {
                 continue;
             };
-            let between: Vec<usize> = req
-                .events
-                .iter()
-                .copied()
-                .filter(|&e| e > p_last && e < n_first)
-                .collect();
+            let between = req.between(p_last, n_first);
             let rotated = between.iter().any(|&e| {
                 matches!(
                     a.events[e].kind,

@@ -56,11 +56,11 @@ fn check(a: &Analysis, out: &mut Vec<Finding>) {
             let (Some(&p_last), Some(&n_first)) = (prev.events.last(), next.events.first()) else {
                 continue;
             };
-            let rotation_lines: Vec<usize> = req
-                .events
+            let between = req.between(p_last, n_first);
+            let rotation_lines: Vec<usize> = between
                 .iter()
                 .copied()
-                .filter(|&e| e > p_last && e < n_first && is_rotation(&a.events[e].kind))
+                .filter(|&e| is_rotation(&a.events[e].kind))
                 .collect();
             let profile_changed =
                 matches!((&prev.profile, &next.profile), (Some(x), Some(y)) if x != y);
@@ -86,11 +86,12 @@ fn check(a: &Analysis, out: &mut Vec<Finding>) {
             .profile(prev.profile.as_deref())
             .at(rotation_lines.first().copied().unwrap_or(n_first))
             .events(prev.events.iter().copied())
-            .events(req.events.iter().copied().filter(|&e| {
-                e > p_last
-                    && e < n_first
-                    && matches!(a.events[e].kind, EventKind::PoolMarked { .. })
-            }))
+            .events(
+                between
+                    .iter()
+                    .copied()
+                    .filter(|&e| matches!(a.events[e].kind, EventKind::PoolMarked { .. })),
+            )
             .events(rotation_lines.iter().copied())
             .build();
             out.push(f);

@@ -58,9 +58,9 @@ fn check(a: &Analysis, out: &mut Vec<Finding>) {
                 continue;
             };
             let logged = req
-                .events
+                .between(p_last, n_first)
                 .iter()
-                .any(|&e| e > p_last && e < n_first && is_rotation(&a.events[e].kind));
+                .any(|&e| is_rotation(&a.events[e].kind));
             if logged {
                 continue;
             }

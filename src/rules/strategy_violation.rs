@@ -1,7 +1,7 @@
 //! strategy-violation: a selection contradicts the configured pool strategy (fill_first).
 
 use super::{attempt_name, FindingBuilder, Rule};
-use crate::correlate::{Analysis, Attempt, ProfileBasis};
+use crate::correlate::{Analysis, Attempt, ProfileBasis, Request};
 use crate::model::{EventKind, Finding, RuleInfo, Severity};
 
 pub const RULE: Rule = Rule {
@@ -48,8 +48,7 @@ fn priority_of(a: &Analysis, provider: &str, label: &str) -> Option<i64> {
 fn check(a: &Analysis, out: &mut Vec<Finding>) {
     for req in &a.requests {
         for (i, at) in req.attempts.iter().enumerate() {
-            let selection =
-                i == 0 || after_rotation(a, req.events.as_slice(), &req.attempts[i - 1], at);
+            let selection = i == 0 || after_rotation(a, req, &req.attempts[i - 1], at);
             if !selection {
                 continue;
             }
@@ -100,16 +99,14 @@ fn check(a: &Analysis, out: &mut Vec<Finding>) {
     }
 }
 
-fn after_rotation(a: &Analysis, events: &[usize], prev: &Attempt, at: &Attempt) -> bool {
+fn after_rotation(a: &Analysis, req: &Request, prev: &Attempt, at: &Attempt) -> bool {
     let (Some(&p), Some(&n)) = (prev.events.last(), at.events.first()) else {
         return false;
     };
-    events.iter().any(|&e| {
-        e > p
-            && e < n
-            && matches!(
-                a.events[e].kind,
-                EventKind::PoolRotated { .. } | EventKind::PoolRecoveryRotated { .. }
-            )
+    req.between(p, n).iter().any(|&e| {
+        matches!(
+            a.events[e].kind,
+            EventKind::PoolRotated { .. } | EventKind::PoolRecoveryRotated { .. }
+        )
     })
 }
