@@ -341,6 +341,9 @@ pub enum EventKind {
     },
     /// `Rate-limit backoff level ...`, `Primary P rate-limited until T; staying on fallback ...`.
     CooldownNotice { text: String },
+    /// `resolve_provider_client: named custom provider 'P' has no resolvable api_key — request
+    /// will be sent with placeholder no-key-required ...`: the next call carries no credential.
+    PlaceholderKey { provider: Option<String> },
     /// `💡 Your API key was rejected by the provider`, `🔐 ... authentication failed ...`.
     AuthRejectedNotice { text: String },
     /// A sanitized condensed line such as `zai returned 429 code=1113 "Insufficient balance"`.
@@ -392,6 +395,7 @@ impl EventKind {
             EventKind::TurnEnd { .. } => "turn_end",
             EventKind::ClientCreated { .. } => "client_created",
             EventKind::CooldownNotice { .. } => "cooldown_notice",
+            EventKind::PlaceholderKey { .. } => "placeholder_key",
             EventKind::AuthRejectedNotice { .. } => "auth_rejected_notice",
             EventKind::ProviderError { .. } => "provider_error",
             EventKind::Other => "other",

@@ -1092,6 +1092,7 @@ fn corpus_healthy_rotation_agent_log() {
         corpus_kinds("agent-healthy-rotation.log"),
         [
             "client_created",
+            "placeholder_key",
             "turn_start",
             "client_created",
             "stream_failed",

@@ -9,6 +9,13 @@ const COOLDOWN_PREFIXES: &[&str] = &["Rate-limit backoff level ", "Rate limit re
 
 /// Classify a turn-family message (already cleaned).
 pub(super) fn classify(msg: &str) -> Option<EventKind> {
+    if msg.contains("will be sent with placeholder") {
+        let provider = msg
+            .split_once("provider '")
+            .and_then(|(_, rest)| rest.split_once('\''))
+            .map(|(p, _)| p.to_string());
+        return Some(EventKind::PlaceholderKey { provider });
+    }
     if let Some(rest) = msg.strip_prefix("conversation turn: ") {
         let [session, model, provider, platform, _] = key_values(
             rest,

@@ -152,6 +152,7 @@ impl Grouper<'_> {
             end_event: None,
             untried_at_end: Vec::new(),
             untried_at_end_inferred: false,
+            echo_events: Vec::new(),
         });
         let _ = i;
         self.lanes.entry(lane.to_string()).or_default().open = Some(idx);
@@ -323,10 +324,10 @@ impl Grouper<'_> {
                 if let (Some(prev), Some((k, _))) = (prev, att.counter) {
                     let prev_k = prev.counter.map(|c| c.0).unwrap_or(0);
                     if k <= prev_k {
-                        let fp_prev = prev.details.as_ref().and_then(|d| d.fingerprint());
-                        let fp_new = att.details.as_ref().and_then(|d| d.fingerprint());
-                        let changed_account =
-                            matches!((&fp_prev, &fp_new), (Some(a), Some(b)) if a != b);
+                        let changed_account = match (&prev.details, &att.details) {
+                            (Some(a), Some(b)) => super::pool::same_account(a, b) == Some(false),
+                            _ => false,
+                        };
                         let last_prev_ev = prev.events.last().copied().unwrap_or(0);
                         let rotated = req.between(last_prev_ev, usize::MAX).iter().any(|&e| {
                             matches!(
@@ -431,6 +432,7 @@ impl Grouper<'_> {
                 }
             }
             EventKind::ClientCreated { .. }
+            | EventKind::PlaceholderKey { .. }
             | EventKind::CooldownNotice { .. }
             | EventKind::AuthRejectedNotice { .. }
             | EventKind::FallbackResolved { .. }
@@ -530,23 +532,34 @@ pub fn drop_echo_requests(
             .iter()
             .all(|&e| times.get(e).copied().flatten().is_none())
     };
-    let timed_sigs: Vec<_> = requests
-        .iter()
-        .filter(|r| !untimed(r))
-        .map(signature)
-        .filter(|s| !s.is_empty())
-        .collect();
-    let before = requests.len();
-    requests.retain(|r| {
-        if !untimed(r) {
-            return true;
-        }
-        let console = r
-            .events
+    let console = |r: &Request| {
+        r.events
             .iter()
-            .all(|&e| events[e].record.logger.is_none() && events[e].record.pid.is_none());
-        let sig = signature(r);
-        !(console && !sig.is_empty() && timed_sigs.contains(&sig))
+            .all(|&e| events[e].record.logger.is_none() && events[e].record.pid.is_none())
+    };
+    let sigs: Vec<Signature> = requests.iter().map(signature).collect();
+    let mut echo_of: Vec<Option<usize>> = vec![None; requests.len()];
+    for (i, r) in requests.iter().enumerate() {
+        if !untimed(r) || !console(r) || sigs[i].is_empty() {
+            continue;
+        }
+        echo_of[i] =
+            (0..requests.len()).find(|&j| j != i && !untimed(&requests[j]) && sigs[j] == sigs[i]);
+    }
+    // The echo's lines (console notices such as `💡 Your API key was rejected`) stay reachable
+    // from the request they repeat.
+    for (i, target) in echo_of.iter().enumerate() {
+        if let Some(j) = *target {
+            let evs = requests[i].events.clone();
+            requests[j].echo_events.extend(evs);
+        }
+    }
+    let before = requests.len();
+    let mut idx = 0;
+    requests.retain(|_| {
+        let keep = echo_of[idx].is_none();
+        idx += 1;
+        keep
     });
     (before - requests.len()) as u64
 }

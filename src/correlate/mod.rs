@@ -17,7 +17,7 @@ use chrono::{DateTime, Utc};
 use std::collections::BTreeMap;
 
 pub use cooldown::HermesVersion;
-pub use pool::{fmt_epoch, reset_from_details, PoolModel, ProfileState};
+pub use pool::{fmt_epoch, reset_from_details, same_account, PoolModel, ProfileState};
 
 /// An auth.json snapshot given as input.
 #[derive(Debug, Clone)]
@@ -166,6 +166,9 @@ pub struct Request {
     /// Untried available profiles of the primary at the terminal failure.
     pub untried_at_end: Vec<String>,
     pub untried_at_end_inferred: bool,
+    /// Events of an untimed console capture that repeats this request (dropped as a request of
+    /// its own); its notices still belong to this request.
+    pub echo_events: Vec<usize>,
 }
 
 impl Request {

@@ -61,8 +61,29 @@ pub struct PoolModel {
     pub pools: Vec<Pool>,
     /// Entry id → label.
     pub id_alias: HashMap<String, String>,
-    /// Account fingerprint → label.
+    /// Canonical account name → label, learnt when a labelled attempt carried the account's
+    /// fingerprint.
     pub fp_alias: HashMap<String, String>,
+    /// Accounts seen by fingerprint: plan type, reset instant, canonical name.
+    pub accounts: Vec<(String, Option<f64>, String)>,
+}
+
+/// Two error bodies whose reset instants differ by at most this much come from the same
+/// account: a provider computes "now + window" per response, so the instant drifts by the
+/// seconds between calls, while different accounts' windows end hours apart.
+pub const SAME_ACCOUNT_RESET_TOLERANCE_SECS: f64 = 300.0;
+
+/// Do two error bodies carry the same account fingerprint (plan type and reset instant)?
+pub fn same_account(a: &ErrorDetails, b: &ErrorDetails) -> Option<bool> {
+    let (pa, pb) = (a.plan_type.as_deref()?, b.plan_type.as_deref()?);
+    Some(
+        pa == pb
+            && match (a.resets_at, b.resets_at) {
+                (Some(x), Some(y)) => (x - y).abs() <= SAME_ACCOUNT_RESET_TOLERANCE_SECS,
+                (None, None) => true,
+                _ => false,
+            },
+    )
 }
 
 fn epoch(t: Option<DateTime<Utc>>) -> Option<f64> {
@@ -185,6 +206,27 @@ impl PoolModel {
             }
         }
         model
+    }
+
+    /// The canonical name of the account an error body's fingerprint belongs to, registering
+    /// a new account when none matches. None when the body carries no plan type.
+    pub fn account(&mut self, d: &ErrorDetails) -> Option<String> {
+        let plan = d.plan_type.as_deref()?;
+        let found = self.accounts.iter().find(|(p, r, _)| {
+            p == plan
+                && match (r, d.resets_at) {
+                    (Some(x), Some(y)) => (x - y).abs() <= SAME_ACCOUNT_RESET_TOLERANCE_SECS,
+                    (None, None) => true,
+                    _ => false,
+                }
+        });
+        if let Some((_, _, name)) = found {
+            return Some(name.clone());
+        }
+        let name = super::profile::account_name(plan, d.resets_at);
+        self.accounts
+            .push((plan.to_string(), d.resets_at, name.clone()));
+        Some(name)
     }
 
     /// The label for an entry id or fingerprint alias, else the name itself.
@@ -479,6 +521,7 @@ pub fn replay(
     let mut tried: HashMap<usize, BTreeSet<String>> = HashMap::new();
     let mut last_error: HashMap<usize, LastError> = HashMap::new();
     let mut fallback_seen: HashMap<usize, bool> = HashMap::new();
+    let mut unknown_tried: HashMap<usize, usize> = HashMap::new();
 
     for (_, item) in items {
         match item {
@@ -495,6 +538,26 @@ pub fn replay(
                     .unwrap_or_else(|| UNKNOWN_PROVIDER.to_string());
                 let t = epoch(a.time);
                 let Some(profile) = a.profile.clone() else {
+                    // A call whose profile is unknown may have used any entry: it shadows one
+                    // "untried" entry when a fallback or the end of the request is judged.
+                    // Calls with no rotation line between them used one credential.
+                    let new_segment = ai == 0 || {
+                        let r = &requests[ri];
+                        let prev_last = r.attempts[ai - 1].events.last().copied().unwrap_or(0);
+                        let first = r.attempts[ai].events.first().copied().unwrap_or(0);
+                        r.attempts[ai - 1].profile.is_some()
+                            || r.between(prev_last, first).iter().any(|&e| {
+                                matches!(
+                                    events[e].kind,
+                                    EventKind::PoolRotated { .. }
+                                        | EventKind::PoolRecoveryRotated { .. }
+                                        | EventKind::ProfileRotation { .. }
+                                )
+                            })
+                    };
+                    if new_segment {
+                        *unknown_tried.entry(ri).or_default() += 1;
+                    }
                     if !a.succeeded {
                         last_error.insert(
                             ri,
@@ -674,7 +737,7 @@ pub fn replay(
                             .unwrap_or_default();
                         let (_, untried) = pools.availability(&provider, t, &last, &tried_set);
                         let r = &mut requests[ri];
-                        if untried.count > 0 {
+                        if untried.count > unknown_tried.get(&ri).copied().unwrap_or(0) {
                             r.untried_at_end = untried.names;
                             r.untried_at_end_inferred = untried.inferred;
                         }
@@ -703,7 +766,14 @@ pub fn replay(
                         let (untried, inferred) = match &primary {
                             Some(p) => {
                                 let (_, u) = pools.availability(p, t, &last, &tried_set);
-                                (if u.count > 0 { u.names } else { Vec::new() }, u.inferred)
+                                (
+                                    if u.count > unknown_tried.get(&ri).copied().unwrap_or(0) {
+                                        u.names
+                                    } else {
+                                        Vec::new()
+                                    },
+                                    u.inferred,
+                                )
                             }
                             None => (Vec::new(), false),
                         };

@@ -20,34 +20,41 @@ pub fn assign(req: &mut Request, events: &[Event], pools: &mut PoolModel) {
     // Attempts since the last explicit rotation (candidates for a later mark line).
     let mut since_rotation: Vec<usize> = Vec::new();
     let mut next_attempt = 0usize;
+    // After a fallback activation, attempts go to the fallback provider, whose entries are not
+    // the primary's: the current profile is unknown until a pool line names one.
+    let mut fallback_provider: Option<String> = None;
+    let primary = req.primary_provider.as_deref().map(providers::normalize);
     for &e in &req.events {
         // Attempts whose first event is `e`.
         while next_attempt < req.attempts.len()
             && req.attempts[next_attempt].events.first() == Some(&e)
         {
             let a = &mut req.attempts[next_attempt];
-            let fp = a.details.as_ref().and_then(|d| {
-                d.plan_type
-                    .as_deref()
-                    .map(|p| (d.fingerprint(), account_name(p, d.resets_at)))
-            });
+            if let Some(fb) = &fallback_provider {
+                // Attempt lines after a fallback may still name the primary's provider.
+                a.provider = Some(fb.clone());
+                a.provider_basis = "fallback activation line";
+            }
+            let account = a.details.as_ref().and_then(|d| pools.account(d));
             if let Some((label, basis)) = &current {
                 a.profile = Some(label.clone());
                 a.basis = Some(*basis);
-                if let Some((Some(key), _)) = &fp {
+                if let Some(acc) = &account {
                     pools
                         .fp_alias
-                        .entry(key.clone())
+                        .entry(acc.clone())
                         .or_insert_with(|| label.clone());
                 }
-            } else if let Some((key, name)) = fp {
-                match key.as_ref().and_then(|k| pools.fp_alias.get(k)) {
+            } else if let Some(acc) = account {
+                match pools.fp_alias.get(&acc) {
+                    // The label an earlier mark gave this account: still an inference from the
+                    // fingerprint, which a mark line of this request overrides.
                     Some(label) => {
                         a.profile = Some(label.clone());
-                        a.basis = Some(ProfileBasis::MarkLine);
+                        a.basis = Some(ProfileBasis::Fingerprint);
                     }
                     None => {
-                        a.profile = Some(name);
+                        a.profile = Some(acc);
                         a.basis = Some(ProfileBasis::Fingerprint);
                     }
                 }
@@ -56,6 +63,19 @@ pub fn assign(req: &mut Request, events: &[Event], pools: &mut PoolModel) {
             next_attempt += 1;
         }
         match &events[e].kind {
+            EventKind::FallbackActivated { to_provider, .. } => {
+                current = None;
+                since_rotation.clear();
+                fallback_provider = to_provider.as_deref().map(providers::normalize);
+            }
+            EventKind::FallbackNotice {
+                to_provider: Some(p),
+                ..
+            } => {
+                current = None;
+                since_rotation.clear();
+                fallback_provider = Some(providers::normalize(p));
+            }
             EventKind::PoolRotated { to } => {
                 current = Some((pools.canonical(to), ProfileBasis::RotationLine));
                 since_rotation.clear();
@@ -79,6 +99,11 @@ pub fn assign(req: &mut Request, events: &[Event], pools: &mut PoolModel) {
             EventKind::PoolMarked { label, .. } => {
                 let label = pools.canonical(label);
                 let owner = pools.provider_of_label(&label).map(|(p, _)| p);
+                // After a fallback, a mark of the primary's own entry does not name the
+                // fallback's calls (that is the misattribution the rules look for).
+                if fallback_provider.is_some() && owner == primary {
+                    continue;
+                }
                 for &ai in &since_rotation {
                     let a = &mut req.attempts[ai];
                     // A mark names the profile of the attempts before it only when they were
@@ -93,8 +118,11 @@ pub fn assign(req: &mut Request, events: &[Event], pools: &mut PoolModel) {
                     let replace = match a.basis {
                         None => true,
                         Some(ProfileBasis::Fingerprint) => {
-                            if let Some(key) = a.details.as_ref().and_then(|d| d.fingerprint()) {
-                                pools.fp_alias.entry(key).or_insert_with(|| label.clone());
+                            if let Some(acc) = &a.profile {
+                                pools
+                                    .fp_alias
+                                    .entry(acc.clone())
+                                    .or_insert_with(|| label.clone());
                             }
                             true
                         }

@@ -2,7 +2,7 @@
 
 use super::{FindingBuilder, Rule};
 use crate::classify::quota::FailureClass;
-use crate::correlate::Analysis;
+use crate::correlate::{Analysis, Attempt};
 use crate::model::{EventKind, Finding, RuleInfo, Severity};
 
 pub const RULE: Rule = Rule {
@@ -33,6 +33,9 @@ INFO agent.chat_completion_helpers: Streaming failed before delivery: Error code
 INFO [s] agent.credential_pool: credential pool: marking api-key-2 exhausted (status=401), rotating
 ```
 
+A call refused with 401/403 right after Hermes announced it would send a placeholder key
+(`... will be sent with placeholder no-key-required ...`) counts as sent without a credential.
+
 ## Not triggered by
 A 401 whose body shows the credential was sent and refused (invalid or revoked key); a client
 defect that nothing benched or blamed on a credential.
@@ -40,56 +43,94 @@ defect that nothing benched or blamed on a credential.
 
 fn check(a: &Analysis, out: &mut Vec<Finding>) {
     for req in &a.requests {
-        let mut last_defect: Option<&crate::correlate::Attempt> = None;
-        let mut reported = false;
+        let mut defect: Option<(&Attempt, Option<usize>)> = None;
+        let mut placeholder: Option<usize> = None;
+        let mut blame: Option<(usize, String, Option<String>)> = None;
         for &e in &req.events {
             if let Some(at) = req.attempt_at(e).map(|i| &req.attempts[i]) {
-                last_defect =
-                    (!at.succeeded && at.class == FailureClass::ClientDefect).then_some(at);
+                // A placeholder key announced just before a call that the provider refused:
+                // the call carried no credential.
+                let refused = matches!(at.status, Some(401) | Some(403))
+                    || matches!(
+                        at.class,
+                        FailureClass::AuthInvalid | FailureClass::ClientDefect
+                    );
+                defect = if !at.succeeded && at.class == FailureClass::ClientDefect {
+                    Some((at, None))
+                } else if !at.succeeded && refused && placeholder.is_some() {
+                    Some((at, placeholder))
+                } else {
+                    None
+                };
+                placeholder = None;
+                continue;
             }
-            let blamed = match &a.events[e].kind {
-                EventKind::PoolMarked { label, dead, .. } => Some(format!(
-                    "credential {label} was marked {}",
-                    if *dead { "DEAD" } else { "exhausted" }
-                )),
-                _ if super::auth_blame_text(&a.events[e]).is_some() => {
-                    Some("the operator was told the API key was rejected".into())
+            match &a.events[e].kind {
+                EventKind::PlaceholderKey { .. } => placeholder = Some(e),
+                EventKind::PoolMarked { label, dead, .. } if defect.is_some() => {
+                    let what = format!(
+                        "credential {label} was marked {}",
+                        if *dead { "DEAD" } else { "exhausted" }
+                    );
+                    blame.get_or_insert((e, what, Some(label.clone())));
                 }
-                _ => None,
-            };
-            let (Some(what), Some(at)) = (blamed, last_defect) else {
-                continue;
-            };
-            if reported {
-                continue;
+                _ if defect.is_some() && super::auth_blame_text(&a.events[e]).is_some() => {
+                    blame.get_or_insert((
+                        e,
+                        "the operator was told the API key was rejected".into(),
+                        None,
+                    ));
+                }
+                _ => {}
             }
-            reported = true;
-            let label = match &a.events[e].kind {
-                EventKind::PoolMarked { label, .. } => Some(label.as_str()),
-                _ => None,
-            };
-            out.push(
-                FindingBuilder::new(
-                    a,
-                    &RULE.info,
-                    format!(
-                        "{what} for an error no credential caused: the request was sent without one{}",
-                        at.details
-                            .as_ref()
-                            .and_then(|d| d.message.as_ref())
-                            .map(|m| format!(" ({m})"))
-                            .unwrap_or_default()
-                    ),
-                )
-                .request(req)
-                .provider(at.provider.as_deref().or(req.primary_provider.as_deref()))
-                .profile(label)
-                .at(e)
-                .events(at.events.iter().copied())
+        }
+        // A console capture of the same run may carry the notice that blamed the key.
+        if blame.is_none() && defect.is_some() {
+            if let Some(&e) = req
+                .echo_events
+                .iter()
+                .find(|&&e| super::auth_blame_text(&a.events[e]).is_some())
+            {
+                blame = Some((
+                    e,
+                    "the operator was told the API key was rejected".into(),
+                    None,
+                ));
+            }
+        }
+        let (Some((at, ph)), Some((e, what, label))) = (defect, blame) else {
+            continue;
+        };
+        let cause = match ph {
+            Some(_) => {
+                " (Hermes announced it would send the placeholder key no-key-required)".to_string()
+            }
+            None => at
+                .details
+                .as_ref()
+                .and_then(|d| d.message.as_ref())
+                .map(|m| format!(" ({m})"))
+                .unwrap_or_default(),
+        };
+        let mut f = FindingBuilder::new(
+            a,
+            &RULE.info,
+            format!(
+                "{what} for an error no credential caused: the request was sent without one{cause}"
+            ),
+        )
+        .request(req)
+        .provider(at.provider.as_deref().or(req.primary_provider.as_deref()))
+        .profile(label.as_deref())
+        .at(e);
+        if let Some(p) = ph {
+            f = f.event(p);
+        }
+        out.push(
+            f.events(at.events.iter().copied())
                 .event(e)
                 .note("check how the runtime resolves the key (empty key, placeholder, missing Authorization header)")
                 .build(),
-            );
-        }
+        );
     }
 }

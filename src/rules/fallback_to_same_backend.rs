@@ -31,8 +31,12 @@ Fallback activated: glm-5.1 → glm-5.1 (zai)
 ```
 while the primary is zai / glm-5.1.
 
+A fallback entry that names the primary's own custom provider (`fakeprimary` for the pool
+`custom:fakeprimary`) counts as the same backend.
+
 ## Not triggered by
-A same-provider fallback to another model after a transient or model-specific failure (a
+A fallback between two different named custom providers to another model (both run as provider `custom`,
+so the name does not tell the backends apart); a same-provider fallback to another model after a transient or model-specific failure (a
 designed configuration); Hermes's own guard `Fallback skip: ... resolves to the same backend`,
 which shows the chain entry was skipped.
 ";
@@ -51,7 +55,15 @@ fn check(a: &Analysis, out: &mut Vec<Finding>) {
             else {
                 continue;
             };
-            if providers::normalize(q) != primary {
+            let target = providers::normalize(q);
+            // A fallback entry naming the primary's own custom provider (`fakeprimary` for the
+            // pool `custom:fakeprimary`) is that backend, whatever model it asks for.
+            let named_custom = primary == "custom"
+                && a.pools
+                    .pools
+                    .iter()
+                    .any(|p| p.key == format!("custom:{target}"));
+            if target != primary && !named_custom {
                 continue;
             }
             let profile_level = req
@@ -60,7 +72,9 @@ fn check(a: &Analysis, out: &mut Vec<Finding>) {
                 .filter(|at| at.events.first().is_some_and(|&x| x < e))
                 .any(|at| !at.succeeded && at.class.is_profile_level());
             let same_model = from_model == to_model;
-            if !same_model && !profile_level {
+            // Every named custom provider runs as `custom`: the name alone does not tell two
+            // custom backends apart, so only a fallback to the same model is evidence there.
+            if !same_model && (!profile_level || (target == "custom" && !named_custom)) {
                 continue;
             }
             let mut f = FindingBuilder::new(
@@ -69,7 +83,7 @@ fn check(a: &Analysis, out: &mut Vec<Finding>) {
                 if same_model {
                     format!("the fallback {to_model} via {q} is the failing primary itself")
                 } else {
-                    format!("the fallback {to_model} via {q} uses the same {primary} credentials that just failed at profile level")
+                    format!("the fallback {to_model} via {q} uses the same {primary} backend and credentials that just failed at profile level")
                 },
             )
             .request(req)

@@ -55,6 +55,7 @@ fn check(a: &Analysis, out: &mut Vec<Finding>) {
         let mut active = primary.clone();
         let mut fallback_ev: Option<usize> = None;
         let mut last_error: Option<(Option<String>, usize)> = None;
+        let mut last_url: Option<String> = None;
         for &e in &req.events {
             match &a.events[e].kind {
                 EventKind::FallbackActivated { to_provider, .. } => {
@@ -62,6 +63,7 @@ fn check(a: &Analysis, out: &mut Vec<Finding>) {
                         active = Some(providers::normalize(p));
                     }
                     fallback_ev = Some(e);
+                    last_url = None;
                 }
                 EventKind::FallbackNotice {
                     to_provider: Some(p),
@@ -76,11 +78,22 @@ fn check(a: &Analysis, out: &mut Vec<Finding>) {
                 }
                 EventKind::AttemptFailed { provider, .. }
                 | EventKind::ProviderError { provider, .. } => {
-                    let p = provider
+                    // After a fallback, attempt lines may still carry the primary's name.
+                    let named = provider
                         .as_deref()
                         .filter(|p| !p.is_empty())
-                        .map(providers::normalize)
-                        .or_else(|| active.clone());
+                        .map(providers::normalize);
+                    let p = if fallback_ev.is_some() {
+                        active.clone().or(named)
+                    } else {
+                        named.or_else(|| active.clone())
+                    };
+                    if let EventKind::AttemptFailed {
+                        base_url: Some(u), ..
+                    } = &a.events[e].kind
+                    {
+                        last_url = Some(u.trim_end_matches('/').to_string());
+                    }
                     last_error = Some((p, e));
                 }
                 EventKind::StreamFailed { .. } => last_error = Some((active.clone(), e)),
@@ -92,7 +105,16 @@ fn check(a: &Analysis, out: &mut Vec<Finding>) {
                     let Some((Some(err_provider), err_ev)) = &last_error else {
                         continue;
                     };
-                    if *err_provider == owner {
+                    // Two named custom providers share the name `custom`: their base URLs tell
+                    // them apart (the entry's from auth.json, the error's from its attempt line).
+                    let entry_url = entry_base_url(a, &label);
+                    // The attempt line of the failing call may follow the mark line.
+                    let last_url = call_base_url(a, req, *err_ev).or_else(|| last_url.clone());
+                    let other_backend = matches!(
+                        (&entry_url, &last_url),
+                        (Some(x), Some(y)) if fallback_ev.is_some() && x != y
+                    );
+                    if *err_provider == owner && !other_backend {
                         continue;
                     }
                     let mut f = FindingBuilder::new(
@@ -110,6 +132,13 @@ fn check(a: &Analysis, out: &mut Vec<Finding>) {
                     .profile(Some(&label))
                     .at(e)
                     .note(format!("provider of {label} is known from the {basis}"));
+                    if other_backend {
+                        f = f.note(format!(
+                            "same provider name, different backend: the error came from {} while {label} serves {}",
+                            last_url.as_deref().unwrap_or("?"),
+                            entry_url.as_deref().unwrap_or("?")
+                        ));
+                    }
                     if let Some(fb) = fallback_ev {
                         f = f.event(fb);
                     }
@@ -177,4 +206,28 @@ fn at_rest(a: &Analysis, out: &mut Vec<Finding>) {
             }
         }
     }
+}
+
+/// The base URL auth.json records for a pool entry (label or id), without a trailing slash.
+fn entry_base_url(a: &Analysis, label: &str) -> Option<String> {
+    a.auths.iter().find_map(|auth| {
+        auth.snapshot.pools.iter().find_map(|(_, entries)| {
+            entries
+                .iter()
+                .find(|e| e.label.as_deref() == Some(label) || e.id.as_deref() == Some(label))
+                .and_then(|e| e.base_url.as_deref())
+                .map(|u| u.trim_end_matches('/').to_string())
+        })
+    })
+}
+
+/// Base URL of the call that an error event belongs to, from its attempt line.
+fn call_base_url(a: &Analysis, req: &crate::correlate::Request, ev: usize) -> Option<String> {
+    let at = req.attempts.iter().find(|at| at.events.contains(&ev))?;
+    at.events.iter().find_map(|&e| match &a.events[e].kind {
+        EventKind::AttemptFailed {
+            base_url: Some(u), ..
+        } => Some(u.trim_end_matches('/').to_string()),
+        _ => None,
+    })
 }

@@ -4,8 +4,8 @@
 use super::{
     attempt_name, available_phrase, class_text, join_names, profile_note, FindingBuilder, Rule,
 };
-use crate::correlate::Analysis;
-use crate::model::{Finding, RuleInfo, Severity};
+use crate::correlate::{providers, Analysis};
+use crate::model::{EventKind, Finding, RuleInfo, Severity};
 
 pub const RULE: Rule = Rule {
     info: RuleInfo {
@@ -43,6 +43,7 @@ transient failure (5xx, timeout, a first plain 429), where retrying the same pro
 ";
 
 fn check(a: &Analysis, out: &mut Vec<Finding>) {
+    skipped_rotations(a, out);
     for req in &a.requests {
         let mut hits: Vec<(usize, usize)> = Vec::new();
         for w in 0..req.attempts.len().saturating_sub(1) {
@@ -95,6 +96,96 @@ fn check(a: &Analysis, out: &mut Vec<Finding>) {
                 "availability inferred: the pool lists {} profile(s) not cooled; accounts seen only by fingerprint are counted as some of them",
                 last.others_available.len()
             ));
+        }
+        out.push(f.build());
+    }
+}
+
+/// Hermes decided to rotate but its provider guard skipped the pool mutation
+/// (`Credential pool provider mismatch: ... skipping pool mutation`), and the next call went out
+/// with no rotation line — on the same credential — while the pool had other entries.
+fn skipped_rotations(a: &Analysis, out: &mut Vec<Finding>) {
+    for req in &a.requests {
+        let Some(provider) = req.primary_provider.as_deref().map(providers::normalize) else {
+            continue;
+        };
+        let Some(pool) = a.pools.pool(&provider).filter(|p| p.size_known) else {
+            continue;
+        };
+        let mut hits = Vec::new();
+        for w in 0..req.attempts.len().saturating_sub(1) {
+            let (prev, next) = (&req.attempts[w], &req.attempts[w + 1]);
+            // The guard line sits between the stream failure and the attempt line of a call.
+            let (Some(&p_first), Some(&n_first)) = (prev.events.first(), next.events.first())
+            else {
+                continue;
+            };
+            let between = req.between(p_first, n_first);
+            let guard = between
+                .iter()
+                .copied()
+                .find(|&e| matches!(a.events[e].kind, EventKind::PoolProviderMismatch { .. }));
+            let rotated = between.iter().any(|&e| {
+                matches!(
+                    a.events[e].kind,
+                    EventKind::PoolRotated { .. } | EventKind::PoolRecoveryRotated { .. }
+                )
+            });
+            // A transient failure is retried on the same credential by design.
+            let transient = prev.class == crate::classify::quota::FailureClass::Transient;
+            if prev.succeeded
+                || transient
+                || rotated
+                || prev.profile.is_some()
+                || next.profile.is_some()
+            {
+                continue;
+            }
+            if let Some(g) = guard {
+                hits.push((w, g));
+            }
+        }
+        let Some(&(first, _)) = hits.first() else {
+            continue;
+        };
+        let t = req.attempts[first]
+            .time
+            .map(|t| t.timestamp_millis() as f64 / 1000.0);
+        let available: Vec<String> = pool
+            .members
+            .iter()
+            .filter(|m| !m.is_account && a.pools.cooled_at(&provider, &m.label, t).is_none())
+            .map(|m| m.label.clone())
+            .collect();
+        if available.len() < 2 {
+            continue;
+        }
+        let prev = &req.attempts[first];
+        let retried: Vec<String> = hits
+            .iter()
+            .map(|&(w, _)| attempt_name(&req.attempts[w + 1]))
+            .collect();
+        let mut f = FindingBuilder::new(
+            a,
+            &RULE.info,
+            format!(
+                "Hermes chose to rotate after the {} failure at {} but skipped the pool mutation; {} went out on the same credential while {} of {} entries were available",
+                class_text(prev.class),
+                attempt_name(prev),
+                join_names(&retried),
+                available.len(),
+                pool.key
+            ),
+        )
+        .request(req)
+        .provider(Some(&provider))
+        .at(req.attempts[first + 1].events[0])
+        .note("the credential is the same because no rotation line separates the calls; the log does not name it");
+        for &(w, g) in &hits {
+            f = f
+                .events(req.attempts[w].events.iter().copied())
+                .event(g)
+                .events(req.attempts[w + 1].events.iter().copied());
         }
         out.push(f.build());
     }

@@ -41,6 +41,24 @@ wait; a rotation or fallback line right after the quota error.
 
 const SHORT_WAIT_SECS: f64 = 60.0;
 
+fn is_rotation(k: &EventKind) -> bool {
+    matches!(
+        k,
+        EventKind::PoolRotated { .. }
+            | EventKind::PoolRecoveryRotated { .. }
+            | EventKind::ProfileRotation { .. }
+    )
+}
+
+/// A rotation or a fallback: the request moved away from the credential.
+fn is_move(k: &EventKind) -> bool {
+    is_rotation(k)
+        || matches!(
+            k,
+            EventKind::FallbackActivated { .. } | EventKind::FallbackSwitching { .. }
+        )
+}
+
 fn check(a: &Analysis, out: &mut Vec<Finding>) {
     for req in &a.requests {
         let mut hits = Vec::new();
@@ -51,10 +69,12 @@ fn check(a: &Analysis, out: &mut Vec<Finding>) {
             }
             let same = match (&prev.profile, &next.profile) {
                 (Some(x), Some(y)) => x == y,
-                (None, None) => {
-                    prev.details.as_ref().and_then(|d| d.fingerprint())
-                        == next.details.as_ref().and_then(|d| d.fingerprint())
-                }
+                // Neither named: the same credential unless the error bodies name different
+                // accounts (no rotation line between them is checked below).
+                (None, None) => match (&prev.details, &next.details) {
+                    (Some(x), Some(y)) => crate::correlate::same_account(x, y) != Some(false),
+                    _ => true,
+                },
                 _ => false,
             };
             if !same {
@@ -64,17 +84,7 @@ fn check(a: &Analysis, out: &mut Vec<Finding>) {
                 continue;
             };
             let between = req.between(p_last, n_first);
-            let rotated = between.iter().any(|&e| {
-                matches!(
-                    a.events[e].kind,
-                    EventKind::PoolRotated { .. }
-                        | EventKind::PoolRecoveryRotated { .. }
-                        | EventKind::ProfileRotation { .. }
-                        | EventKind::FallbackActivated { .. }
-                        | EventKind::FallbackSwitching { .. }
-                )
-            });
-            if rotated {
+            if between.iter().any(|&e| is_move(&a.events[e].kind)) {
                 continue;
             }
             let wait = between.iter().find_map(|&e| match &a.events[e].kind {
@@ -99,6 +109,18 @@ fn check(a: &Analysis, out: &mut Vec<Finding>) {
         let Some(&(first, _)) = hits.first() else {
             continue;
         };
+        // A rotation after the retries means the wall was handled before the budget ran out.
+        let last_retry = hits
+            .last()
+            .and_then(|&(w, _)| req.attempts[w + 1].events.last().copied())
+            .unwrap_or(0);
+        if req
+            .between(last_retry, usize::MAX)
+            .iter()
+            .any(|&e| is_rotation(&a.events[e].kind))
+        {
+            continue;
+        }
         let prev = &req.attempts[first];
         let retried: Vec<String> = hits
             .iter()
