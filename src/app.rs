@@ -55,6 +55,13 @@ impl From<Error> for RunError {
 }
 
 fn analyze(args: &AnalyzeArgs) -> Result<u8, RunError> {
+    if args.follow {
+        return match crate::follow::run(args, std::time::Duration::from_secs(args.idle)) {
+            Ok(code) => Ok(code as u8),
+            Err(crate::follow::FollowError::Pipeline(e)) => Err(e.into()),
+            Err(crate::follow::FollowError::Io(e)) => Err(e.into()),
+        };
+    }
     let outcome = pipeline::analyze(args)?;
     let stdout = io::stdout();
     let color = match args.color {

@@ -76,6 +76,20 @@ pub enum FailOn {
     Never,
 }
 
+impl FailOn {
+    /// The lowest severity that fails the run, if any.
+    pub fn threshold(self) -> Option<crate::model::Severity> {
+        use crate::model::Severity;
+        match self {
+            FailOn::High => Some(Severity::High),
+            FailOn::Medium => Some(Severity::Medium),
+            FailOn::Low => Some(Severity::Low),
+            FailOn::Info => Some(Severity::Info),
+            FailOn::Never => None,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
 pub enum ColorChoice {
     #[default]
@@ -118,6 +132,13 @@ pub struct AnalyzeArgs {
     /// Colour in text output.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
+    /// Follow a live stream (stdin or one file): print each finding as soon as its request
+    /// closes; flush on end of input, SIGINT or SIGTERM.
+    #[arg(long)]
+    pub follow: bool,
+    /// With --follow: judge open requests after this many seconds without input.
+    #[arg(long, value_name = "SECONDS", default_value_t = 60)]
+    pub idle: u64,
 }
 
 #[derive(Debug, Clone, Args, Default)]

@@ -8,6 +8,7 @@ pub mod auth;
 pub mod classify;
 pub mod cli;
 pub mod correlate;
+pub mod follow;
 pub mod model;
 pub mod parse;
 pub mod pipeline;

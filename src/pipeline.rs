@@ -3,7 +3,7 @@
 
 use crate::auth;
 use crate::classify::classify;
-use crate::cli::{AnalyzeArgs, FailOn, IngestArgs};
+use crate::cli::{AnalyzeArgs, IngestArgs};
 use crate::correlate::{self, Analysis, AuthInput, AuthListInput, CorrelateOptions, HermesVersion};
 use crate::model::{
     Event, EventKind, Finding, FindingCounts, PoolSummary, Record, Report, RequestTimeline,
@@ -46,7 +46,7 @@ pub struct Ingested {
     pub warnings: Vec<String>,
 }
 
-fn time_context(args: &IngestArgs) -> Result<TimeContext, Error> {
+pub fn time_context(args: &IngestArgs) -> Result<TimeContext, Error> {
     let tz = match &args.tz {
         Some(z) => Some(z.parse::<chrono_tz::Tz>().map_err(|_| {
             Error::Usage(format!(
@@ -328,13 +328,7 @@ pub fn analyze(args: &AnalyzeArgs) -> Result<Outcome, Error> {
             && !args.ignore.iter().any(|r| r == id)
     };
     let findings = rules::run(&analysis, &enabled);
-    let threshold = match args.fail_on {
-        FailOn::High => Some(Severity::High),
-        FailOn::Medium => Some(Severity::Medium),
-        FailOn::Low => Some(Severity::Low),
-        FailOn::Info => Some(Severity::Info),
-        FailOn::Never => None,
-    };
+    let threshold = args.fail_on.threshold();
     let exit_code = match threshold {
         Some(t) if findings.iter().any(|f| f.severity >= t) => 1,
         _ => 0,
