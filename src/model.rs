@@ -402,6 +402,17 @@ impl EventKind {
         }
     }
 
+    /// A line that says the credential changed: `rotated to L`, `Credential ... rotated to pool
+    /// entry ID`, or a structured `profile_rotation` event.
+    pub fn is_rotation(&self) -> bool {
+        matches!(
+            self,
+            EventKind::PoolRotated { .. }
+                | EventKind::PoolRecoveryRotated { .. }
+                | EventKind::ProfileRotation { .. }
+        )
+    }
+
     /// True for every kind except `Other`: the record says something about a request's fate.
     pub fn is_request_event(&self) -> bool {
         !matches!(self, EventKind::Other)

@@ -279,16 +279,15 @@ impl Grouper<'_> {
                                 EventKind::StreamFailed { .. }
                             )
                             && last_ev.is_some_and(|le| {
+                                let k = &self.events[le].kind;
                                 a.events.contains(&le)
-                                    || !matches!(
-                                        self.events[le].kind,
-                                        EventKind::PoolMarked { .. }
-                                            | EventKind::PoolRotated { .. }
-                                            | EventKind::PoolRecoveryRotated { .. }
-                                            | EventKind::ProfileRotation { .. }
-                                            | EventKind::StreamFailed { .. }
-                                            | EventKind::Success { .. }
-                                    )
+                                    || !(k.is_rotation()
+                                        || matches!(
+                                            k,
+                                            EventKind::PoolMarked { .. }
+                                                | EventKind::StreamFailed { .. }
+                                                | EventKind::Success { .. }
+                                        ))
                             })
                     }
                     None => false,
@@ -330,17 +329,16 @@ impl Grouper<'_> {
                         };
                         let last_prev_ev = prev.events.last().copied().unwrap_or(0);
                         let rotated = req.between(last_prev_ev, usize::MAX).iter().any(|&e| {
-                            matches!(
-                                self.events[e].kind,
-                                EventKind::PoolRotated { .. }
-                                    | EventKind::PoolRecoveryRotated { .. }
-                                    | EventKind::ProfileRotation { .. }
-                                    | EventKind::PoolMarked { .. }
-                                    | EventKind::FallbackActivated { .. }
-                                    | EventKind::FallbackNotice { .. }
-                                    | EventKind::FallbackSwitching { .. }
-                                    | EventKind::GatewayPrimaryFailed { .. }
-                            )
+                            let k = &self.events[e].kind;
+                            k.is_rotation()
+                                || matches!(
+                                    k,
+                                    EventKind::PoolMarked { .. }
+                                        | EventKind::FallbackActivated { .. }
+                                        | EventKind::FallbackNotice { .. }
+                                        | EventKind::FallbackSwitching { .. }
+                                        | EventKind::GatewayPrimaryFailed { .. }
+                                )
                         });
                         let changed_provider = matches!(
                             (&prev.provider, &att.provider),

@@ -326,31 +326,14 @@ impl PoolModel {
         };
         let labeled: Vec<&ProfileState> = pool.members.iter().filter(|m| !m.is_account).collect();
         let accounts: Vec<&ProfileState> = pool.members.iter().filter(|m| m.is_account).collect();
-        if labeled.is_empty() {
-            let names: Vec<String> = accounts
-                .iter()
-                .filter(|m| m.label != exclude && member_cooled(m, t).is_none())
-                .map(|m| m.label.clone())
-                .collect();
-            let untried: Vec<String> = names
-                .iter()
-                .filter(|n| !tried.contains(*n))
-                .cloned()
-                .collect();
-            return (
-                Availability {
-                    count: names.len(),
-                    names,
-                    inferred: false,
-                },
-                Availability {
-                    count: untried.len(),
-                    names: untried,
-                    inferred: false,
-                },
-            );
-        }
-        let others: Vec<String> = labeled
+        // With labelled entries known, accounts seen only by fingerprint are some of them;
+        // without, the accounts are the candidates.
+        let candidates = if labeled.is_empty() {
+            &accounts
+        } else {
+            &labeled
+        };
+        let others: Vec<String> = candidates
             .iter()
             .filter(|m| m.label != exclude && member_cooled(m, t).is_none())
             .map(|m| m.label.clone())
@@ -360,10 +343,12 @@ impl PoolModel {
             .filter(|n| !tried.contains(*n))
             .cloned()
             .collect();
-        // Accounts of unknown label stand for some labeled entry each. Conservatively, every
-        // cooled account, every account tried in this request and the excluded one shadow a
-        // distinct candidate.
+        // Conservatively, every cooled account, every account tried in this request and the
+        // excluded one shadow a distinct labelled candidate.
         let shadow = |include_tried: bool| {
+            if labeled.is_empty() {
+                return 0;
+            }
             accounts
                 .iter()
                 .filter(|a| {
@@ -373,7 +358,7 @@ impl PoolModel {
                 })
                 .count()
         };
-        let inferred = !accounts.is_empty();
+        let inferred = !labeled.is_empty() && !accounts.is_empty();
         (
             Availability {
                 count: others.len().saturating_sub(shadow(false)),
@@ -546,14 +531,9 @@ pub fn replay(
                         let prev_last = r.attempts[ai - 1].events.last().copied().unwrap_or(0);
                         let first = r.attempts[ai].events.first().copied().unwrap_or(0);
                         r.attempts[ai - 1].profile.is_some()
-                            || r.between(prev_last, first).iter().any(|&e| {
-                                matches!(
-                                    events[e].kind,
-                                    EventKind::PoolRotated { .. }
-                                        | EventKind::PoolRecoveryRotated { .. }
-                                        | EventKind::ProfileRotation { .. }
-                                )
-                            })
+                            || r.between(prev_last, first)
+                                .iter()
+                                .any(|&e| events[e].kind.is_rotation())
                     };
                     if new_segment {
                         *unknown_tried.entry(ri).or_default() += 1;

@@ -3,7 +3,7 @@
 use super::{attempt_name, FindingBuilder, Rule};
 use crate::classify::quota::FailureClass;
 use crate::correlate::{providers, Analysis};
-use crate::model::{EventKind, Finding, RuleInfo, Severity};
+use crate::model::{Finding, RuleInfo, Severity};
 
 pub const RULE: Rule = Rule {
     info: RuleInfo {
@@ -38,34 +38,9 @@ A restore followed by a successful primary call; a restore followed only by a tr
 (5xx, timeout) of the primary; a restore of a provider that is never called again in the log.
 ";
 
-pub(crate) fn attempt_index(a: &Analysis) -> Vec<(usize, usize, usize)> {
-    let mut idx: Vec<(usize, usize, usize)> = a
-        .requests
-        .iter()
-        .enumerate()
-        .flat_map(|(ri, r)| {
-            r.attempts
-                .iter()
-                .enumerate()
-                .filter_map(move |(ai, at)| at.events.first().map(|&e| (e, ri, ai)))
-        })
-        .collect();
-    idx.sort();
-    idx
-}
-
 fn check(a: &Analysis, out: &mut Vec<Finding>) {
-    let index = attempt_index(a);
-    for (i, ev) in a.events.iter().enumerate() {
-        let EventKind::PrimaryRestored {
-            provider: Some(p),
-            model,
-            ..
-        } = &ev.kind
-        else {
-            continue;
-        };
-        let p = providers::normalize(p);
+    let index = super::attempt_index(a);
+    for (i, p, model) in super::restores(a) {
         let next = index.iter().find(|(e, ri, ai)| {
             *e > i && {
                 let at = &a.requests[*ri].attempts[*ai];

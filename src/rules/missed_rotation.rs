@@ -125,12 +125,7 @@ fn skipped_rotations(a: &Analysis, out: &mut Vec<Finding>) {
                 .iter()
                 .copied()
                 .find(|&e| matches!(a.events[e].kind, EventKind::PoolProviderMismatch { .. }));
-            let rotated = between.iter().any(|&e| {
-                matches!(
-                    a.events[e].kind,
-                    EventKind::PoolRotated { .. } | EventKind::PoolRecoveryRotated { .. }
-                )
-            });
+            let rotated = between.iter().any(|&e| a.events[e].kind.is_rotation());
             // A transient failure is retried on the same credential by design.
             let transient = prev.class == crate::classify::quota::FailureClass::Transient;
             if prev.succeeded

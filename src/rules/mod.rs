@@ -291,6 +291,38 @@ pub fn auth_blame_text(ev: &Event) -> Option<&str> {
     }
 }
 
+/// Every attempt as (first event, request index, attempt index), in event order.
+pub(crate) fn attempt_index(a: &Analysis) -> Vec<(usize, usize, usize)> {
+    let mut idx: Vec<(usize, usize, usize)> = a
+        .requests
+        .iter()
+        .enumerate()
+        .flat_map(|(ri, r)| {
+            r.attempts
+                .iter()
+                .enumerate()
+                .filter_map(move |(ai, at)| at.events.first().map(|&e| (e, ri, ai)))
+        })
+        .collect();
+    idx.sort();
+    idx
+}
+
+/// Restores of a primary whose provider is named: (event, normalised provider, model).
+pub(crate) fn restores(a: &Analysis) -> impl Iterator<Item = (usize, String, &str)> {
+    a.events
+        .iter()
+        .enumerate()
+        .filter_map(|(i, ev)| match &ev.kind {
+            EventKind::PrimaryRestored {
+                provider: Some(p),
+                model,
+                ..
+            } => Some((i, crate::correlate::providers::normalize(p), model.as_str())),
+            _ => None,
+        })
+}
+
 /// Wording for a failure class in messages.
 pub fn class_text(c: FailureClass) -> &'static str {
     match c {

@@ -3,7 +3,7 @@
 use super::{FindingBuilder, Rule};
 use crate::classify::quota::FailureClass;
 use crate::correlate::{fmt_epoch, providers, Analysis};
-use crate::model::{EventKind, Finding, RuleInfo, Severity};
+use crate::model::{Finding, RuleInfo, Severity};
 
 pub const RULE: Rule = Rule {
     info: RuleInfo {
@@ -34,19 +34,10 @@ A restore after the reset time; a restore when no reset time is known.
 ";
 
 fn check(a: &Analysis, out: &mut Vec<Finding>) {
-    let index = super::false_restore::attempt_index(a);
-    for (i, ev) in a.events.iter().enumerate() {
-        let EventKind::PrimaryRestored {
-            provider: Some(p),
-            model,
-            ..
-        } = &ev.kind
-        else {
-            continue;
-        };
+    let index = super::attempt_index(a);
+    for (i, p, model) in super::restores(a) {
         let Some(t) = a.times[i] else { continue };
         let t_epoch = t.timestamp_millis() as f64 / 1000.0;
-        let p = providers::normalize(p);
         // The latest quota error of the primary before the restore, with a reset time.
         let last = index
             .iter()

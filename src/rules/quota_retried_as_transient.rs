@@ -41,18 +41,9 @@ wait; a rotation or fallback line right after the quota error.
 
 const SHORT_WAIT_SECS: f64 = 60.0;
 
-fn is_rotation(k: &EventKind) -> bool {
-    matches!(
-        k,
-        EventKind::PoolRotated { .. }
-            | EventKind::PoolRecoveryRotated { .. }
-            | EventKind::ProfileRotation { .. }
-    )
-}
-
 /// A rotation or a fallback: the request moved away from the credential.
 fn is_move(k: &EventKind) -> bool {
-    is_rotation(k)
+    k.is_rotation()
         || matches!(
             k,
             EventKind::FallbackActivated { .. } | EventKind::FallbackSwitching { .. }
@@ -117,7 +108,7 @@ fn check(a: &Analysis, out: &mut Vec<Finding>) {
         if req
             .between(last_retry, usize::MAX)
             .iter()
-            .any(|&e| is_rotation(&a.events[e].kind))
+            .any(|&e| a.events[e].kind.is_rotation())
         {
             continue;
         }

@@ -37,15 +37,6 @@ A rotation after a profile-level failure (quota, billing, auth); a same-profile 
 transient failure (the correct behaviour).
 ";
 
-fn is_rotation(k: &EventKind) -> bool {
-    matches!(
-        k,
-        EventKind::PoolRotated { .. }
-            | EventKind::PoolRecoveryRotated { .. }
-            | EventKind::ProfileRotation { .. }
-    )
-}
-
 fn check(a: &Analysis, out: &mut Vec<Finding>) {
     for req in &a.requests {
         for w in 0..req.attempts.len().saturating_sub(1) {
@@ -60,7 +51,7 @@ fn check(a: &Analysis, out: &mut Vec<Finding>) {
             let rotation_lines: Vec<usize> = between
                 .iter()
                 .copied()
-                .filter(|&e| is_rotation(&a.events[e].kind))
+                .filter(|&e| a.events[e].kind.is_rotation())
                 .collect();
             let profile_changed =
                 matches!((&prev.profile, &next.profile), (Some(x), Some(y)) if x != y);

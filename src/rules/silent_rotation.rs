@@ -32,16 +32,16 @@ Two `attempt 1/4` lines in the same second whose error bodies carry different ac
 A rotation that is logged; attempts whose profile is unknown; a change of provider by fallback.
 ";
 
+/// A line that explains a change of credential: a rotation, or a provider change by fallback
+/// or restore.
 fn is_rotation(k: &EventKind) -> bool {
-    matches!(
-        k,
-        EventKind::PoolRotated { .. }
-            | EventKind::PoolRecoveryRotated { .. }
-            | EventKind::ProfileRotation { .. }
-            | EventKind::FallbackActivated { .. }
-            | EventKind::FallbackNotice { .. }
-            | EventKind::PrimaryRestored { .. }
-    )
+    k.is_rotation()
+        || matches!(
+            k,
+            EventKind::FallbackActivated { .. }
+                | EventKind::FallbackNotice { .. }
+                | EventKind::PrimaryRestored { .. }
+        )
 }
 
 fn check(a: &Analysis, out: &mut Vec<Finding>) {

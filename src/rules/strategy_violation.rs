@@ -2,7 +2,7 @@
 
 use super::{attempt_name, FindingBuilder, Rule};
 use crate::correlate::{Analysis, Attempt, ProfileBasis, Request};
-use crate::model::{EventKind, Finding, RuleInfo, Severity};
+use crate::model::{Finding, RuleInfo, Severity};
 
 pub const RULE: Rule = Rule {
     info: RuleInfo {
@@ -103,10 +103,7 @@ fn after_rotation(a: &Analysis, req: &Request, prev: &Attempt, at: &Attempt) -> 
     let (Some(&p), Some(&n)) = (prev.events.last(), at.events.first()) else {
         return false;
     };
-    req.between(p, n).iter().any(|&e| {
-        matches!(
-            a.events[e].kind,
-            EventKind::PoolRotated { .. } | EventKind::PoolRecoveryRotated { .. }
-        )
-    })
+    req.between(p, n)
+        .iter()
+        .any(|&e| a.events[e].kind.is_rotation())
 }

@@ -47,9 +47,7 @@ fn check(a: &Analysis, out: &mut Vec<Finding>) {
         for &e in &req.events {
             match &a.events[e].kind {
                 EventKind::PoolMarked { .. } | EventKind::PoolNoAvailable => benched = Some(e),
-                EventKind::PoolRotated { .. } | EventKind::PoolRecoveryRotated { .. } => {
-                    benched = None
-                }
+                k if k.is_rotation() => benched = None,
                 EventKind::RetryScheduled { wait_s, .. } if *wait_s >= LONG_WAIT_SECS => {
                     if let Some(b) = benched {
                         wasted += wait_s;
