@@ -2,6 +2,7 @@
 //! the rules and assemble a [`Report`].
 
 use crate::auth;
+use crate::baseline::Baseline;
 use crate::classify::classify;
 use crate::cli::{AnalyzeArgs, FailOn, IngestArgs};
 use crate::correlate::{self, Analysis, AuthInput, AuthListInput, CorrelateOptions, HermesVersion};
@@ -25,6 +26,10 @@ pub enum Error {
     Auth { path: String, err: auth::AuthError },
     #[error("{0}")]
     Usage(String),
+    #[error(transparent)]
+    Config(#[from] crate::config::ConfigError),
+    #[error(transparent)]
+    Baseline(#[from] crate::baseline::BaselineError),
 }
 
 /// What ingestion hands to its caller as it reads, record by record. Moved once per record, so
@@ -327,7 +332,25 @@ pub fn analyze(args: &AnalyzeArgs) -> Result<Outcome, Error> {
         (args.rules.is_empty() || args.rules.iter().any(|r| r == id))
             && !args.ignore.iter().any(|r| r == id)
     };
-    let findings = rules::run(&analysis, &enabled);
+    let mut findings = rules::run(&analysis, &enabled);
+    let mut warnings = ing.warnings;
+    for f in &mut findings {
+        if let Some(sev) = args.severity_overrides.get(f.rule) {
+            f.severity = *sev;
+        }
+    }
+    if let Some(path) = &args.write_baseline {
+        Baseline::of(&findings).save(path)?;
+    }
+    if let Some(path) = &args.baseline {
+        let known = Baseline::load(path)?.retain_new(&mut findings);
+        if known > 0 {
+            warnings.push(format!(
+                "{known} finding(s) recorded in baseline {} not reported",
+                path.display()
+            ));
+        }
+    }
     let threshold = match args.fail_on {
         FailOn::High => Some(Severity::High),
         FailOn::Medium => Some(Severity::Medium),
@@ -339,7 +362,7 @@ pub fn analyze(args: &AnalyzeArgs) -> Result<Outcome, Error> {
         Some(t) if findings.iter().any(|f| f.severity >= t) => 1,
         _ => 0,
     };
-    let summary = summarize(&analysis, ing.summaries, ing.warnings, &findings, version);
+    let summary = summarize(&analysis, ing.summaries, warnings, &findings, version);
     let timelines = if args.timeline {
         timelines(&analysis)
     } else {
