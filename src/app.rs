@@ -110,6 +110,7 @@ fn man() -> Result<u8, RunError> {
 }
 
 fn events(args: &EventsArgs) -> Result<u8, RunError> {
+    let ingest = config::resolve_ingest(args.ingest.clone()).map_err(Error::from)?;
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
     let mut write_err: Option<io::Error> = None;
@@ -134,7 +135,7 @@ fn events(args: &EventsArgs) -> Result<u8, RunError> {
             write_err = Some(e);
         }
     };
-    let ing = pipeline::ingest(&args.ingest, &mut sink)?;
+    let ing = pipeline::ingest(&ingest, &mut sink)?;
     if let Some(e) = write_err {
         return Err(e.into());
     }

@@ -17,8 +17,9 @@
 //! Unknown keys, unknown rule ids and invalid values are errors naming the file and the key, with
 //! a "did you mean" hint when a known name is close. A rule switched off here still runs when it is
 //! asked for with `--rule`. Severity overrides change the findings' severity, and so the exit code.
+//! `events` takes `tz` from the file in the current directory.
 
-use crate::cli::AnalyzeArgs;
+use crate::cli::{AnalyzeArgs, IngestArgs};
 use crate::correlate::HermesVersion;
 use crate::model::Severity;
 use crate::pipeline;
@@ -274,6 +275,18 @@ pub fn locate(explicit: Option<&Path>) -> Option<PathBuf> {
             p.is_file().then_some(p)
         }
     }
+}
+
+/// The input options of `events` with the `tz` of `hermes-forensics.toml` in the current
+/// directory (the only setting that concerns them) when `--tz` is not given.
+pub fn resolve_ingest(mut ingest: IngestArgs) -> Result<IngestArgs, ConfigError> {
+    if let Some(path) = locate(None) {
+        let cfg = Config::load(&path)?;
+        if ingest.tz.is_none() {
+            ingest.tz = cfg.tz;
+        }
+    }
+    Ok(ingest)
 }
 
 /// Loads the configuration that applies to `args` (if any) and merges it under them.

@@ -339,11 +339,17 @@ pub fn analyze(args: &AnalyzeArgs) -> Result<Outcome, Error> {
             f.severity = *sev;
         }
     }
+    // Loaded before writing, so one file can be both compared against and updated.
+    let baseline = args
+        .baseline
+        .as_deref()
+        .map(|path| Baseline::load(path).map(|b| (path, b)))
+        .transpose()?;
     if let Some(path) = &args.write_baseline {
         Baseline::of(&findings).save(path)?;
     }
-    if let Some(path) = &args.baseline {
-        let known = Baseline::load(path)?.retain_new(&mut findings);
+    if let Some((path, baseline)) = baseline {
+        let known = baseline.retain_new(&mut findings);
         if known > 0 {
             warnings.push(format!(
                 "{known} finding(s) recorded in baseline {} not reported",

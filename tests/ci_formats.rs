@@ -406,6 +406,22 @@ fn baselines_round_trip() {
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(json_findings(&out).len(), 1);
 
+    // One file compared against and then updated: the new finding is reported once.
+    let update = [
+        "--format",
+        "json",
+        "other.log",
+        "--baseline",
+        "baseline.json",
+        "--write-baseline",
+        "baseline.json",
+    ];
+    let out = analyze_in(dir, &update);
+    assert_eq!(json_findings(&out).len(), 1);
+    let out = analyze_in(dir, &update);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(json_findings(&out).is_empty());
+
     // A broken baseline is a usage error naming the file.
     std::fs::write(
         dir.join("broken.json"),
@@ -487,6 +503,14 @@ fn config_sits_between_defaults_and_flags() {
             "input.log"
         ]),
         (Some(14), vec!["misattributed-exhaustion".to_string()])
+    );
+    // `events` takes the zone from the file too.
+    let out = common::run_in(tmp.path(), &["events", "input.log"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("\"time\":\"2026-05-27T06:28:42"),
+        "{}",
+        stdout(&out)
     );
     // --config names another file, which replaces the one in the directory.
     std::fs::write(tmp.path().join("other.toml"), "tz = \"America/Chicago\"\n").expect("write");
