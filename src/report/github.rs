@@ -204,6 +204,45 @@ mod tests {
     }
 
     #[test]
+    fn step_summary_is_cut_at_a_finding_boundary() {
+        let finding = Finding {
+            rule: "missed-rotation",
+            severity: Severity::High,
+            message: "retried the same credential ".repeat(4),
+            time: None,
+            time_text: None,
+            request: None,
+            provider: None,
+            profile: None,
+            evidence: Vec::new(),
+            notes: Vec::new(),
+        };
+        let report = Report {
+            tool_version: "0.0.0",
+            summary: crate::model::Summary::default(),
+            findings: vec![finding; 40],
+            timelines: Vec::new(),
+        };
+        let full = step_summary(&report, &[], usize::MAX).unwrap_or_default();
+        let limit = full.len() - 3000;
+        let cut = step_summary(&report, &[], limit).unwrap_or_default();
+        assert!(
+            cut.len() <= limit && cut.len() > limit - 1000,
+            "{}",
+            cut.len()
+        );
+        assert!(cut.ends_with("the full report is in the job log._\n"));
+        let kept = cut
+            .rsplit_once("\n_Report truncated")
+            .map_or("", |(k, _)| k);
+        assert!(full.starts_with(kept));
+        assert!(
+            full[kept.len()..].starts_with("### "),
+            "cut before a finding"
+        );
+    }
+
+    #[test]
     fn stop_token_avoids_the_body() {
         let body = "plain";
         let t = stop_token(body);
