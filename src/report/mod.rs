@@ -27,9 +27,12 @@ pub const TOOL_NAME: &str = "hermes-forensics";
 /// Output formats (`--format`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
 pub enum Format {
+    /// Terminal report: header, findings table, details.
     #[default]
     Text,
+    /// Markdown for a GitHub issue.
     Markdown,
+    /// JSON (`schema_version` 1).
     Json,
     /// SARIF 2.1.0, for code scanning.
     Sarif,
