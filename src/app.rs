@@ -2,11 +2,13 @@
 //! (0 clean, 1 findings at or above `--fail-on`, 2 usage or input error).
 
 use crate::cli::{AnalyzeArgs, Cli, ColorChoice, Command, EventsArgs};
+use crate::config;
 use crate::model::Event;
 use crate::pipeline::{self, Error, Item};
 use crate::redact::redact;
 use crate::report::{self, Format, RenderOptions};
 use crate::rules;
+use clap::CommandFactory;
 use std::io::{self, IsTerminal, Write};
 
 /// Run the command line; never panics on input.
@@ -17,6 +19,8 @@ pub fn run(cli: Cli) -> u8 {
         Some(Command::Events(args)) => events(&args),
         Some(Command::Rules { markdown }) => list_rules(markdown),
         Some(Command::Explain { rule }) => explain(&rule),
+        Some(Command::Completions { shell }) => completions(shell),
+        Some(Command::Man) => man(),
     };
     match result {
         Ok(code) => code,
@@ -55,6 +59,7 @@ impl From<Error> for RunError {
 }
 
 fn analyze(args: &AnalyzeArgs) -> Result<u8, RunError> {
+    let args = &config::resolve(args.clone()).map_err(Error::from)?;
     if args.follow {
         return match crate::follow::run(args, std::time::Duration::from_secs(args.idle)) {
             Ok(code) => Ok(code as u8),
@@ -86,10 +91,33 @@ fn analyze(args: &AnalyzeArgs) -> Result<u8, RunError> {
         &mut out,
     )?;
     out.flush()?;
+    if args.format == Format::Github {
+        if let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|p| !p.is_empty()) {
+            report::github::append_step_summary(
+                &outcome.report,
+                &rules::infos(),
+                std::path::Path::new(&path),
+            )?;
+        }
+    }
     Ok(outcome.exit_code as u8)
 }
 
+fn completions(shell: clap_complete::Shell) -> Result<u8, RunError> {
+    let mut out = io::stdout().lock();
+    clap_complete::generate(shell, &mut Cli::command(), "hermes-forensics", &mut out);
+    out.flush()?;
+    Ok(0)
+}
+
+fn man() -> Result<u8, RunError> {
+    let mut out = io::stdout().lock();
+    clap_mangen::Man::new(Cli::command()).render(&mut out)?;
+    Ok(0)
+}
+
 fn events(args: &EventsArgs) -> Result<u8, RunError> {
+    let ingest = config::resolve_ingest(args.ingest.clone()).map_err(Error::from)?;
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
     let mut write_err: Option<io::Error> = None;
@@ -114,7 +142,7 @@ fn events(args: &EventsArgs) -> Result<u8, RunError> {
             write_err = Some(e);
         }
     };
-    let ing = pipeline::ingest(&args.ingest, &mut sink)?;
+    let ing = pipeline::ingest(&ingest, &mut sink)?;
     if let Some(e) = write_err {
         return Err(e.into());
     }

@@ -1,8 +1,10 @@
 //! Command-line definitions (clap derive). `analyze` is the default command.
 
+use crate::model::Severity;
 use crate::parse::InputFormat;
 use crate::report::Format;
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 /// Reads what Hermes Agent leaves behind — journal, agent.log, errors.log, gateway.log, auth.json,
@@ -21,6 +23,8 @@ pub struct Cli {
     pub analyze: AnalyzeArgs,
 }
 
+// Parsed once per process: the size of the analyze variant costs nothing worth a box.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Analyze logs and report findings (the default command).
@@ -38,6 +42,14 @@ pub enum Command {
         /// Rule id, e.g. `missed-rotation`.
         rule: String,
     },
+    /// Print a shell completion script (e.g. `hermes-forensics completions bash > /etc/bash_completion.d/hermes-forensics`).
+    Completions {
+        /// Shell to generate the script for.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff), e.g. `hermes-forensics man > hermes-forensics.1`.
+    Man,
 }
 
 /// Options shared by every command that reads input.
@@ -139,6 +151,18 @@ pub struct AnalyzeArgs {
     /// With --follow: judge open requests after this many seconds without input.
     #[arg(long, value_name = "SECONDS", default_value_t = 60)]
     pub idle: u64,
+    /// Configuration file (default: hermes-forensics.toml in the current directory, if present).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Report only findings whose fingerprint is not in this baseline file.
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+    /// Record the fingerprints of the current findings in this baseline file.
+    #[arg(long, value_name = "FILE")]
+    pub write_baseline: Option<PathBuf>,
+    /// Severity per rule id, from the configuration file.
+    #[arg(skip)]
+    pub severity_overrides: BTreeMap<String, Severity>,
 }
 
 #[derive(Debug, Clone, Args, Default)]

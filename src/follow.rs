@@ -92,7 +92,10 @@ impl<W: Write> Follower<'_, W> {
             (self.args.rules.is_empty() || self.args.rules.iter().any(|r| r == id))
                 && !self.args.ignore.iter().any(|r| r == id)
         };
-        for f in rules::run(&analysis, &enabled) {
+        for mut f in rules::run(&analysis, &enabled) {
+            if let Some(sev) = self.args.severity_overrides.get(f.rule) {
+                f.severity = *sev;
+            }
             let ready = f.request.as_deref().is_none_or(|r| closed.contains(r));
             if ready {
                 self.print(&f)?;

@@ -5,9 +5,12 @@
 
 pub mod app;
 pub mod auth;
+pub mod baseline;
 pub mod classify;
 pub mod cli;
+pub mod config;
 pub mod correlate;
+pub mod fingerprint;
 pub mod follow;
 pub mod model;
 pub mod parse;

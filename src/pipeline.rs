@@ -2,6 +2,7 @@
 //! the rules and assemble a [`Report`].
 
 use crate::auth;
+use crate::baseline::Baseline;
 use crate::classify::classify;
 use crate::cli::{AnalyzeArgs, IngestArgs};
 use crate::correlate::{self, Analysis, AuthInput, AuthListInput, CorrelateOptions, HermesVersion};
@@ -25,6 +26,10 @@ pub enum Error {
     Auth { path: String, err: auth::AuthError },
     #[error("{0}")]
     Usage(String),
+    #[error(transparent)]
+    Config(#[from] crate::config::ConfigError),
+    #[error(transparent)]
+    Baseline(#[from] crate::baseline::BaselineError),
 }
 
 /// What ingestion hands to its caller as it reads, record by record. Moved once per record, so
@@ -327,13 +332,37 @@ pub fn analyze(args: &AnalyzeArgs) -> Result<Outcome, Error> {
         (args.rules.is_empty() || args.rules.iter().any(|r| r == id))
             && !args.ignore.iter().any(|r| r == id)
     };
-    let findings = rules::run(&analysis, &enabled);
+    let mut findings = rules::run(&analysis, &enabled);
+    let mut warnings = ing.warnings;
+    for f in &mut findings {
+        if let Some(sev) = args.severity_overrides.get(f.rule) {
+            f.severity = *sev;
+        }
+    }
+    // Loaded before writing, so one file can be both compared against and updated.
+    let baseline = args
+        .baseline
+        .as_deref()
+        .map(|path| Baseline::load(path).map(|b| (path, b)))
+        .transpose()?;
+    if let Some(path) = &args.write_baseline {
+        Baseline::of(&findings).save(path)?;
+    }
+    if let Some((path, baseline)) = baseline {
+        let known = baseline.retain_new(&mut findings);
+        if known > 0 {
+            warnings.push(format!(
+                "{known} finding(s) recorded in baseline {} not reported",
+                path.display()
+            ));
+        }
+    }
     let threshold = args.fail_on.threshold();
     let exit_code = match threshold {
         Some(t) if findings.iter().any(|f| f.severity >= t) => 1,
         _ => 0,
     };
-    let summary = summarize(&analysis, ing.summaries, ing.warnings, &findings, version);
+    let summary = summarize(&analysis, ing.summaries, warnings, &findings, version);
     let timelines = if args.timeline {
         timelines(&analysis)
     } else {

@@ -9,8 +9,10 @@
 //! (sub-millisecond digits are dropped). When no instant is known the time as written in the log
 //! (`time_text`) is shown, else `-`. JSON uses RFC 3339 (see [`json`]).
 
+pub mod github;
 pub mod json;
 pub mod markdown;
+pub mod sarif;
 pub mod text;
 
 use crate::model::{Report, RuleInfo};
@@ -25,10 +27,17 @@ pub const TOOL_NAME: &str = "hermes-forensics";
 /// Output formats (`--format`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
 pub enum Format {
+    /// Terminal report: header, findings table, details.
     #[default]
     Text,
+    /// Markdown for a GitHub issue.
     Markdown,
+    /// JSON (`schema_version` 1).
     Json,
+    /// SARIF 2.1.0, for code scanning.
+    Sarif,
+    /// GitHub Actions workflow commands (annotations), then the text report.
+    Github,
 }
 
 /// Rendering options.
@@ -52,6 +61,8 @@ pub fn render(
         Format::Text => text::render(report, rules, opts, out),
         Format::Markdown => markdown::render(report, rules, opts, out),
         Format::Json => json::render(report, rules, opts, out),
+        Format::Sarif => sarif::render(report, rules, opts, out),
+        Format::Github => github::render(report, rules, opts, out),
     }
 }
 
@@ -130,13 +141,15 @@ pub(crate) fn truncate_chars(s: &str, max: usize) -> Cow<'_, str> {
 /// into one paragraph, else its summary.
 pub(crate) fn rule_summary(rules: &[RuleInfo], id: &str) -> Option<String> {
     let rule = rules.iter().find(|r| r.id == id)?;
-    let section = rule
-        .doc
-        .split("## ")
-        .find_map(|s| s.strip_prefix("Why it matters"))
+    Some(doc_section(rule.doc, "Why it matters").unwrap_or_else(|| rule.summary.to_string()))
+}
+
+/// The `## {title}` section of a rule's documentation, joined into one paragraph.
+pub(crate) fn doc_section(doc: &str, title: &str) -> Option<String> {
+    doc.split("## ")
+        .find_map(|s| s.strip_prefix(title))
         .map(|body| body.split_whitespace().collect::<Vec<_>>().join(" "))
-        .filter(|s| !s.is_empty());
-    Some(section.unwrap_or_else(|| rule.summary.to_string()))
+        .filter(|s| !s.is_empty())
 }
 
 #[cfg(test)]
