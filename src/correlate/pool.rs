@@ -287,7 +287,9 @@ impl PoolModel {
         if labeled.is_empty() {
             let names: Vec<String> = accounts
                 .iter()
-                .filter(|m| m.label != exclude && member_cooled(m, t).is_none())
+                .filter(|m| {
+                    m.label != exclude && member_cooled(m, t).is_none() && !reset_passed(m, t)
+                })
                 .map(|m| m.label.clone())
                 .collect();
             let untried: Vec<String> = names
@@ -345,6 +347,14 @@ impl PoolModel {
             },
         )
     }
+}
+
+/// An account known only by its fingerprint whose announced reset has passed: once reset it
+/// fails under a new fingerprint, so it cannot be told apart from accounts seen since and is
+/// not counted as a separate available one.
+fn reset_passed(m: &ProfileState, t: Option<f64>) -> bool {
+    let until = m.cooling.as_ref().and_then(|c| c.until);
+    matches!((until, t), (Some(u), Some(t)) if u <= t)
 }
 
 fn member_cooled(m: &ProfileState, t: Option<f64>) -> Option<Cooling> {
