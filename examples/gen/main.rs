@@ -70,6 +70,11 @@ fn run(opts: &synth::Options, out: Option<&str>, truth: Option<&str>) -> std::io
     let mut w = BufWriter::with_capacity(1 << 20, sink);
     let injected = synth::generate(opts, &mut w)?;
     w.flush()?;
+    eprintln!(
+        "gen: {} incidents injected ({} shapes)",
+        injected.len(),
+        synth::incident_count()
+    );
     if let Some(p) = truth {
         let mut t = BufWriter::new(std::fs::File::create(p)?);
         for i in &injected {

@@ -526,7 +526,7 @@ impl Gen<'_> {
                 .map_or(String::new(), |s| s.sid.clone());
             let line = match k {
                 0 => format!("INFO cron.scheduler: tick: {} job(s) due, next run in {}s", self.rng.below(3), 30 + self.rng.below(600)),
-                1 => format!("INFO httpx: HTTP Request: POST https://api.telegram.org/bot<redacted>/sendMessage \"HTTP/1.1 200 OK\""),
+                1 => "INFO httpx: HTTP Request: POST https://api.telegram.org/bot<redacted>/sendMessage \"HTTP/1.1 200 OK\"".to_string(),
                 2 => format!("INFO [{sid}] tools.terminal_tool: Executing command in /home/hermes/work: git status --short (timeout={}s)", 60 + self.rng.below(120)),
                 3 => format!("INFO [{sid}] agent.tool_executor: tool {} completed in {}.{:02}s ({} chars)", self.rng.pick(TOOLS), self.rng.below(9), self.rng.below(100), 200 + self.rng.below(20_000)),
                 4 => format!("DEBUG [{sid}] agent.context_compressor: context at {}% of 131,072 tokens, no compression needed", 5 + self.rng.below(60)),
@@ -548,7 +548,7 @@ impl Gen<'_> {
             let s = Session {
                 sid,
                 backend: self.rng.below(BACKENDS.len() as u64) as usize,
-                platform: *self.rng.pick(PLATFORMS),
+                platform: PLATFORMS[self.rng.below(PLATFORMS.len() as u64) as usize],
                 chat: 100_000 + self.rng.below(900_000),
                 user: 1_000 + self.rng.below(9_000),
                 turns: 0,
@@ -596,7 +596,7 @@ impl Gen<'_> {
                 let tool = *self.rng.pick(TOOLS);
                 let l = format!("INFO [{sid}] agent.tool_executor: Executing tool: {tool}");
                 self.emit(&l)?;
-                let n = 2 + self.rng.below(8);
+                let n = 4 + self.rng.below(16);
                 self.noise(n)?;
             }
         }
@@ -667,7 +667,8 @@ pub fn generate(opts: &Options, out: &mut dyn Write) -> io::Result<Vec<Injected>
     let mut injected = Vec::new();
     let mut turns = 0u64;
     while g.bytes < opts.size {
-        let n = g.rng.below(12);
+        // Housekeeping between turns: about 90% of all lines say nothing about requests.
+        let n = 10 + g.rng.below(60);
         g.noise(n)?;
         g.turn()?;
         turns += 1;
