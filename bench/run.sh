@@ -18,12 +18,12 @@ sizes=${SIZES:-"100MiB 1GiB"}
 formats=${FORMATS:-"agent-log journal-short-iso journal-json"}
 
 missing=()
-for tool in hyperfine rg grep cat jq; do
+for tool in hyperfine rg grep cat jq bc; do
     command -v "$tool" >/dev/null || missing+=("$tool")
 done
 [ -x /usr/bin/time ] || missing+=("/usr/bin/time")
 if [ ${#missing[@]} -gt 0 ]; then
-    echo "missing: ${missing[*]} (Debian: apt-get install hyperfine ripgrep jq time)" >&2
+    echo "missing: ${missing[*]} (Debian: apt-get install hyperfine ripgrep jq bc time)" >&2
     exit 2
 fi
 
