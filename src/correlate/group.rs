@@ -20,6 +20,8 @@ struct Lane {
     last_time: Option<DateTime<Utc>>,
     /// The request closed last by a terminal failure, for a fallback line that follows it.
     failed: Option<usize>,
+    /// Process id of the lane's last event (journal lines carry one).
+    pid: Option<u32>,
 }
 
 struct Grouper<'a> {
@@ -176,7 +178,13 @@ impl Grouper<'_> {
     fn resolve_lane(&mut self, i: usize) -> String {
         let ev = &self.events[i];
         let t = self.time(i);
+        if let Some(lane) = self.session_of_pid(ev, t) {
+            return lane;
+        }
         if let Some(lane) = lane_of(ev) {
+            if ev.record.session.is_some() {
+                self.lanes.entry(lane.clone()).or_default().pid = ev.record.pid;
+            }
             let has_open = self.lanes.get(&lane).is_some_and(|l| l.open.is_some());
             if !has_open {
                 let untagged = format!("src{}", ev.record.loc.source);
@@ -219,6 +227,23 @@ impl Grouper<'_> {
             }
         }
         format!("src{}", ev.record.loc.source)
+    }
+
+    /// An untagged journal line (a worker thread of the process) belongs to the session that
+    /// process logged last, when that session lane is still fresh.
+    fn session_of_pid(&self, ev: &Event, t: Option<DateTime<Utc>>) -> Option<String> {
+        let r = &ev.record;
+        if r.session.is_some() || r.subagent.is_some() {
+            return None;
+        }
+        let pid = r.pid?;
+        let last = self.last_active.as_ref()?;
+        let lane = self.lanes.get(last)?;
+        let fresh = match (lane.last_time, t) {
+            (Some(a), Some(b)) => (b - a).num_seconds().abs() <= IDLE_CLOSE_SECS,
+            _ => true,
+        };
+        (last.starts_with("session ") && lane.pid == Some(pid) && fresh).then(|| last.clone())
     }
 
     fn ensure_open(&mut self, lane: &str, i: usize) -> usize {

@@ -47,7 +47,12 @@ pub fn merge(events: Vec<Event>) -> Merged {
     let mut seen: HashMap<Key, u32> = HashMap::new();
     let mut keep = vec![true; events.len()];
     let mut duplicates = 0;
-    for &i in &order {
+    // Duplicates come from different files: one source has none.
+    let first_source = events.first().map(|e| e.record.loc.source);
+    let single_source = events
+        .iter()
+        .all(|e| Some(e.record.loc.source) == first_source);
+    for &i in order.iter().filter(|_| !single_source) {
         let r = &events[i].record;
         let Some(t) = r.time.utc else { continue };
         let key = (

@@ -333,9 +333,14 @@ impl PoolModel {
         } else {
             &labeled
         };
+        // An account whose announced reset has passed is no longer known to be distinct.
         let others: Vec<String> = candidates
             .iter()
-            .filter(|m| m.label != exclude && member_cooled(m, t).is_none())
+            .filter(|m| {
+                m.label != exclude
+                    && member_cooled(m, t).is_none()
+                    && !(m.is_account && reset_passed(m, t))
+            })
             .map(|m| m.label.clone())
             .collect();
         let untried: Vec<String> = others
@@ -372,6 +377,14 @@ impl PoolModel {
             },
         )
     }
+}
+
+/// An account known only by its fingerprint whose announced reset has passed: once reset it
+/// fails under a new fingerprint, so it cannot be told apart from accounts seen since and is
+/// not counted as a separate available one.
+fn reset_passed(m: &ProfileState, t: Option<f64>) -> bool {
+    let until = m.cooling.as_ref().and_then(|c| c.until);
+    matches!((until, t), (Some(u), Some(t)) if u <= t)
 }
 
 fn member_cooled(m: &ProfileState, t: Option<f64>) -> Option<Cooling> {

@@ -228,13 +228,44 @@ pub fn open(spec: &InputSpec) -> Result<Box<dyn BufRead + Send>, ReadError> {
         ),
         Some(path) => {
             let file = File::open(path).map_err(|e| ReadError::io(&spec.name, e))?;
+            let source: Box<dyn Read + Send> = match progress_bar(&file, &spec.name) {
+                Some(bar) => Box::new(bar.wrap_read(file)),
+                None => Box::new(file),
+            };
             wrap(
-                BufReader::with_capacity(BUF_SIZE, file),
+                BufReader::with_capacity(BUF_SIZE, source),
                 Some(path),
                 &spec.name,
             )
         }
     }
+}
+
+/// Files at least this large show a progress bar.
+const PROGRESS_MIN_BYTES: u64 = 64 * 1024 * 1024;
+
+/// A progress bar on standard error for reading a large file, only when standard error is a
+/// terminal; it is cleared when the file has been read.
+fn progress_bar(file: &File, name: &str) -> Option<indicatif::ProgressBar> {
+    use std::io::IsTerminal;
+    let len = file.metadata().ok()?.len();
+    if len < PROGRESS_MIN_BYTES || !io::stderr().is_terminal() {
+        return None;
+    }
+    let style = indicatif::ProgressStyle::with_template(
+        "{msg} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} eta {eta}",
+    )
+    .ok()?
+    .progress_chars("=> ");
+    Some(
+        indicatif::ProgressBar::with_draw_target(
+            Some(len),
+            indicatif::ProgressDrawTarget::stderr(),
+        )
+        .with_style(style)
+        .with_message(name.to_string())
+        .with_finish(indicatif::ProgressFinish::AndClear),
+    )
 }
 
 fn wrap<R: BufRead + Send + 'static>(

@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# Throughput benchmark of hermes-forensics against cat, rg and grep on synthetic Hermes logs.
+#
+#   bench/run.sh [SCRATCH_DIR]      (default: $TMPDIR/hermes-forensics-bench)
+#
+# Generates 100 MiB and 1 GiB inputs in agent.log, journal short-iso and journal json formats
+# once (kept in SCRATCH_DIR across runs), then measures each tool several times with hyperfine
+# (analysis from a file path and from stdin, `cat FILE > /dev/null`, `rg -c -F 'API call'`,
+# `grep -c -F 'API call'`) and /usr/bin/time for peak RSS, and prints a Markdown table with
+# throughput, peak RSS and the ratios. RUNS (default 3) sets the number of timed runs;
+# SIZES (default "100MiB 1GiB") and FORMATS the inputs.
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+scratch=${1:-${TMPDIR:-/tmp}/hermes-forensics-bench}
+runs=${RUNS:-3}
+sizes=${SIZES:-"100MiB 1GiB"}
+formats=${FORMATS:-"agent-log journal-short-iso journal-json"}
+
+missing=()
+for tool in hyperfine rg grep cat jq bc; do
+    command -v "$tool" >/dev/null || missing+=("$tool")
+done
+[ -x /usr/bin/time ] || missing+=("/usr/bin/time")
+if [ ${#missing[@]} -gt 0 ]; then
+    echo "missing: ${missing[*]} (Debian: apt-get install hyperfine ripgrep jq bc time)" >&2
+    exit 2
+fi
+
+cargo build --release --quiet --bin hermes-forensics --example gen
+bin=$PWD/target/release/hermes-forensics
+gen=$PWD/target/release/examples/gen
+mkdir -p "$scratch"
+
+# Mean seconds of a command (hyperfine; the input is in the page cache, generated or read
+# just before). WARMUP runs first (default 1).
+mean() {
+    hyperfine --style none --warmup "${WARMUP:-1}" --runs "$runs" --export-json "$scratch/h.json" \
+        --shell bash "$1" >/dev/null 2>&1
+    jq '.results[0].mean' "$scratch/h.json"
+}
+
+# Peak RSS in MiB of a command.
+rss() {
+    /usr/bin/time -f '%M' -o "$scratch/rss" bash -c "$1" >/dev/null 2>&1 || true
+    awk '{printf "%.1f", $1 / 1024}' "$scratch/rss"
+}
+
+echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'), $(uname -sr)"
+echo
+echo "| format | size | analyze file | analyze stdin | stdin/file | peak RSS | cat | rg -c | grep -c | analyze/rg | analyze/cat | analyze/grep |"
+echo "|---|---|---|---|---|---|---|---|---|---|---|---|"
+for size in $sizes; do
+    for format in $formats; do
+        f="$scratch/$format-$size.log"
+        [ -s "$f" ] || "$gen" --size "$size" --format "$format" --seed 7 --out "$f" --truth "$f.truth"
+        bytes=$(stat -c %s "$f")
+        mb=$(echo "$bytes / 1000000" | bc -l)
+        analyze="$bin --format json --fail-on never $f > /dev/null"
+        t_cat=$(mean "cat $f > /dev/null")
+        t_file=$(WARMUP=0 mean "$analyze")
+        t_stdin=$(WARMUP=0 mean "cat $f | $bin --format json --fail-on never > /dev/null")
+        # Counts go to a file: GNU grep stops at the first match when its output is /dev/null.
+        t_rg=$(mean "rg -c -F 'API call' $f > $scratch/count")
+        t_grep=$(mean "grep -c -F 'API call' $f > $scratch/count")
+        peak=$(rss "$analyze")
+        tp() { printf '%.0f MB/s' "$(echo "$mb / $1" | bc -l)"; }
+        ratio() { printf '%.2f×' "$(echo "$1 / $2" | bc -l)"; }
+        echo "| $format | $size | $(tp "$t_file") | $(tp "$t_stdin") | $(ratio "$t_stdin" "$t_file") | $peak MiB | $(tp "$t_cat") | $(tp "$t_rg") | $(tp "$t_grep") | $(ratio "$t_file" "$t_rg") | $(ratio "$t_file" "$t_cat") | $(ratio "$t_file" "$t_grep") |"
+    done
+done

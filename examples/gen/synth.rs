@@ -1,0 +1,712 @@
+//! Synthetic Hermes traffic: a deterministic generator of realistic logs with injected
+//! incidents and their ground truth.
+//!
+//! The output interleaves many gateway chats and sessions turn by turn, with tool and
+//! housekeeping noise in realistic proportion and successful `API call #N` lines. Every
+//! `incident_every` turns an incident is injected: a recorded failure (or healthy) shape taken
+//! from the rule fixtures, re-timed to the current clock, with fresh session tags and shifted
+//! `resets_at` epochs. The clock idles before an incident (so open requests close) and jumps
+//! five hours after it (so cooldowns expire and incidents do not interact). Each incident is
+//! recorded in the ground truth with the findings it must produce (none for healthy shapes).
+//!
+//! The same record stream is rendered as agent.log, `journalctl -o short-iso` or
+//! `journalctl -o json` (the file-log line becomes the journal message, as the gateway's
+//! stderr handler writes it).
+
+use std::io::{self, Write};
+
+/// Output line format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    AgentLog,
+    JournalShortIso,
+    JournalJson,
+}
+
+impl Format {
+    /// Parse the `--format` value.
+    pub fn parse(s: &str) -> Option<Format> {
+        match s {
+            "agent-log" => Some(Format::AgentLog),
+            "journal-short-iso" => Some(Format::JournalShortIso),
+            "journal-json" => Some(Format::JournalJson),
+            _ => None,
+        }
+    }
+}
+
+/// What to generate.
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub format: Format,
+    pub seed: u64,
+    /// Stop after the first turn that reaches this many bytes.
+    pub size: u64,
+    /// Inject an incident every this many turns.
+    pub incident_every: u64,
+}
+
+/// One injected incident: the findings it must produce, where it is in the output.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Injected {
+    /// Template name.
+    pub name: &'static str,
+    /// Rules that must report it (empty for healthy shapes).
+    pub rules: Vec<&'static str>,
+    /// Session tags of the incident, in order of first appearance.
+    pub sessions: Vec<String>,
+    /// First and last output line of the incident (1-based, inclusive).
+    pub lines: (u64, u64),
+}
+
+impl Injected {
+    /// The ground-truth NDJSON line.
+    pub fn to_json(&self) -> String {
+        let quote = |s: &str| format!("\"{s}\"");
+        let rules: Vec<String> = self.rules.iter().map(|r| quote(r)).collect();
+        let sessions: Vec<String> = self.sessions.iter().map(|s| quote(s)).collect();
+        format!(
+            "{{\"incident\":\"{}\",\"rules\":[{}],\"sessions\":[{}],\"first_line\":{},\"last_line\":{}}}",
+            self.name,
+            rules.join(","),
+            sessions.join(","),
+            self.lines.0,
+            self.lines.1
+        )
+    }
+}
+
+/// An incident shape: a recorded log excerpt and what the analyzer must report about it.
+struct Shape {
+    name: &'static str,
+    /// agent.log text of the excerpt (fixtures).
+    text: &'static str,
+    /// Rules that must report it (empty for healthy shapes).
+    rules: &'static [&'static str],
+    /// Provider renamed in this excerpt: a fallback scenario runs on a provider without a
+    /// credential pool, as in the recording (the pool scenarios use `openai-codex`).
+    rename: Option<(&'static str, &'static str)>,
+    /// A request of the excerpt fails on a quota or rate limit without falling back: once a
+    /// fallback chain is seen anywhere in the input, `fallback-not-activated` reports it too.
+    quota_failure: bool,
+}
+
+const INCIDENTS: &[Shape] = &[
+    Shape {
+        name: "shared-retry-budget",
+        text: include_str!("../../fixtures/corpus/real-0.19.0-shared-retry-budget/logs/agent.log"),
+        rules: &["shared-retry-budget"],
+        rename: None,
+        quota_failure: true,
+    },
+    Shape {
+        name: "healthy-rotation",
+        text: include_str!("../../fixtures/corpus/real-0.19.0-healthy-rotation/logs/agent.log"),
+        rules: &[],
+        rename: None,
+        quota_failure: false,
+    },
+    Shape {
+        name: "silent-rotation",
+        text: include_str!("../../fixtures/rules/rotate-then-succeed/silent.log"),
+        rules: &["silent-rotation"],
+        rename: None,
+        quota_failure: false,
+    },
+    Shape {
+        name: "rotate-then-succeed",
+        text: include_str!("../../fixtures/rules/rotate-then-succeed/healthy.log"),
+        rules: &[],
+        rename: None,
+        quota_failure: false,
+    },
+    Shape {
+        name: "wait-on-benched-seat",
+        text: include_str!("../../fixtures/rules/wait-on-benched-seat/benched.log"),
+        rules: &[
+            "pool-exhausted",
+            "retry-on-cooled-profile",
+            "wait-on-benched-seat",
+        ],
+        rename: None,
+        quota_failure: true,
+    },
+    Shape {
+        name: "honoured-retry-after",
+        text: include_str!("../../fixtures/rules/wait-on-benched-seat/honoured-retry-after.log"),
+        rules: &[],
+        rename: None,
+        quota_failure: false,
+    },
+    Shape {
+        name: "fallback-to-same-backend",
+        text: include_str!("../../fixtures/rules/fallback-to-same-backend/same-model.log"),
+        rules: &["fallback-to-same-backend"],
+        rename: None,
+        quota_failure: false,
+    },
+    Shape {
+        name: "fallback-to-other-model",
+        text: include_str!("../../fixtures/rules/fallback-to-same-backend/other-model.log"),
+        rules: &[],
+        rename: None,
+        quota_failure: false,
+    },
+    Shape {
+        name: "rotation-on-transient-error",
+        text: include_str!("../../fixtures/rules/per-profile-retry-budget/rotated.log"),
+        rules: &["rotation-on-transient-error"],
+        rename: None,
+        quota_failure: false,
+    },
+    Shape {
+        name: "rotate-cap-exceeded",
+        text: include_str!("../../fixtures/rules/rotate-cap-honored/exceeded.log"),
+        rules: &["pool-exhausted", "retry-on-cooled-profile"],
+        rename: None,
+        quota_failure: true,
+    },
+    Shape {
+        name: "fill-first-picks-cooled",
+        text: include_str!("../../fixtures/rules/fill-first-still-works/picks-cooled.log"),
+        rules: &["retry-on-cooled-profile"],
+        rename: None,
+        quota_failure: false,
+    },
+    Shape {
+        name: "restored-into-quota",
+        text: include_str!("../../fixtures/rules/false-restore/restored-into-quota.log"),
+        rules: &[
+            "false-restore",
+            "premature-restore",
+            "retry-on-cooled-profile",
+        ],
+        rename: Some(("openai-codex", "copilot")),
+        quota_failure: false,
+    },
+    Shape {
+        name: "restored-after-reset",
+        text: include_str!("../../fixtures/rules/premature-restore/restored-after-reset.log"),
+        rules: &[],
+        rename: Some(("openai-codex", "copilot")),
+        quota_failure: false,
+    },
+    Shape {
+        name: "fallback-flapping",
+        text: include_str!("../../fixtures/rules/fallback-flapping/flapping.log"),
+        rules: &[
+            "fallback-flapping",
+            "false-restore",
+            "premature-restore",
+            "retry-on-cooled-profile",
+        ],
+        rename: Some(("openai-codex", "copilot")),
+        quota_failure: false,
+    },
+];
+
+/// Number of incident shapes (a run of `count * incident_every` turns injects each once).
+pub fn incident_count() -> usize {
+    INCIDENTS.len()
+}
+
+/// SplitMix64: small, fast, deterministic.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// Uniform in `0..n` (n > 0).
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n.max(1)
+    }
+
+    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+        &items[self.below(items.len() as u64) as usize]
+    }
+}
+
+/// Days since 1970-01-01 of a civil date.
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// Civil date of days since 1970-01-01.
+fn civil_from_days(z: i64) -> (i64, i64, i64) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    (
+        if m <= 2 {
+            yoe + era * 400 + 1
+        } else {
+            yoe + era * 400
+        },
+        m,
+        d,
+    )
+}
+
+/// `YYYY-MM-DD HH:MM:SS,mmm ` at the start of an agent.log line → (epoch ms, rest).
+fn split_stamp(line: &str) -> Option<(i64, &str)> {
+    let num = |a: usize, b: usize| line.get(a..b)?.parse::<i64>().ok();
+    let days = days_from_civil(num(0, 4)?, num(5, 7)?, num(8, 10)?);
+    let secs = days * 86_400 + num(11, 13)? * 3600 + num(14, 16)? * 60 + num(17, 19)?;
+    let ms = num(20, 23)?;
+    Some((secs * 1000 + ms, line.get(24..)?))
+}
+
+/// A session tag `YYYYMMDD_HHMMSS_hex` at the start of `s`: its length.
+fn sid_len(s: &str) -> Option<usize> {
+    let b = s.as_bytes();
+    let digits =
+        |r: std::ops::Range<usize>| b.get(r).is_some_and(|d| d.iter().all(u8::is_ascii_digit));
+    if !(digits(0..8) && b.get(8) == Some(&b'_') && digits(9..15) && b.get(15) == Some(&b'_')) {
+        return None;
+    }
+    let hex = b
+        .get(16..)?
+        .iter()
+        .take_while(|c| c.is_ascii_hexdigit())
+        .count();
+    (hex >= 6).then_some(16 + hex)
+}
+
+/// A re-timable incident: lines as (offset ms from the first line, text after the stamp).
+struct Template {
+    shape: &'static Shape,
+    lines: Vec<(i64, String)>,
+    /// Epoch seconds of the first line (to shift `resets_at` values).
+    start_s: i64,
+    /// Session tags in order of appearance.
+    sids: Vec<String>,
+}
+
+impl Template {
+    fn new(shape: &'static Shape) -> Template {
+        let stamped: Vec<(i64, &str)> = shape.text.lines().filter_map(split_stamp).collect();
+        let start = stamped.first().map_or(0, |l| l.0);
+        let mut sids: Vec<String> = Vec::new();
+        for (_, rest) in &stamped {
+            let mut i = 0;
+            while let Some(pos) = rest
+                .get(i..)
+                .and_then(|r| r.find(|c: char| c.is_ascii_digit()))
+            {
+                let at = i + pos;
+                match rest.get(at..).and_then(sid_len) {
+                    Some(n) => {
+                        let sid = &rest[at..at + n];
+                        if !sids.iter().any(|s| s == sid) {
+                            sids.push(sid.to_string());
+                        }
+                        i = at + n;
+                    }
+                    None => i = at + 1,
+                }
+            }
+        }
+        let rename = |r: &str| match shape.rename {
+            Some((from, to)) => r.replace(from, to),
+            None => r.to_string(),
+        };
+        Template {
+            shape,
+            lines: stamped
+                .iter()
+                .map(|(t, r)| (t - start, rename(r)))
+                .collect(),
+            start_s: start.div_euclid(1000),
+            sids,
+        }
+    }
+}
+
+/// Shift every `'resets_at': N` epoch by `delta` seconds.
+fn shift_resets(text: &str, delta: i64) -> String {
+    const KEY: &str = "'resets_at': ";
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(i) = rest.find(KEY) {
+        out.push_str(&rest[..i + KEY.len()]);
+        rest = &rest[i + KEY.len()..];
+        let n = rest.bytes().take_while(u8::is_ascii_digit).count();
+        match rest[..n].parse::<i64>() {
+            Ok(v) => out.push_str(&(v + delta).to_string()),
+            Err(_) => out.push_str(&rest[..n]),
+        }
+        rest = &rest[n..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// A provider with a model and base URL, as clean traffic uses them.
+const BACKENDS: &[(&str, &str, &str)] = &[
+    (
+        "openai-codex",
+        "gpt-5.5",
+        "https://chatgpt.com/backend-api/codex",
+    ),
+    (
+        "openrouter",
+        "anthropic/claude-sonnet-4.6",
+        "https://openrouter.ai/api/v1",
+    ),
+    (
+        "zai",
+        "glm-5.1",
+        "https://open.bigmodel.cn/api/coding/paas/v4",
+    ),
+    (
+        "nous",
+        "Hermes-4-405B",
+        "https://inference-api.nousresearch.com/v1",
+    ),
+];
+
+const PLATFORMS: &[&str] = &["telegram", "discord", "slack", "cli"];
+
+const TOOLS: &[&str] = &[
+    "web_search",
+    "terminal",
+    "read_file",
+    "write_file",
+    "browser_navigate",
+    "memory",
+    "todo",
+    "vision_analyze",
+];
+
+const PROMPTS: &[&str] = &[
+    "summarize the thread",
+    "what changed in the build?",
+    "book a table for two",
+    "translate this to French",
+    "check the nightly job",
+    "draft a reply",
+];
+
+/// One open chat.
+struct Session {
+    sid: String,
+    backend: usize,
+    platform: &'static str,
+    chat: u64,
+    user: u64,
+    turns: u32,
+}
+
+/// The generator state.
+struct Gen<'w> {
+    out: &'w mut dyn Write,
+    format: Format,
+    rng: Rng,
+    /// Clock, epoch milliseconds.
+    now: i64,
+    line: u64,
+    bytes: u64,
+    /// Cached formatted second (`now / 1000`) and its text.
+    stamp_s: i64,
+    stamp: String,
+    buf: String,
+    sessions: Vec<Session>,
+    thread: u64,
+    pid: u32,
+}
+
+impl Gen<'_> {
+    /// Write one record: `rest` is what follows the timestamp in agent.log
+    /// (`LEVEL [sid] logger: message`).
+    fn emit(&mut self, rest: &str) -> io::Result<()> {
+        use std::fmt::Write as _;
+        let secs = self.now.div_euclid(1000);
+        if secs != self.stamp_s {
+            let (y, m, d) = civil_from_days(secs.div_euclid(86_400));
+            let sod = secs.rem_euclid(86_400);
+            self.stamp.clear();
+            let _ = write!(
+                self.stamp,
+                "{y:04}-{m:02}-{d:02}{}{:02}:{:02}:{:02}",
+                if self.format == Format::AgentLog {
+                    ' '
+                } else {
+                    'T'
+                },
+                sod / 3600,
+                sod / 60 % 60,
+                sod % 60
+            );
+            self.stamp_s = secs;
+        }
+        let ms = self.now.rem_euclid(1000);
+        self.buf.clear();
+        match self.format {
+            Format::AgentLog => {
+                let _ = writeln!(self.buf, "{},{ms:03} {rest}", self.stamp);
+            }
+            Format::JournalShortIso => {
+                let _ = writeln!(
+                    self.buf,
+                    "{}+0000 gw-1 python[{}]: {rest}",
+                    self.stamp, self.pid
+                );
+            }
+            Format::JournalJson => {
+                let _ = write!(
+                    self.buf,
+                    "{{\"__REALTIME_TIMESTAMP\":\"{}{ms:03}{:03}\",\"PRIORITY\":\"6\",\"_PID\":\"{}\",\"SYSLOG_IDENTIFIER\":\"python\",\"_HOSTNAME\":\"gw-1\",\"_SYSTEMD_UNIT\":\"hermes-gateway.service\",\"MESSAGE\":\"",
+                    secs,
+                    self.rng.below(1000),
+                    self.pid
+                );
+                for c in rest.chars() {
+                    match c {
+                        '"' => self.buf.push_str("\\\""),
+                        '\\' => self.buf.push_str("\\\\"),
+                        c if (c as u32) < 0x20 => {
+                            let _ = write!(self.buf, "\\u{:04x}", c as u32);
+                        }
+                        c => self.buf.push(c),
+                    }
+                }
+                self.buf.push_str("\"}\n");
+            }
+        }
+        self.out.write_all(self.buf.as_bytes())?;
+        self.line += 1;
+        self.bytes += self.buf.len() as u64;
+        Ok(())
+    }
+
+    /// Advance the clock by `lo..hi` milliseconds.
+    fn tick(&mut self, lo: u64, hi: u64) {
+        self.now += (lo + self.rng.below(hi - lo)) as i64;
+    }
+
+    fn new_sid(&mut self) -> String {
+        let secs = self.now.div_euclid(1000);
+        let (y, m, d) = civil_from_days(secs.div_euclid(86_400));
+        let sod = secs.rem_euclid(86_400);
+        format!(
+            "{y:04}{m:02}{d:02}_{:02}{:02}{:02}_{:06x}",
+            sod / 3600,
+            sod / 60 % 60,
+            sod % 60,
+            self.rng.below(1 << 24)
+        )
+    }
+
+    /// Housekeeping and tool lines that say nothing about requests.
+    fn noise(&mut self, n: u64) -> io::Result<()> {
+        for _ in 0..n {
+            self.tick(5, 400);
+            let k = self.rng.below(10);
+            let other = self.rng.below(self.sessions.len() as u64) as usize;
+            let sid = self
+                .sessions
+                .get(other)
+                .map_or(String::new(), |s| s.sid.clone());
+            let line = match k {
+                0 => format!("INFO cron.scheduler: tick: {} job(s) due, next run in {}s", self.rng.below(3), 30 + self.rng.below(600)),
+                1 => "INFO httpx: HTTP Request: POST https://api.telegram.org/bot<redacted>/sendMessage \"HTTP/1.1 200 OK\"".to_string(),
+                2 => format!("INFO [{sid}] tools.terminal_tool: Executing command in /home/hermes/work: git status --short (timeout={}s)", 60 + self.rng.below(120)),
+                3 => format!("INFO [{sid}] agent.tool_executor: tool {} completed in {}.{:02}s ({} chars)", self.rng.pick(TOOLS), self.rng.below(9), self.rng.below(100), 200 + self.rng.below(20_000)),
+                4 => format!("DEBUG [{sid}] agent.context_compressor: context at {}% of 131,072 tokens, no compression needed", 5 + self.rng.below(60)),
+                5 => format!("INFO gateway.platforms.{}: delivered message to chat {} ({} chars)", self.rng.pick(PLATFORMS), 100_000 + self.rng.below(900_000), 20 + self.rng.below(3000)),
+                6 => format!("INFO [{sid}] agent.memory: saved {} memory item(s) to MEMORY.md", 1 + self.rng.below(4)),
+                7 => "WARNING tools.registry: check_fn check_browser_requirements returned False; dependent tools will be unavailable this turn".to_string(),
+                8 => format!("INFO [{sid}] tools.web_tools: search returned {} results in {}ms", self.rng.below(11), 80 + self.rng.below(2000)),
+                _ => format!("DEBUG gateway.session_store: persisted session index ({} entries)", 10 + self.rng.below(500)),
+            };
+            self.emit(&line)?;
+        }
+        Ok(())
+    }
+
+    /// One successful turn of a random open session.
+    fn turn(&mut self) -> io::Result<()> {
+        if self.sessions.len() < 12 || self.rng.below(50) == 0 {
+            let sid = self.new_sid();
+            let s = Session {
+                sid,
+                backend: self.rng.below(BACKENDS.len() as u64) as usize,
+                platform: PLATFORMS[self.rng.below(PLATFORMS.len() as u64) as usize],
+                chat: 100_000 + self.rng.below(900_000),
+                user: 1_000 + self.rng.below(9_000),
+                turns: 0,
+            };
+            if self.sessions.len() >= 24 {
+                let i = self.rng.below(self.sessions.len() as u64) as usize;
+                self.sessions.swap_remove(i);
+            }
+            self.sessions.push(s);
+        }
+        let i = self.rng.below(self.sessions.len() as u64) as usize;
+        let (sid, backend, platform, chat, user, history) = {
+            let s = &mut self.sessions[i];
+            s.turns += 1;
+            (
+                s.sid.clone(),
+                s.backend,
+                s.platform,
+                s.chat,
+                s.user,
+                s.turns * 2 - 2,
+            )
+        };
+        let (provider, model, url) = BACKENDS[backend];
+        let prompt = *self.rng.pick(PROMPTS);
+        let l = format!("INFO gateway.run: inbound message: platform={platform} user={user} chat={chat} msg='{prompt}'");
+        self.emit(&l)?;
+        self.tick(20, 200);
+        let l = format!("INFO [{sid}] agent.turn_context: conversation turn: session={sid} model={model} provider={provider} platform={platform} history={history} msg='{prompt}'");
+        self.emit(&l)?;
+        let calls = 1 + self.rng.below(4);
+        for call in 1..=calls {
+            self.thread += 1;
+            let thread = self.thread;
+            self.tick(50, 600);
+            let l = format!("INFO run_agent: OpenAI client created (chat_completion_stream_request, shared=False) thread=Thread-{thread} (_call):140241177016000 provider={provider} base_url={url} model={model}");
+            self.emit(&l)?;
+            self.tick(300, 4000);
+            let l = format!("INFO run_agent: OpenAI client closed (stream_request_complete, shared=False, tcp_force_closed=0) thread=Thread-{thread} (_call):140241177016000 provider={provider} base_url={url} model={model}");
+            self.emit(&l)?;
+            let (inp, out) = (1_000 + self.rng.below(30_000), 10 + self.rng.below(2_000));
+            let l = format!("INFO [{sid}] agent.conversation_loop: API call #{call}: model={model} provider={provider} in={inp} out={out} total={} latency={}.{}s", inp + out, self.rng.below(5), self.rng.below(10));
+            self.emit(&l)?;
+            if call < calls {
+                let tool = *self.rng.pick(TOOLS);
+                let l = format!("INFO [{sid}] agent.tool_executor: Executing tool: {tool}");
+                self.emit(&l)?;
+                let n = 4 + self.rng.below(16);
+                self.noise(n)?;
+            }
+        }
+        self.tick(5, 50);
+        let l = format!("INFO [{sid}] agent.conversation_loop: Turn ended: reason=text_response(finish_reason=stop) model={model} api_calls={calls}/90 budget={calls}/90 tool_turns={} last_msg_role=assistant response_len={} session={sid}", calls - 1, 20 + self.rng.below(4000));
+        self.emit(&l)?;
+        self.tick(5, 100);
+        let l = format!("INFO gateway.run: response ready: platform={platform} chat={chat} session={sid} time={}.{}s api_calls={calls}", self.rng.below(30), self.rng.below(10));
+        self.emit(&l)?;
+        Ok(())
+    }
+
+    /// Inject one incident at the current clock; returns its ground truth.
+    fn incident(&mut self, t: &Template) -> io::Result<Injected> {
+        // Let every open request of the clean traffic close first.
+        self.now += 20 * 60 * 1000;
+        let start = self.now;
+        let delta_s = start.div_euclid(1000) - t.start_s;
+        let mut sids = Vec::with_capacity(t.sids.len());
+        for (k, _) in t.sids.iter().enumerate() {
+            // Keep the tags distinct and ordered like the originals.
+            self.now = start + k as i64 * 1000;
+            sids.push(self.new_sid());
+        }
+        let first = self.line + 1;
+        for (offset, rest) in &t.lines {
+            self.now = start + offset;
+            let mut text = shift_resets(rest, delta_s);
+            for (old, new) in t.sids.iter().zip(&sids) {
+                if text.contains(old.as_str()) {
+                    text = text.replace(old.as_str(), new);
+                }
+            }
+            self.emit(&text)?;
+        }
+        let last = self.line;
+        // Cooldowns announced in the incident (four hours) expire before the next one.
+        self.now += 5 * 3600 * 1000;
+        Ok(Injected {
+            name: t.shape.name,
+            rules: t.shape.rules.to_vec(),
+            sessions: sids,
+            lines: (first, last),
+        })
+    }
+}
+
+/// Generate `opts.size` bytes of traffic into `out`; returns the incidents injected.
+pub fn generate(opts: &Options, out: &mut dyn Write) -> io::Result<Vec<Injected>> {
+    let templates: Vec<Template> = INCIDENTS.iter().map(Template::new).collect();
+    let mut rng = Rng(opts.seed);
+    let pid = 1000 + rng.below(60_000) as u32;
+    let mut g = Gen {
+        out,
+        format: opts.format,
+        rng,
+        // 2026-11-20 00:00:00 UTC
+        now: days_from_civil(2026, 11, 20) * 86_400_000,
+        line: 0,
+        bytes: 0,
+        stamp_s: i64::MIN,
+        stamp: String::new(),
+        buf: String::new(),
+        sessions: Vec::new(),
+        thread: 10,
+        pid,
+    };
+    let mut injected = Vec::new();
+    let mut turns = 0u64;
+    while g.bytes < opts.size {
+        // Housekeeping between turns: about 90% of all lines say nothing about requests.
+        let n = 10 + g.rng.below(60);
+        g.noise(n)?;
+        g.turn()?;
+        turns += 1;
+        if opts.incident_every > 0 && turns % opts.incident_every == 0 {
+            let t = &templates[injected.len() % templates.len()];
+            injected.push((g.incident(t)?, t.shape));
+        }
+    }
+    let chain_seen = injected
+        .iter()
+        .any(|(_, s)| s.text.contains("Fallback activated"));
+    Ok(injected
+        .into_iter()
+        .map(|(mut i, s)| {
+            if chain_seen && s.quota_failure {
+                i.rules.push("fallback-not-activated");
+                i.rules.sort_unstable();
+            }
+            i
+        })
+        .collect())
+}
+
+/// Parse a size such as `100MiB`, `1GiB`, `2MB`, `4096`.
+pub fn parse_size(s: &str) -> Option<u64> {
+    let s = s.trim();
+    let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+    let (n, unit) = s.split_at(split);
+    let n: u64 = n.parse().ok()?;
+    let mult = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "k" | "kb" => 1000,
+        "kib" => 1 << 10,
+        "m" | "mb" => 1_000_000,
+        "mib" => 1 << 20,
+        "g" | "gb" => 1_000_000_000,
+        "gib" => 1 << 30,
+        _ => return None,
+    };
+    n.checked_mul(mult)
+}
