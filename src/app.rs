@@ -60,6 +60,12 @@ impl From<Error> for RunError {
 
 fn analyze(args: &AnalyzeArgs) -> Result<u8, RunError> {
     let args = &config::resolve(args.clone()).map_err(Error::from)?;
+    if let Some(n) = args.threads {
+        // Only fails when the pool already exists (a second call in one process): keep it.
+        let _ = rayon::ThreadPoolBuilder::new()
+            .num_threads(n.max(1))
+            .build_global();
+    }
     if args.follow {
         return match crate::follow::run(args, std::time::Duration::from_secs(args.idle)) {
             Ok(code) => Ok(code as u8),

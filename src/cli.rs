@@ -148,6 +148,9 @@ pub struct AnalyzeArgs {
     /// closes; flush on end of input, SIGINT or SIGTERM.
     #[arg(long)]
     pub follow: bool,
+    /// Worker threads for reading several inputs at once (default: one per core).
+    #[arg(long, value_name = "N")]
+    pub threads: Option<usize>,
     /// With --follow: judge open requests after this many seconds without input.
     #[arg(long, value_name = "SECONDS", default_value_t = 60)]
     pub idle: u64,

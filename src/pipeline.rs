@@ -84,11 +84,9 @@ fn record_lines(r: &Record) -> u64 {
         .count() as u64
 }
 
-/// Read, parse and classify every input, streaming: `sink` receives each request event and
-/// each unrecognized record (with its source name) as soon as it is complete; records that are
-/// recognised but say nothing about a request are only counted.
-pub fn ingest(args: &IngestArgs, sink: &mut dyn FnMut(&str, Item)) -> Result<Ingested, Error> {
-    let ctx = time_context(args)?;
+/// The inputs named on the command line: paths (directories expanded), then `--auth` and
+/// `--auth-list` files.
+fn input_specs(args: &IngestArgs) -> Result<Vec<InputSpec>, Error> {
     let mut specs = read::expand_inputs(&args.paths)?;
     for p in &args.auth {
         specs.push(InputSpec {
@@ -104,6 +102,53 @@ pub fn ingest(args: &IngestArgs, sink: &mut dyn FnMut(&str, Item)) -> Result<Ing
             hint: SourceHint::AuthList,
         });
     }
+    Ok(specs)
+}
+
+/// Like [`ingest`], but reads the inputs in parallel (one per task on the rayon pool) and
+/// returns every request event, in source order then line order — the same as a sequential
+/// read, whatever the thread count.
+pub fn ingest_collect(args: &IngestArgs) -> Result<(Ingested, Vec<Event>), Error> {
+    use rayon::prelude::*;
+    let ctx = time_context(args)?;
+    let specs = input_specs(args)?;
+    let results: Vec<Result<(Source, Vec<Event>), Error>> = specs
+        .into_par_iter()
+        .enumerate()
+        .map(|(id, spec)| {
+            let mut events = Vec::new();
+            let one = ingest_one(id as u32, spec, args, &ctx, &mut |_, item| {
+                if let Item::Event(e) = item {
+                    events.push(e);
+                }
+            })?;
+            Ok((one, events))
+        })
+        .collect();
+    let mut out = Ingested {
+        sources: Vec::new(),
+        summaries: Vec::new(),
+        auths: Vec::new(),
+        lists: Vec::new(),
+        warnings: Vec::new(),
+    };
+    let (mut zoned, mut unzoned) = (0u32, 0u32);
+    let mut events = Vec::new();
+    for r in results {
+        let (one, evs) = r?;
+        out.add(one, &mut zoned, &mut unzoned);
+        events.extend(evs);
+    }
+    out.warn_mixed_zones(args, zoned, unzoned);
+    Ok((out, events))
+}
+
+/// Read, parse and classify every input, streaming: `sink` receives each request event and
+/// each unrecognized record (with its source name) as soon as it is complete; records that are
+/// recognised but say nothing about a request are only counted.
+pub fn ingest(args: &IngestArgs, sink: &mut dyn FnMut(&str, Item)) -> Result<Ingested, Error> {
+    let ctx = time_context(args)?;
+    let specs = input_specs(args)?;
     let mut out = Ingested {
         sources: Vec::new(),
         summaries: Vec::new(),
@@ -113,121 +158,185 @@ pub fn ingest(args: &IngestArgs, sink: &mut dyn FnMut(&str, Item)) -> Result<Ing
     };
     let mut zoned_sources = 0u32;
     let mut unzoned_sources = 0u32;
-    for spec in specs {
-        let id = out.sources.len() as u32;
-        out.sources.push(spec.name.clone());
-        let mut reader = read::open(&spec)?;
-        let head = read::peek_lines(&mut *reader, &spec.name, 20)?;
-        let head_refs: Vec<&str> = head.iter().map(String::as_str).collect();
-        let head_text = head.join("\n");
-        let is_auth_json = spec.hint == SourceHint::AuthJson
-            || (spec.hint == SourceHint::Unknown && auth::json::looks_like_auth_json(&head_text));
-        let is_auth_list = spec.hint == SourceHint::AuthList
-            || (spec.hint == SourceHint::Unknown
-                && !is_auth_json
-                && auth::list::looks_like_auth_list(&head_refs));
-        if is_auth_json {
-            let text = read::read_rest_limited(&mut *reader, &spec.name, read::AUTH_FILE_LIMIT)?;
-            let snapshot = auth::json::parse_auth_json(&text).map_err(|err| Error::Auth {
-                path: spec.name.clone(),
-                err,
-            })?;
-            out.summaries.push(SourceSummary {
-                name: spec.name.clone(),
-                format: "auth-json".into(),
-                lines_read: text.lines().count() as u64,
-                lines_used: text.lines().count() as u64,
-                ..Default::default()
-            });
-            out.auths.push(AuthInput {
+    for (id, spec) in specs.into_iter().enumerate() {
+        let one = ingest_one(id as u32, spec, args, &ctx, sink)?;
+        out.add(one, &mut zoned_sources, &mut unzoned_sources);
+    }
+    out.warn_mixed_zones(args, zoned_sources, unzoned_sources);
+    Ok(out)
+}
+
+/// What one input turned out to be, with its accounting.
+enum Source {
+    Auth(SourceSummary, AuthInput),
+    List(SourceSummary, AuthListInput),
+    Log {
+        summary: SourceSummary,
+        warnings: Vec<String>,
+        zoned: bool,
+        unzoned: bool,
+    },
+}
+
+impl Ingested {
+    fn warn_mixed_zones(&mut self, args: &IngestArgs, zoned: u32, unzoned: u32) {
+        if zoned > 0 && unzoned > 0 && args.tz.is_none() {
+            self.warnings.push(
+                "some sources carry time zones and others do not: unzoned times were read as UTC (give --tz)".into(),
+            );
+        }
+    }
+
+    fn add(&mut self, one: Source, zoned_sources: &mut u32, unzoned_sources: &mut u32) {
+        match one {
+            Source::Auth(summary, auth) => {
+                self.sources.push(summary.name.clone());
+                self.summaries.push(summary);
+                self.auths.push(auth);
+            }
+            Source::List(summary, list) => {
+                self.sources.push(summary.name.clone());
+                self.summaries.push(summary);
+                self.lists.push(list);
+            }
+            Source::Log {
+                summary,
+                warnings,
+                zoned,
+                unzoned,
+            } => {
+                // A source is "zoned" when every time it wrote carried a zone.
+                if unzoned {
+                    *unzoned_sources += 1;
+                } else if zoned {
+                    *zoned_sources += 1;
+                }
+                self.sources.push(summary.name.clone());
+                self.summaries.push(summary);
+                self.warnings.extend(warnings);
+            }
+        }
+    }
+}
+
+/// Read, parse and classify one input (source id `id`), streaming its events to `sink`.
+fn ingest_one(
+    id: u32,
+    spec: InputSpec,
+    args: &IngestArgs,
+    ctx: &TimeContext,
+    sink: &mut dyn FnMut(&str, Item),
+) -> Result<Source, Error> {
+    let mut reader = read::open(&spec)?;
+    let head = read::peek_lines(&mut *reader, &spec.name, 20)?;
+    let head_refs: Vec<&str> = head.iter().map(String::as_str).collect();
+    let head_text = head.join("\n");
+    let is_auth_json = spec.hint == SourceHint::AuthJson
+        || (spec.hint == SourceHint::Unknown && auth::json::looks_like_auth_json(&head_text));
+    let is_auth_list = spec.hint == SourceHint::AuthList
+        || (spec.hint == SourceHint::Unknown
+            && !is_auth_json
+            && auth::list::looks_like_auth_list(&head_refs));
+    if is_auth_json {
+        let text = read::read_rest_limited(&mut *reader, &spec.name, read::AUTH_FILE_LIMIT)?;
+        let snapshot = auth::json::parse_auth_json(&text).map_err(|err| Error::Auth {
+            path: spec.name.clone(),
+            err,
+        })?;
+        let summary = SourceSummary {
+            name: spec.name.clone(),
+            format: "auth-json".into(),
+            lines_read: text.lines().count() as u64,
+            lines_used: text.lines().count() as u64,
+            ..Default::default()
+        };
+        return Ok(Source::Auth(
+            summary,
+            AuthInput {
                 source: id,
                 name: spec.name,
                 snapshot,
-            });
-            continue;
-        }
-        if is_auth_list {
-            let text = read::read_rest_limited(&mut *reader, &spec.name, read::AUTH_FILE_LIMIT)?;
-            let (rows, ignored) = auth::list::parse_auth_list(&text);
-            let read = text.lines().count() as u64;
-            out.summaries.push(SourceSummary {
-                name: spec.name.clone(),
-                format: "hermes-auth-list".into(),
-                lines_read: read,
-                lines_used: rows.len() as u64,
-                lines_other: read.saturating_sub(rows.len() as u64 + ignored),
-                lines_unrecognized: ignored,
-                events: 0,
-            });
-            out.lists.push(AuthListInput {
+            },
+        ));
+    }
+    if is_auth_list {
+        let text = read::read_rest_limited(&mut *reader, &spec.name, read::AUTH_FILE_LIMIT)?;
+        let (rows, ignored) = auth::list::parse_auth_list(&text);
+        let read = text.lines().count() as u64;
+        let summary = SourceSummary {
+            name: spec.name.clone(),
+            format: "hermes-auth-list".into(),
+            lines_read: read,
+            lines_used: rows.len() as u64,
+            lines_other: read.saturating_sub(rows.len() as u64 + ignored),
+            lines_unrecognized: ignored,
+            events: 0,
+        };
+        return Ok(Source::List(
+            summary,
+            AuthListInput {
                 source: id,
                 name: spec.name,
                 rows,
-            });
-            continue;
-        }
-        let format = match args.input_format {
-            InputFormat::Auto => parse::detect(&head_refs),
-            f => f,
-        };
-        let mut parser = Parser::new(id, format, ctx.clone());
-        let mut records: Vec<Record> = Vec::new();
-        let mut summary = SourceSummary {
-            name: spec.name.clone(),
-            format: format.name().into(),
-            ..Default::default()
-        };
-        let mut handle = |records: &mut Vec<Record>, summary: &mut SourceSummary| {
-            for r in records.drain(..) {
-                let kind = classify(&r);
-                let lines = record_lines(&r);
-                if kind.is_request_event() {
-                    summary.lines_used += lines;
-                    summary.events += 1;
-                    sink(&spec.name, Item::Event(Event { record: r, kind }));
-                } else if r.shape == Shape::Bare {
-                    summary.lines_unrecognized += lines;
-                    sink(&spec.name, Item::Unrecognized(&r));
-                } else {
-                    summary.lines_other += lines;
-                }
-            }
-        };
-        let mut parse_err: Option<read::ReadError> = None;
-        let n = read::for_each_line(&mut *reader, &spec.name, &mut |no, line| {
-            parser.push(no, line, &mut records);
-            if records.len() >= 256 {
-                handle(&mut records, &mut summary);
-            }
-        });
-        match n {
-            Ok(n) => summary.lines_read = n,
-            Err(e) => parse_err = Some(e),
-        }
-        parser.finish(&mut records);
-        handle(&mut records, &mut summary);
-        if let Some(e) = parse_err {
-            return Err(e.into());
-        }
-        let stats = parser.stats();
-        summary.lines_other += stats.blank + stats.meta;
-        // A source is "zoned" when every time it wrote carried a zone.
-        if stats.unzoned_times > 0 {
-            unzoned_sources += 1;
-        } else if stats.zoned_times > 0 {
-            zoned_sources += 1;
-        }
-        for w in parser.warnings() {
-            out.warnings.push(format!("{}: {w}", spec.name));
-        }
-        out.summaries.push(summary);
+            },
+        ));
     }
-    if zoned_sources > 0 && unzoned_sources > 0 && args.tz.is_none() {
-        out.warnings.push(
-            "some sources carry time zones and others do not: unzoned times were read as UTC (give --tz)".into(),
-        );
+    let format = match args.input_format {
+        InputFormat::Auto => parse::detect(&head_refs),
+        f => f,
+    };
+    let mut parser = Parser::new(id, format, ctx.clone());
+    let mut records: Vec<Record> = Vec::new();
+    let mut summary = SourceSummary {
+        name: spec.name.clone(),
+        format: format.name().into(),
+        ..Default::default()
+    };
+    let mut handle = |records: &mut Vec<Record>, summary: &mut SourceSummary| {
+        for r in records.drain(..) {
+            let kind = classify(&r);
+            let lines = record_lines(&r);
+            if kind.is_request_event() {
+                summary.lines_used += lines;
+                summary.events += 1;
+                sink(&spec.name, Item::Event(Event { record: r, kind }));
+            } else if r.shape == Shape::Bare {
+                summary.lines_unrecognized += lines;
+                sink(&spec.name, Item::Unrecognized(&r));
+            } else {
+                summary.lines_other += lines;
+            }
+        }
+    };
+    let mut parse_err: Option<read::ReadError> = None;
+    let n = read::for_each_line(&mut *reader, &spec.name, &mut |no, line| {
+        parser.push(no, line, &mut records);
+        if records.len() >= 256 {
+            handle(&mut records, &mut summary);
+        }
+    });
+    match n {
+        Ok(n) => summary.lines_read = n,
+        Err(e) => parse_err = Some(e),
     }
-    Ok(out)
+    parser.finish(&mut records);
+    handle(&mut records, &mut summary);
+    if let Some(e) = parse_err {
+        return Err(e.into());
+    }
+    let stats = parser.stats();
+    summary.lines_other += stats.blank + stats.meta;
+    let warnings = parser
+        .warnings()
+        .into_iter()
+        .map(|w| format!("{}: {w}", spec.name))
+        .collect();
+    Ok(Source::Log {
+        summary,
+        warnings,
+        zoned: stats.zoned_times > 0,
+        unzoned: stats.unzoned_times > 0,
+    })
 }
 
 fn parse_instant(s: &str, tz: Option<chrono_tz::Tz>, flag: &str) -> Result<DateTime<Utc>, Error> {
@@ -313,19 +422,12 @@ pub fn analyze(args: &AnalyzeArgs) -> Result<Outcome, Error> {
         .as_deref()
         .map(|s| parse_instant(s, ctx.tz, "--until"))
         .transpose()?;
-    let mut events = Vec::new();
-    let ing = ingest(&args.ingest, &mut |_, item| {
-        if let Item::Event(e) = item {
-            let keep = match e.record.time.utc {
-                Some(t) => since.is_none_or(|s| t >= s) && until.is_none_or(|u| t <= u),
-                // Lines without an instant cannot be placed in the window: kept.
-                None => true,
-            };
-            if keep {
-                events.push(e);
-            }
-        }
-    })?;
+    let (ing, mut events) = ingest_collect(&args.ingest)?;
+    events.retain(|e| match e.record.time.utc {
+        Some(t) => since.is_none_or(|s| t >= s) && until.is_none_or(|u| t <= u),
+        // Lines without an instant cannot be placed in the window: kept.
+        None => true,
+    });
     let version = copts.hermes_version;
     let analysis = correlate::correlate(events, ing.sources, ing.auths, ing.lists, copts);
     let enabled = |id: &str| {

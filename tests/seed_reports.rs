@@ -86,7 +86,12 @@ fn seed_003_json() {
 /// Every corpus case, every format, with 1 thread and with the default: identical bytes, twice.
 #[test]
 fn output_is_deterministic_across_runs_and_thread_counts() {
-    for (case, args) in [SEED_000, SEED_003] {
+    // Several inputs read in parallel: two logs, console output and two snapshots.
+    const MANY: (&str, &[&str]) = (
+        "real-0.19.0-shared-retry-budget",
+        &["logs", "stdout.txt", "auth.before.json", "auth.after.json"],
+    );
+    for (case, args) in [SEED_000, SEED_003, MANY] {
         for format in ["text", "markdown", "json"] {
             let mut all = vec![
                 "analyze",
@@ -105,8 +110,16 @@ fn output_is_deterministic_across_runs_and_thread_counts() {
                     .current_dir(corpus(case))
                     .env("RAYON_NUM_THREADS", threads)
                     .args(&all)
+                    .args(["--threads", threads])
                     .output()
                     .expect("runs");
+                assert_eq!(
+                    out.status.code(),
+                    Some(0),
+                    "{}",
+                    String::from_utf8_lossy(&out.stderr)
+                );
+                assert!(!out.stdout.is_empty());
                 outputs.push(out.stdout);
             }
             assert!(
