@@ -189,7 +189,32 @@ pub struct Analysis {
     pub echo_requests_dropped: u64,
 }
 
+impl Request {
+    /// The attempt each event starts (keyed by the attempt's first event), for walking
+    /// `events` without a search per event.
+    pub fn attempts_by_start(&self) -> std::collections::HashMap<usize, &Attempt> {
+        let mut map = std::collections::HashMap::with_capacity(self.attempts.len());
+        for at in &self.attempts {
+            if let Some(&first) = at.events.first() {
+                map.entry(first).or_insert(at);
+            }
+        }
+        map
+    }
+}
+
 impl Analysis {
+    /// The request each event belongs to (index into `requests`), for events in any request.
+    pub fn request_index(&self) -> std::collections::HashMap<usize, usize> {
+        let mut map = std::collections::HashMap::new();
+        for (r, req) in self.requests.iter().enumerate() {
+            for &e in &req.events {
+                map.entry(e).or_insert(r);
+            }
+        }
+        map
+    }
+
     /// Display name of an event's source.
     pub fn source_name(&self, ev: usize) -> &str {
         self.events

@@ -42,8 +42,9 @@ fn check(a: &Analysis, out: &mut Vec<Finding>) {
     for req in &a.requests {
         let mut last_defect: Option<&crate::correlate::Attempt> = None;
         let mut reported = false;
+        let starts = req.attempts_by_start();
         for &e in &req.events {
-            if let Some(at) = req.attempts.iter().find(|at| at.events.first() == Some(&e)) {
+            if let Some(&at) = starts.get(&e) {
                 last_defect =
                     (!at.succeeded && at.class == FailureClass::ClientDefect).then_some(at);
             }

@@ -41,11 +41,12 @@ not a misreport); auth failures caused by a missing credential (see
 ";
 
 fn check(a: &Analysis, out: &mut Vec<Finding>) {
+    let request_of = a.request_index();
     for (i, ev) in a.events.iter().enumerate() {
         let Some(text) = super::auth_blame_text(ev) else {
             continue;
         };
-        let request = a.requests.iter().find(|r| r.events.contains(&i));
+        let request = request_of.get(&i).and_then(|&r| a.requests.get(r));
         let mentioned = mentioned_provider(text).or_else(|| {
             request.and_then(|r| r.primary_provider.as_deref().map(providers::normalize))
         });

@@ -47,9 +47,10 @@ fn priority_of(a: &Analysis, provider: &str, label: &str) -> Option<i64> {
 
 fn check(a: &Analysis, out: &mut Vec<Finding>) {
     for req in &a.requests {
+        let sorted = req.events.is_sorted();
         for (i, at) in req.attempts.iter().enumerate() {
-            let selection =
-                i == 0 || after_rotation(a, req.events.as_slice(), &req.attempts[i - 1], at);
+            let selection = i == 0
+                || after_rotation(a, req.events.as_slice(), sorted, &req.attempts[i - 1], at);
             if !selection {
                 continue;
             }
@@ -100,11 +101,26 @@ fn check(a: &Analysis, out: &mut Vec<Finding>) {
     }
 }
 
-fn after_rotation(a: &Analysis, events: &[usize], prev: &Attempt, at: &Attempt) -> bool {
+/// Whether a rotation was logged between `prev`'s last event and `at`'s first. `events` is the
+/// request's event list; when `sorted` it is searched by bisection so long requests stay linear.
+fn after_rotation(
+    a: &Analysis,
+    events: &[usize],
+    sorted: bool,
+    prev: &Attempt,
+    at: &Attempt,
+) -> bool {
     let (Some(&p), Some(&n)) = (prev.events.last(), at.events.first()) else {
         return false;
     };
-    events.iter().any(|&e| {
+    let between: &[usize] = if sorted {
+        let lo = events.partition_point(|&e| e <= p);
+        let hi = events.partition_point(|&e| e < n);
+        events.get(lo..hi).unwrap_or_default()
+    } else {
+        events
+    };
+    between.iter().any(|&e| {
         e > p
             && e < n
             && matches!(
