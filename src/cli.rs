@@ -64,6 +64,9 @@ pub struct IngestArgs {
     /// Year for journal `short` lines (which carry no year).
     #[arg(long)]
     pub year: Option<i32>,
+    /// Fail (exit 2) when a line that looks like a Hermes request event is not recognized.
+    #[arg(long)]
+    pub strict: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
@@ -118,6 +121,9 @@ pub struct AnalyzeArgs {
     /// Colour in text output.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
+    /// Print secrets found in the logs as they are (the report header says so).
+    #[arg(long)]
+    pub no_redact: bool,
 }
 
 #[derive(Debug, Clone, Args, Default)]
@@ -127,4 +133,7 @@ pub struct EventsArgs {
     /// Also print lines that matched no shape or template (kind `unrecognized`).
     #[arg(long)]
     pub show_unrecognized: bool,
+    /// Print secrets found in the logs as they are.
+    #[arg(long)]
+    pub no_redact: bool,
 }

@@ -8,6 +8,8 @@ pub mod auth;
 pub mod classify;
 pub mod cli;
 pub mod correlate;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod model;
 pub mod parse;
 pub mod pipeline;

@@ -25,6 +25,48 @@ pub enum Error {
     Auth { path: String, err: auth::AuthError },
     #[error("{0}")]
     Usage(String),
+    /// `--strict`: a line that looks like a request event matched no template.
+    #[error("{name}:{line}: unrecognized Hermes request line: {text}{}", more_text(*.more))]
+    Strict {
+        /// Source name.
+        name: String,
+        line: u32,
+        /// The line, redacted.
+        text: String,
+        /// Further such lines after this one.
+        more: u64,
+    },
+}
+
+fn more_text(more: u64) -> String {
+    if more == 0 {
+        String::new()
+    } else {
+        format!(" (and {more} more)")
+    }
+}
+
+/// Words that only appear in lines about a request's fate; an unrecognized line carrying one of
+/// them means a template was missed (`--strict` makes that an error).
+pub const REQUEST_WORDS: &[&str] = &[
+    "API call",
+    "attempt ",
+    "Retrying",
+    "Fallback",
+    "fallback",
+    "credential pool",
+    "rotated to",
+    "Rate limited",
+    "rate-limited",
+    "Primary ",
+    "Streaming failed",
+    "Non-retryable",
+    "marking ",
+];
+
+/// Whether an unrecognized line looks like a Hermes request event (see [`REQUEST_WORDS`]).
+pub fn looks_like_request_line(text: &str) -> bool {
+    REQUEST_WORDS.iter().any(|w| text.contains(w))
 }
 
 /// What ingestion hands to its caller as it reads, record by record. Moved once per record, so
@@ -108,6 +150,7 @@ pub fn ingest(args: &IngestArgs, sink: &mut dyn FnMut(&str, Item)) -> Result<Ing
     };
     let mut zoned_sources = 0u32;
     let mut unzoned_sources = 0u32;
+    let mut strict: Option<Error> = None;
     for spec in specs {
         let id = out.sources.len() as u32;
         out.sources.push(spec.name.clone());
@@ -182,6 +225,19 @@ pub fn ingest(args: &IngestArgs, sink: &mut dyn FnMut(&str, Item)) -> Result<Ing
                     sink(&spec.name, Item::Event(Event { record: r, kind }));
                 } else if r.shape == Shape::Bare {
                     summary.lines_unrecognized += lines;
+                    if args.strict && looks_like_request_line(&r.raw) {
+                        match &mut strict {
+                            Some(Error::Strict { more, .. }) => *more += 1,
+                            _ => {
+                                strict = Some(Error::Strict {
+                                    name: spec.name.clone(),
+                                    line: r.loc.line,
+                                    text: redact(&r.raw).into_owned(),
+                                    more: 0,
+                                })
+                            }
+                        }
+                    }
                     sink(&spec.name, Item::Unrecognized(&r));
                 } else {
                     summary.lines_other += lines;
@@ -216,6 +272,9 @@ pub fn ingest(args: &IngestArgs, sink: &mut dyn FnMut(&str, Item)) -> Result<Ing
             out.warnings.push(format!("{}: {w}", spec.name));
         }
         out.summaries.push(summary);
+    }
+    if let Some(e) = strict {
+        return Err(e);
     }
     if zoned_sources > 0 && unzoned_sources > 0 && args.tz.is_none() {
         out.warnings.push(
@@ -429,7 +488,7 @@ fn summarize(
             })
             .collect(),
         warnings,
-        redacted: true,
+        redacted: crate::redact::is_enabled(),
     }
 }
 
@@ -439,9 +498,15 @@ pub fn timelines(a: &Analysis) -> Vec<RequestTimeline> {
         .iter()
         .map(|r| {
             let mut entries = Vec::new();
+            let starts = r.attempts_by_start();
+            let in_attempt: std::collections::HashSet<usize> = r
+                .attempts
+                .iter()
+                .flat_map(|at| at.events.iter().copied())
+                .collect();
             for &e in &r.events {
                 let ev = &a.events[e];
-                let attempt = r.attempts.iter().find(|at| at.events.first() == Some(&e));
+                let attempt = starts.get(&e).copied();
                 let what = match (&ev.kind, attempt) {
                     (_, Some(at)) if at.succeeded => "success",
                     (_, Some(_)) => "attempt",
@@ -467,7 +532,7 @@ pub fn timelines(a: &Analysis) -> Vec<RequestTimeline> {
                     (EventKind::PoolNoAvailable, _) => "pool empty",
                     (k, _) => k.name(),
                 };
-                if attempt.is_none() && r.attempts.iter().any(|at| at.events.contains(&e)) {
+                if attempt.is_none() && in_attempt.contains(&e) {
                     continue;
                 }
                 if matches!(ev.kind, EventKind::ClientCreated { .. }) {
