@@ -104,8 +104,27 @@ pub fn redact(text: &str) -> Cow<'_, str> {
     scrub(text)
 }
 
-/// The scrubbing behind [`redact`], regardless of `--no-redact`.
+/// Passes of [`scrub_once`] at most: a replacement can expose a new match (`Bearer k=v` whose
+/// value was masked now reads as a Bearer token), so scrubbing repeats until nothing changes.
+const MAX_PASSES: usize = 4;
+
+/// The scrubbing behind [`redact`], regardless of `--no-redact`; idempotent.
 pub fn scrub(text: &str) -> Cow<'_, str> {
+    let mut out = scrub_once(text);
+    for _ in 1..MAX_PASSES {
+        let Cow::Owned(prev) = &out else {
+            break;
+        };
+        match scrub_once(prev) {
+            Cow::Owned(next) if next != *prev => out = Cow::Owned(next),
+            _ => break,
+        }
+    }
+    out
+}
+
+/// One pass of the rules in the module docs.
+fn scrub_once(text: &str) -> Cow<'_, str> {
     let bytes = text.as_bytes();
     let literal = TRIGGERS.iter().any(|f| f.find(bytes).is_some());
     let mut out = Cow::Borrowed(text);
