@@ -13,6 +13,15 @@ use std::io::{self, IsTerminal, Write};
 
 /// Run the command line; never panics on input.
 pub fn run(cli: Cli) -> u8 {
+    let no_redact = match &cli.command {
+        Some(Command::Analyze(a)) => a.no_redact,
+        None => cli.analyze.no_redact,
+        Some(Command::Events(e)) => e.no_redact,
+        Some(_) => false,
+    };
+    if no_redact {
+        crate::redact::disable();
+    }
     let result = match cli.command {
         Some(Command::Analyze(args)) => analyze(&args),
         None => analyze(&cli.analyze),
@@ -132,7 +141,7 @@ fn events(args: &EventsArgs) -> Result<u8, RunError> {
         if write_err.is_some() {
             return;
         }
-        let line = match item {
+        let mut line = match item {
             Item::Event(ev) => event_json(source, &ev),
             Item::Unrecognized(r) if show => serde_json::json!({
                 "source": source,
@@ -143,8 +152,8 @@ fn events(args: &EventsArgs) -> Result<u8, RunError> {
             }),
             Item::Unrecognized(_) => return,
         };
-        let text = redact(&line.to_string()).into_owned();
-        if let Err(e) = writeln!(out, "{text}") {
+        redact_strings(&mut line);
+        if let Err(e) = writeln!(out, "{line}") {
             write_err = Some(e);
         }
     };
@@ -171,6 +180,21 @@ fn events(args: &EventsArgs) -> Result<u8, RunError> {
         let _ = writeln!(err, "warning: {w}");
     }
     Ok(0)
+}
+
+/// Redact every string in a JSON value in place (before serialization: a secret inside an
+/// escaped string would slip past patterns that expect plain quotes).
+fn redact_strings(v: &mut serde_json::Value) {
+    match v {
+        serde_json::Value::String(s) => {
+            if let std::borrow::Cow::Owned(r) = redact(s) {
+                *s = r;
+            }
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(redact_strings),
+        serde_json::Value::Object(map) => map.values_mut().for_each(redact_strings),
+        _ => {}
+    }
 }
 
 /// One NDJSON object for an event: source, line, time, kind, the kind's fields, then context.

@@ -76,6 +76,9 @@ pub struct IngestArgs {
     /// Year for journal `short` lines (which carry no year).
     #[arg(long)]
     pub year: Option<i32>,
+    /// Fail (exit 2) when a line that looks like a Hermes request event is not recognized.
+    #[arg(long)]
+    pub strict: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
@@ -166,6 +169,9 @@ pub struct AnalyzeArgs {
     /// Severity per rule id, from the configuration file.
     #[arg(skip)]
     pub severity_overrides: BTreeMap<String, Severity>,
+    /// Print secrets found in the logs as they are (the report header says so).
+    #[arg(long)]
+    pub no_redact: bool,
 }
 
 #[derive(Debug, Clone, Args, Default)]
@@ -175,4 +181,7 @@ pub struct EventsArgs {
     /// Also print lines that matched no shape or template (kind `unrecognized`).
     #[arg(long)]
     pub show_unrecognized: bool,
+    /// Print secrets found in the logs as they are.
+    #[arg(long)]
+    pub no_redact: bool,
 }

@@ -12,6 +12,8 @@ pub mod config;
 pub mod correlate;
 pub mod fingerprint;
 pub mod follow;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod model;
 pub mod parse;
 pub mod pipeline;

@@ -30,6 +30,48 @@ pub enum Error {
     Config(#[from] crate::config::ConfigError),
     #[error(transparent)]
     Baseline(#[from] crate::baseline::BaselineError),
+    /// `--strict`: a line that looks like a request event matched no template.
+    #[error("{name}:{line}: unrecognized Hermes request line: {text}{}", more_text(*.more))]
+    Strict {
+        /// Source name.
+        name: String,
+        line: u32,
+        /// The line, redacted.
+        text: String,
+        /// Further such lines after this one.
+        more: u64,
+    },
+}
+
+fn more_text(more: u64) -> String {
+    if more == 0 {
+        String::new()
+    } else {
+        format!(" (and {more} more)")
+    }
+}
+
+/// Words that only appear in lines about a request's fate; an unrecognized line carrying one of
+/// them means a template was missed (`--strict` makes that an error).
+pub const REQUEST_WORDS: &[&str] = &[
+    "API call",
+    "attempt ",
+    "Retrying",
+    "Fallback",
+    "fallback",
+    "credential pool",
+    "rotated to",
+    "Rate limited",
+    "rate-limited",
+    "Primary ",
+    "Streaming failed",
+    "Non-retryable",
+    "marking ",
+];
+
+/// Whether an unrecognized line looks like a Hermes request event (see [`REQUEST_WORDS`]).
+pub fn looks_like_request_line(text: &str) -> bool {
+    REQUEST_WORDS.iter().any(|w| text.contains(w))
 }
 
 /// What ingestion hands to its caller as it reads, record by record. Moved once per record, so
@@ -44,6 +86,8 @@ pub enum Item<'a> {
 
 /// Everything read from the inputs apart from the streamed events.
 pub struct Ingested {
+    /// `--strict`: the error to raise once every input is read.
+    strict: Option<Error>,
     pub sources: Vec<String>,
     pub summaries: Vec<SourceSummary>,
     pub auths: Vec<AuthInput>,
@@ -126,6 +170,7 @@ pub fn ingest_collect(args: &IngestArgs) -> Result<(Ingested, Vec<Event>), Error
         })
         .collect();
     let mut out = Ingested {
+        strict: None,
         sources: Vec::new(),
         summaries: Vec::new(),
         auths: Vec::new(),
@@ -140,6 +185,9 @@ pub fn ingest_collect(args: &IngestArgs) -> Result<(Ingested, Vec<Event>), Error
         events.extend(evs);
     }
     out.warn_mixed_zones(args, zoned, unzoned);
+    if let Some(e) = out.strict.take() {
+        return Err(e);
+    }
     Ok((out, events))
 }
 
@@ -150,6 +198,7 @@ pub fn ingest(args: &IngestArgs, sink: &mut dyn FnMut(&str, Item)) -> Result<Ing
     let ctx = time_context(args)?;
     let specs = input_specs(args)?;
     let mut out = Ingested {
+        strict: None,
         sources: Vec::new(),
         summaries: Vec::new(),
         auths: Vec::new(),
@@ -163,6 +212,9 @@ pub fn ingest(args: &IngestArgs, sink: &mut dyn FnMut(&str, Item)) -> Result<Ing
         out.add(one, &mut zoned_sources, &mut unzoned_sources);
     }
     out.warn_mixed_zones(args, zoned_sources, unzoned_sources);
+    if let Some(e) = out.strict.take() {
+        return Err(e);
+    }
     Ok(out)
 }
 
@@ -175,6 +227,8 @@ enum Source {
         warnings: Vec<String>,
         zoned: bool,
         unzoned: bool,
+        /// `--strict`: first unrecognized request line (line, redacted text) and the count after it.
+        strict: Option<(u32, String, u64)>,
     },
 }
 
@@ -204,7 +258,21 @@ impl Ingested {
                 warnings,
                 zoned,
                 unzoned,
+                strict,
             } => {
+                if let Some((line, text, more)) = strict {
+                    match &mut self.strict {
+                        Some(Error::Strict { more: total, .. }) => *total += 1 + more,
+                        _ => {
+                            self.strict = Some(Error::Strict {
+                                name: summary.name.clone(),
+                                line,
+                                text,
+                                more,
+                            })
+                        }
+                    }
+                }
                 // A source is "zoned" when every time it wrote carried a zone.
                 if unzoned {
                     *unzoned_sources += 1;
@@ -227,6 +295,8 @@ fn ingest_one(
     ctx: &TimeContext,
     sink: &mut dyn FnMut(&str, Item),
 ) -> Result<Source, Error> {
+    // `--strict`: the first unrecognized request-looking line and how many more followed.
+    let mut strict: Option<(u32, String, u64)> = None;
     let mut reader = read::open(&spec)?;
     let head = read::peek_lines(&mut *reader, &spec.name, 20)?;
     let head_refs: Vec<&str> = head.iter().map(String::as_str).collect();
@@ -302,6 +372,12 @@ fn ingest_one(
                 sink(&spec.name, Item::Event(Event { record: r, kind }));
             } else if r.shape == Shape::Bare {
                 summary.lines_unrecognized += lines;
+                if args.strict && looks_like_request_line(&r.raw) {
+                    match &mut strict {
+                        Some((_, _, more)) => *more += 1,
+                        None => strict = Some((r.loc.line, redact(&r.raw).into_owned(), 0)),
+                    }
+                }
                 sink(&spec.name, Item::Unrecognized(&r));
             } else {
                 summary.lines_other += lines;
@@ -336,6 +412,7 @@ fn ingest_one(
         warnings,
         zoned: stats.zoned_times > 0,
         unzoned: stats.unzoned_times > 0,
+        strict,
     })
 }
 
@@ -554,7 +631,7 @@ fn summarize(
             })
             .collect(),
         warnings,
-        redacted: true,
+        redacted: crate::redact::is_enabled(),
     }
 }
 

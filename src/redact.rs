@@ -19,9 +19,12 @@
 //!
 //! `redact` is idempotent and returns `Cow::Borrowed` without allocating when the text has no
 //! trigger substring and no long token.
+//!
+//! `--no-redact` switches scrubbing off for the whole run ([`disable`], called once at startup);
+//! the report header then says so.
 
 use std::borrow::Cow;
-use std::sync::LazyLock;
+use std::sync::{LazyLock, OnceLock};
 
 use memchr::memmem;
 use regex::{Captures, Regex};
@@ -80,8 +83,48 @@ static SECRET_RE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(&pattern).unwrap_or_else(|e| unreachable!("secret pattern: {e}"))
 });
 
-/// Replace secrets in `text` with a masked form.
+/// Set once when the run asked for `--no-redact`.
+static DISABLED: OnceLock<()> = OnceLock::new();
+
+/// Turn redaction off for the rest of the process (`--no-redact`). Cannot be undone.
+pub fn disable() {
+    let _ = DISABLED.set(());
+}
+
+/// Whether [`redact`] scrubs secrets (true unless [`disable`] was called).
+pub fn is_enabled() -> bool {
+    DISABLED.get().is_none()
+}
+
+/// Replace secrets in `text` with a masked form (unless redaction was [`disable`]d).
 pub fn redact(text: &str) -> Cow<'_, str> {
+    if !is_enabled() {
+        return Cow::Borrowed(text);
+    }
+    scrub(text)
+}
+
+/// Passes of [`scrub_once`] at most: a replacement can expose a new match (`Bearer k=v` whose
+/// value was masked now reads as a Bearer token), so scrubbing repeats until nothing changes.
+const MAX_PASSES: usize = 4;
+
+/// The scrubbing behind [`redact`], regardless of `--no-redact`; idempotent.
+pub fn scrub(text: &str) -> Cow<'_, str> {
+    let mut out = scrub_once(text);
+    for _ in 1..MAX_PASSES {
+        let Cow::Owned(prev) = &out else {
+            break;
+        };
+        match scrub_once(prev) {
+            Cow::Owned(next) if next != *prev => out = Cow::Owned(next),
+            _ => break,
+        }
+    }
+    out
+}
+
+/// One pass of the rules in the module docs.
+fn scrub_once(text: &str) -> Cow<'_, str> {
     let bytes = text.as_bytes();
     let literal = TRIGGERS.iter().any(|f| f.find(bytes).is_some());
     let mut out = Cow::Borrowed(text);
@@ -136,9 +179,17 @@ fn replace_match(caps: &Captures) -> String {
     all.to_string()
 }
 
-/// Already masked by Hermes or by us: `sk-pro...EFGH`, `***`, `<REDACTED>`, `[REDACTED]`.
+/// Already masked by Hermes or by us: `sk-pro...EFGH`, `***`, `<REDACTED>`, `[REDACTED]`. A
+/// value with an ellipsis counts as masked only when every part around it is short (Hermes keeps
+/// six characters before and four after), so a secret glued to a masked one is still caught.
 fn is_masked(v: &str) -> bool {
-    v.contains("...") || v.contains('…') || v.contains("REDACTED") || v.bytes().all(|b| b == b'*')
+    const MAX_PART: usize = 12;
+    v.contains("REDACTED")
+        || v.bytes().all(|b| b == b'*')
+        || ((v.contains("...") || v.contains('…'))
+            && v.split("...")
+                .flat_map(|p| p.split('…'))
+                .all(|p| p.len() <= MAX_PART))
 }
 
 /// Values that carry no secret: `null`, `None`, booleans, `$VAR` / `<placeholder>` references.

@@ -298,10 +298,18 @@ fn wrap<R: BufRead + Send + 'static>(
     })
 }
 
+/// Longest line kept whole. Hermes never writes lines this long; a longer one (a runaway dump,
+/// a file without newlines) is cut here so memory stays bounded, and its end is replaced by
+/// [`CUT_MARK`].
+pub const MAX_LINE: usize = 1024 * 1024;
+
+/// Appended to a line cut at [`MAX_LINE`] bytes.
+pub const CUT_MARK: &str = " …[line cut at 1 MiB]";
+
 /// Read lines from `reader`, decoding invalid UTF-8 lossily and stripping `\n` / `\r\n` (and a
 /// trailing `\r` on the last line); calls `f(line_no, line)` with 1-based numbers. Reuses one
-/// buffer (no per-line allocation for valid UTF-8). Returns the number of lines read. Line
-/// numbers saturate at `u32::MAX`.
+/// buffer (no per-line allocation for valid UTF-8). Lines longer than [`MAX_LINE`] are cut.
+/// Returns the number of lines read. Line numbers saturate at `u32::MAX`.
 pub fn for_each_line<R: BufRead + ?Sized>(
     reader: &mut R,
     path: &str,
@@ -311,18 +319,52 @@ pub fn for_each_line<R: BufRead + ?Sized>(
     let mut count: u64 = 0;
     loop {
         buf.clear();
-        let n = reader
-            .read_until(b'\n', &mut buf)
-            .map_err(|e| ReadError::reading(path, e))?;
+        let (n, cut) =
+            read_line_capped(reader, &mut buf).map_err(|e| ReadError::reading(path, e))?;
         if n == 0 {
             return Ok(count);
         }
         count += 1;
-        let line = strip_eol(&buf);
-        f(
-            u32::try_from(count).unwrap_or(u32::MAX),
-            &String::from_utf8_lossy(line),
-        );
+        let no = u32::try_from(count).unwrap_or(u32::MAX);
+        let line = String::from_utf8_lossy(strip_eol(&buf));
+        if cut {
+            f(no, &format!("{line}{CUT_MARK}"));
+        } else {
+            f(no, &line);
+        }
+    }
+}
+
+/// Like `read_until(b'\n')`, but keeps at most [`MAX_LINE`] bytes of the line (the rest up to
+/// the newline is consumed and dropped). Returns the bytes consumed and whether the line was cut.
+fn read_line_capped<R: BufRead + ?Sized>(
+    reader: &mut R,
+    buf: &mut Vec<u8>,
+) -> io::Result<(usize, bool)> {
+    let mut consumed = 0;
+    let mut cut = false;
+    loop {
+        let chunk = match reader.fill_buf() {
+            Ok(c) => c,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        if chunk.is_empty() {
+            return Ok((consumed, cut));
+        }
+        let (take, done) = match memchr::memchr(b'\n', chunk) {
+            Some(i) => (i + 1, true),
+            None => (chunk.len(), false),
+        };
+        let room = MAX_LINE.saturating_sub(buf.len());
+        let keep = chunk.get(..take.min(room)).unwrap_or_default();
+        buf.extend_from_slice(keep);
+        cut |= keep.len() < take && !(done && keep.len() + 1 == take);
+        reader.consume(take);
+        consumed += take;
+        if done {
+            return Ok((consumed, cut));
+        }
     }
 }
 
