@@ -85,9 +85,13 @@ pub enum Item<'a> {
 }
 
 /// Everything read from the inputs apart from the streamed events.
+#[derive(Default)]
 pub struct Ingested {
     /// `--strict`: the error to raise once every input is read.
     strict: Option<Error>,
+    /// Sources whose times all carried a zone / sources with unzoned times.
+    zoned_sources: u32,
+    unzoned_sources: u32,
     pub sources: Vec<String>,
     pub summaries: Vec<SourceSummary>,
     pub auths: Vec<AuthInput>,
@@ -169,26 +173,14 @@ pub fn ingest_collect(args: &IngestArgs) -> Result<(Ingested, Vec<Event>), Error
             Ok((one, events))
         })
         .collect();
-    let mut out = Ingested {
-        strict: None,
-        sources: Vec::new(),
-        summaries: Vec::new(),
-        auths: Vec::new(),
-        lists: Vec::new(),
-        warnings: Vec::new(),
-    };
-    let (mut zoned, mut unzoned) = (0u32, 0u32);
+    let mut out = Ingested::default();
     let mut events = Vec::new();
     for r in results {
         let (one, evs) = r?;
-        out.add(one, &mut zoned, &mut unzoned);
+        out.add(one);
         events.extend(evs);
     }
-    out.warn_mixed_zones(args, zoned, unzoned);
-    if let Some(e) = out.strict.take() {
-        return Err(e);
-    }
-    Ok((out, events))
+    Ok((out.finish(args)?, events))
 }
 
 /// Read, parse and classify every input, streaming: `sink` receives each request event and
@@ -197,25 +189,12 @@ pub fn ingest_collect(args: &IngestArgs) -> Result<(Ingested, Vec<Event>), Error
 pub fn ingest(args: &IngestArgs, sink: &mut dyn FnMut(&str, Item)) -> Result<Ingested, Error> {
     let ctx = time_context(args)?;
     let specs = input_specs(args)?;
-    let mut out = Ingested {
-        strict: None,
-        sources: Vec::new(),
-        summaries: Vec::new(),
-        auths: Vec::new(),
-        lists: Vec::new(),
-        warnings: Vec::new(),
-    };
-    let mut zoned_sources = 0u32;
-    let mut unzoned_sources = 0u32;
+    let mut out = Ingested::default();
     for (id, spec) in specs.into_iter().enumerate() {
         let one = ingest_one(id as u32, spec, args, &ctx, sink)?;
-        out.add(one, &mut zoned_sources, &mut unzoned_sources);
+        out.add(one);
     }
-    out.warn_mixed_zones(args, zoned_sources, unzoned_sources);
-    if let Some(e) = out.strict.take() {
-        return Err(e);
-    }
-    Ok(out)
+    out.finish(args)
 }
 
 /// What one input turned out to be, with its accounting.
@@ -233,15 +212,20 @@ enum Source {
 }
 
 impl Ingested {
-    fn warn_mixed_zones(&mut self, args: &IngestArgs, zoned: u32, unzoned: u32) {
-        if zoned > 0 && unzoned > 0 && args.tz.is_none() {
+    /// After the last input: the mixed-zone warning, and the `--strict` error if any.
+    fn finish(mut self, args: &IngestArgs) -> Result<Self, Error> {
+        if self.zoned_sources > 0 && self.unzoned_sources > 0 && args.tz.is_none() {
             self.warnings.push(
                 "some sources carry time zones and others do not: unzoned times were read as UTC (give --tz)".into(),
             );
         }
+        match self.strict.take() {
+            Some(e) => Err(e),
+            None => Ok(self),
+        }
     }
 
-    fn add(&mut self, one: Source, zoned_sources: &mut u32, unzoned_sources: &mut u32) {
+    fn add(&mut self, one: Source) {
         match one {
             Source::Auth(summary, auth) => {
                 self.sources.push(summary.name.clone());
@@ -275,9 +259,9 @@ impl Ingested {
                 }
                 // A source is "zoned" when every time it wrote carried a zone.
                 if unzoned {
-                    *unzoned_sources += 1;
+                    self.unzoned_sources += 1;
                 } else if zoned {
-                    *zoned_sources += 1;
+                    self.zoned_sources += 1;
                 }
                 self.sources.push(summary.name.clone());
                 self.summaries.push(summary);

@@ -32,6 +32,25 @@ pub struct ProfileState {
     pub snapshot_line: Option<(String, u32)>,
 }
 
+impl ProfileState {
+    /// Bench this profile from event `since`: dead (until re-auth) or exhausted until `until`.
+    fn bench(&mut self, since: usize, dead: bool, until: Option<f64>, reason: String) {
+        self.status = if dead {
+            Status::Dead
+        } else {
+            Status::Exhausted
+        };
+        self.cooling = Some(Cooling {
+            since_event: Some(since),
+            since_snapshot: None,
+            until: if dead { None } else { until },
+            dead,
+            reason,
+            inferred: false,
+        });
+    }
+}
+
 /// One provider's pool.
 #[derive(Debug, Clone)]
 pub struct Pool {
@@ -630,22 +649,11 @@ pub fn replay(
                                 .map(|u| format!(", resets {}", fmt_epoch(u)))
                                 .unwrap_or_default()
                         );
-                        let m = pools.member_mut(&provider, &profile, is_account);
-                        m.status = if a.class == FailureClass::AuthInvalid
-                            && a.details.as_ref().is_some_and(is_dead_reason)
-                        {
-                            Status::Dead
-                        } else {
-                            Status::Exhausted
-                        };
-                        m.cooling = Some(Cooling {
-                            since_event: Some(e),
-                            since_snapshot: None,
-                            until,
-                            dead: m.status == Status::Dead,
-                            reason,
-                            inferred: false,
-                        });
+                        let dead = a.class == FailureClass::AuthInvalid
+                            && a.details.as_ref().is_some_and(is_dead_reason);
+                        pools
+                            .member_mut(&provider, &profile, is_account)
+                            .bench(e, dead, until, reason);
                     }
                 }
             }
@@ -684,31 +692,21 @@ pub fn replay(
                                 );
                                 t.map(|t| t + exhausted_ttl(version, cause, false))
                             });
-                        let m = pools.member_mut(&provider, &label, false);
-                        m.status = if *dead {
-                            Status::Dead
-                        } else {
-                            Status::Exhausted
-                        };
-                        m.cooling = Some(Cooling {
-                            since_event: Some(e),
-                            since_snapshot: None,
-                            until: if *dead { None } else { until },
-                            dead: *dead,
-                            reason: format!(
-                                "marked {}{}{}",
-                                if *dead { "DEAD" } else { "exhausted" },
-                                reason
-                                    .as_ref()
-                                    .map(|r| format!(" ({r})"))
-                                    .unwrap_or_default(),
-                                until
-                                    .filter(|_| !*dead)
-                                    .map(|u| format!(" until {}", fmt_epoch(u)))
-                                    .unwrap_or_default()
-                            ),
-                            inferred: false,
-                        });
+                        let reason = format!(
+                            "marked {}{}{}",
+                            if *dead { "DEAD" } else { "exhausted" },
+                            reason
+                                .as_ref()
+                                .map(|r| format!(" ({r})"))
+                                .unwrap_or_default(),
+                            until
+                                .filter(|_| !*dead)
+                                .map(|u| format!(" until {}", fmt_epoch(u)))
+                                .unwrap_or_default()
+                        );
+                        pools
+                            .member_mut(&provider, &label, false)
+                            .bench(e, *dead, until, reason);
                     }
                     EventKind::TerminalFailure { .. } => {
                         let Some(provider) = requests[ri]
