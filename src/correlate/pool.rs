@@ -496,6 +496,31 @@ struct LastError {
     at: Option<f64>,
 }
 
+/// Profiles of `provider` available and not tried by `req` at `t`, excluding its last profile;
+/// empty unless more remain than the request's calls of unknown profile could have used. The
+/// flag says whether the count rests on accounts known only by fingerprint.
+fn untried_of(
+    pools: &PoolModel,
+    req: &Request,
+    provider: &str,
+    t: Option<f64>,
+    tried: &BTreeSet<String>,
+    unknown: usize,
+) -> (Vec<String>, bool) {
+    let last = req
+        .attempts
+        .iter()
+        .rev()
+        .find_map(|a| a.profile.as_deref())
+        .unwrap_or_default();
+    let (_, untried) = pools.availability(provider, t, last, tried);
+    if untried.count > unknown {
+        (untried.names, untried.inferred)
+    } else {
+        (Vec::new(), untried.inferred)
+    }
+}
+
 /// Replay every request in global event order: compute, for each attempt, whether its profile
 /// was cooled and which others were available; bench profiles on profile-level failures and
 /// mark lines.
@@ -719,18 +744,19 @@ pub fn replay(
                         if fallback_seen.get(&ri).copied().unwrap_or(false) {
                             continue;
                         }
-                        let tried_set = tried.entry(ri).or_default().clone();
-                        let last = requests[ri]
-                            .attempts
-                            .iter()
-                            .rev()
-                            .find_map(|a| a.profile.clone())
-                            .unwrap_or_default();
-                        let (_, untried) = pools.availability(&provider, t, &last, &tried_set);
-                        let r = &mut requests[ri];
-                        if untried.count > unknown_tried.get(&ri).copied().unwrap_or(0) {
-                            r.untried_at_end = untried.names;
-                            r.untried_at_end_inferred = untried.inferred;
+                        let unknown = unknown_tried.get(&ri).copied().unwrap_or(0);
+                        let (names, inferred) = untried_of(
+                            pools,
+                            &requests[ri],
+                            &provider,
+                            t,
+                            tried.entry(ri).or_default(),
+                            unknown,
+                        );
+                        if !names.is_empty() {
+                            let r = &mut requests[ri];
+                            r.untried_at_end = names;
+                            r.untried_at_end_inferred = inferred;
                         }
                     }
                     _ => {
@@ -747,25 +773,16 @@ pub fn replay(
                             .or_else(|| {
                                 (pools.pools.len() == 1).then(|| pools.pools[0].provider.clone())
                             });
-                        let tried_set = tried.entry(ri).or_default().clone();
-                        let last = requests[ri]
-                            .attempts
-                            .iter()
-                            .rev()
-                            .find_map(|a| a.profile.clone())
-                            .unwrap_or_default();
+                        let unknown = unknown_tried.get(&ri).copied().unwrap_or(0);
                         let (untried, inferred) = match &primary {
-                            Some(p) => {
-                                let (_, u) = pools.availability(p, t, &last, &tried_set);
-                                (
-                                    if u.count > unknown_tried.get(&ri).copied().unwrap_or(0) {
-                                        u.names
-                                    } else {
-                                        Vec::new()
-                                    },
-                                    u.inferred,
-                                )
-                            }
+                            Some(p) => untried_of(
+                                pools,
+                                &requests[ri],
+                                p,
+                                t,
+                                tried.entry(ri).or_default(),
+                                unknown,
+                            ),
                             None => (Vec::new(), false),
                         };
                         let failed: Vec<FailureClass> = requests[ri]
