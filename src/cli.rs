@@ -172,6 +172,14 @@ pub struct AnalyzeArgs {
     /// Print secrets found in the logs as they are (the report header says so).
     #[arg(long)]
     pub no_redact: bool,
+    /// Hold the whole input in memory instead of streaming a single log source (for a source
+    /// whose times go back by more than 15 minutes; several log sources, and --timeline, are
+    /// always analyzed whole).
+    #[arg(long)]
+    pub no_streaming: bool,
+    /// Streamed runs look for settled requests after this many events (tests set 1).
+    #[arg(long, hide = true, value_name = "N")]
+    pub settle_every: Option<usize>,
 }
 
 #[derive(Debug, Clone, Args, Default)]

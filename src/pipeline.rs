@@ -5,7 +5,10 @@ use crate::auth;
 use crate::baseline::Baseline;
 use crate::classify::classify;
 use crate::cli::{AnalyzeArgs, IngestArgs};
-use crate::correlate::{self, Analysis, AuthInput, AuthListInput, CorrelateOptions, HermesVersion};
+use crate::correlate::{
+    self, Analysis, AuthInput, AuthListInput, CorrelateOptions, HermesVersion, StreamTotals,
+    Streamer,
+};
 use crate::model::{
     Event, EventKind, Finding, FindingCounts, PoolSummary, Record, Report, RequestTimeline,
     Severity, Shape, SourceSummary, Summary, TimelineEntry,
@@ -271,6 +274,52 @@ impl Ingested {
     }
 }
 
+/// What an input is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum InputKind {
+    AuthJson,
+    AuthList,
+    Log,
+}
+
+/// Tell an input's kind from its hint and its first lines.
+fn input_kind(spec: &InputSpec, head: &[String]) -> InputKind {
+    let head_refs: Vec<&str> = head.iter().map(String::as_str).collect();
+    if spec.hint == SourceHint::AuthJson
+        || (spec.hint == SourceHint::Unknown && auth::json::looks_like_auth_json(&head.join("\n")))
+    {
+        InputKind::AuthJson
+    } else if spec.hint == SourceHint::AuthList
+        || (spec.hint == SourceHint::Unknown && auth::list::looks_like_auth_list(&head_refs))
+    {
+        InputKind::AuthList
+    } else {
+        InputKind::Log
+    }
+}
+
+/// How many inputs are logs: file inputs are opened and their first lines looked at; standard
+/// input counts as a log.
+fn log_inputs(specs: &[InputSpec]) -> Result<usize, Error> {
+    let mut n = 0;
+    for spec in specs {
+        let kind = match (&spec.path, spec.hint) {
+            (_, SourceHint::AuthJson) => InputKind::AuthJson,
+            (_, SourceHint::AuthList) => InputKind::AuthList,
+            (None, _) => InputKind::Log,
+            (Some(_), _) => {
+                let mut reader = read::open(spec)?;
+                let head = read::peek_lines(&mut *reader, &spec.name, 20)?;
+                input_kind(spec, &head)
+            }
+        };
+        if kind == InputKind::Log {
+            n += 1;
+        }
+    }
+    Ok(n)
+}
+
 /// Read, parse and classify one input (source id `id`), streaming its events to `sink`.
 fn ingest_one(
     id: u32,
@@ -284,14 +333,8 @@ fn ingest_one(
     let mut reader = read::open(&spec)?;
     let head = read::peek_lines(&mut *reader, &spec.name, 20)?;
     let head_refs: Vec<&str> = head.iter().map(String::as_str).collect();
-    let head_text = head.join("\n");
-    let is_auth_json = spec.hint == SourceHint::AuthJson
-        || (spec.hint == SourceHint::Unknown && auth::json::looks_like_auth_json(&head_text));
-    let is_auth_list = spec.hint == SourceHint::AuthList
-        || (spec.hint == SourceHint::Unknown
-            && !is_auth_json
-            && auth::list::looks_like_auth_list(&head_refs));
-    if is_auth_json {
+    let kind = input_kind(&spec, &head);
+    if kind == InputKind::AuthJson {
         let text = read::read_rest_limited(&mut *reader, &spec.name, read::AUTH_FILE_LIMIT)?;
         let snapshot = auth::json::parse_auth_json(&text).map_err(|err| Error::Auth {
             path: spec.name.clone(),
@@ -313,7 +356,7 @@ fn ingest_one(
             },
         ));
     }
-    if is_auth_list {
+    if kind == InputKind::AuthList {
         let text = read::read_rest_limited(&mut *reader, &spec.name, read::AUTH_FILE_LIMIT)?;
         let (rows, ignored) = auth::list::parse_auth_list(&text);
         let read = text.lines().count() as u64;
@@ -483,14 +526,56 @@ pub fn analyze(args: &AnalyzeArgs) -> Result<Outcome, Error> {
         .as_deref()
         .map(|s| parse_instant(s, ctx.tz, "--until"))
         .transpose()?;
-    let (ing, mut events) = ingest_collect(&args.ingest)?;
-    events.retain(|e| match e.record.time.utc {
+    let in_window = |e: &Event| match e.record.time.utc {
         Some(t) => since.is_none_or(|s| t >= s) && until.is_none_or(|u| t <= u),
         // Lines without an instant cannot be placed in the window: kept.
         None => true,
-    });
+    };
     let version = copts.hermes_version;
-    let analysis = correlate::correlate(events, ing.sources, ing.auths, ing.lists, copts);
+    let specs = input_specs(&args.ingest)?;
+    let streaming = !args.no_streaming && !args.timeline && log_inputs(&specs)? <= 1;
+    let (mut ing, analysis, totals) = if streaming {
+        let names = specs.iter().map(|s| s.name.clone()).collect();
+        let mut streamer = Streamer::new(names);
+        if let Some(n) = args.settle_every {
+            streamer = streamer.settle_every(n);
+        }
+        let mut ing = ingest(&args.ingest, &mut |_, item| {
+            if let Item::Event(e) = item {
+                if in_window(&e) {
+                    streamer.push(e);
+                }
+            }
+        })?;
+        let sources = std::mem::take(&mut ing.sources);
+        let auths = std::mem::take(&mut ing.auths);
+        let lists = std::mem::take(&mut ing.lists);
+        let (analysis, totals) = streamer.finish(sources, auths, lists, copts);
+        (ing, analysis, totals)
+    } else {
+        let (mut ing, mut events) = ingest_collect(&args.ingest)?;
+        events.retain(in_window);
+        let sources = std::mem::take(&mut ing.sources);
+        let auths = std::mem::take(&mut ing.auths);
+        let lists = std::mem::take(&mut ing.lists);
+        let analysis = correlate::correlate(events, sources, auths, lists, copts);
+        let totals = totals_of(&analysis);
+        (ing, analysis, totals)
+    };
+    if totals.late_events > 0 && specs.iter().all(|s| s.path.is_some()) {
+        // Files can be read again: sort the whole input rather than analyze lines out of order.
+        let whole = AnalyzeArgs {
+            no_streaming: true,
+            ..args.clone()
+        };
+        return analyze(&whole);
+    }
+    if totals.late_events > 0 {
+        ing.warnings.push(format!(
+            "{} lines of standard input came more than 15 minutes behind earlier lines and were analyzed where they came (save the input to a file to have it sorted whole)",
+            totals.late_events
+        ));
+    }
     let enabled = |id: &str| {
         (args.rules.is_empty() || args.rules.iter().any(|r| r == id))
             && !args.ignore.iter().any(|r| r == id)
@@ -525,7 +610,14 @@ pub fn analyze(args: &AnalyzeArgs) -> Result<Outcome, Error> {
         Some(t) if findings.iter().any(|f| f.severity >= t) => 1,
         _ => 0,
     };
-    let summary = summarize(&analysis, ing.summaries, warnings, &findings, version);
+    let summary = summarize(
+        &analysis,
+        &totals,
+        ing.summaries,
+        warnings,
+        &findings,
+        version,
+    );
     let timelines = if args.timeline {
         timelines(&analysis)
     } else {
@@ -542,22 +634,8 @@ pub fn analyze(args: &AnalyzeArgs) -> Result<Outcome, Error> {
     })
 }
 
-fn summarize(
-    a: &Analysis,
-    sources: Vec<SourceSummary>,
-    mut warnings: Vec<String>,
-    findings: &[Finding],
-    version: HermesVersion,
-) -> Summary {
-    let mut counts = FindingCounts::default();
-    for f in findings {
-        match f.severity {
-            Severity::High => counts.high += 1,
-            Severity::Medium => counts.medium += 1,
-            Severity::Low => counts.low += 1,
-            Severity::Info => counts.info += 1,
-        }
-    }
+/// Counts over every event of a whole-input analysis (a streamed one counts as it goes).
+fn totals_of(a: &Analysis) -> StreamTotals {
     let mut rotations = 0;
     let mut prev_rotated = false;
     for e in &a.events {
@@ -576,6 +654,31 @@ fn summarize(
             _ => prev_rotated = false,
         }
     }
+    StreamTotals {
+        rotations,
+        first_time: a.times.iter().flatten().min().copied(),
+        last_time: a.times.iter().flatten().max().copied(),
+        ..Default::default()
+    }
+}
+
+fn summarize(
+    a: &Analysis,
+    totals: &StreamTotals,
+    sources: Vec<SourceSummary>,
+    mut warnings: Vec<String>,
+    findings: &[Finding],
+    version: HermesVersion,
+) -> Summary {
+    let mut counts = FindingCounts::default();
+    for f in findings {
+        match f.severity {
+            Severity::High => counts.high += 1,
+            Severity::Medium => counts.medium += 1,
+            Severity::Low => counts.low += 1,
+            Severity::Info => counts.info += 1,
+        }
+    }
     if a.duplicates_dropped > 0 {
         warnings.push(format!(
             "{} records repeated across files (agent.log / errors.log / gateway.log) were counted once",
@@ -590,11 +693,16 @@ fn summarize(
     }
     Summary {
         sources,
-        first_time: a.times.iter().flatten().min().copied(),
-        last_time: a.times.iter().flatten().max().copied(),
-        requests: a.requests.len() as u64,
-        attempts: a.requests.iter().map(|r| r.attempts.len() as u64).sum(),
-        rotations,
+        first_time: totals.first_time,
+        last_time: totals.last_time,
+        requests: a.requests.len() as u64 + totals.dropped_requests,
+        attempts: a
+            .requests
+            .iter()
+            .map(|r| r.attempts.len() as u64)
+            .sum::<u64>()
+            + totals.dropped_attempts,
+        rotations: totals.rotations,
         fallbacks: a.requests.iter().map(|r| r.fallbacks.len() as u64).sum(),
         findings_by_severity: counts,
         hermes_version: version.to_string(),

@@ -4,7 +4,8 @@ use super::{Attempt, Outcome, Request};
 use crate::classify::quota::{failure_class, FailureClass};
 use crate::model::{Event, EventKind};
 use chrono::{DateTime, Utc};
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
+use std::ops::Index;
 
 /// A request left without an ending line is closed when its lane is quiet this long.
 const IDLE_CLOSE_SECS: i64 = 900;
@@ -24,11 +25,93 @@ struct Lane {
     pid: Option<u32>,
 }
 
-struct Grouper<'a> {
+/// Events by global index, with their effective times: the whole merged input, or the window of
+/// a streamed one.
+pub(super) trait Events: Index<usize, Output = Event> {
+    fn time_of(&self, i: usize) -> Option<DateTime<Utc>>;
+}
+
+/// The whole merged input.
+struct Slices<'a> {
     events: &'a [Event],
     times: &'a [Option<DateTime<Utc>>],
-    sources: &'a [String],
-    requests: Vec<Request>,
+}
+
+impl Index<usize> for Slices<'_> {
+    type Output = Event;
+    fn index(&self, i: usize) -> &Event {
+        &self.events[i]
+    }
+}
+
+impl Events for Slices<'_> {
+    fn time_of(&self, i: usize) -> Option<DateTime<Utc>> {
+        self.times.get(i).copied().flatten()
+    }
+}
+
+/// Requests by index; a streamed run takes finished ones out from the front.
+#[derive(Default)]
+pub(super) struct Slab {
+    base: usize,
+    slots: VecDeque<Option<Request>>,
+}
+
+impl Slab {
+    /// Index the next request gets.
+    pub fn len(&self) -> usize {
+        self.base + self.slots.len()
+    }
+
+    fn push(&mut self, r: Request) {
+        self.slots.push_back(Some(r));
+    }
+
+    pub fn get(&self, i: usize) -> Option<&Request> {
+        self.slots.get(i.checked_sub(self.base)?)?.as_ref()
+    }
+
+    pub fn get_mut(&mut self, i: usize) -> Option<&mut Request> {
+        self.slots.get_mut(i.checked_sub(self.base)?)?.as_mut()
+    }
+
+    /// Take request `i` out; the front is trimmed past taken slots.
+    pub fn take(&mut self, i: usize) -> Option<Request> {
+        let r = self.slots.get_mut(i.checked_sub(self.base)?)?.take();
+        while matches!(self.slots.front(), Some(None)) {
+            self.slots.pop_front();
+            self.base += 1;
+        }
+        r
+    }
+
+    /// Indices of the requests still held.
+    pub fn indices(&self) -> impl Iterator<Item = usize> + '_ {
+        self.slots
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| s.is_some())
+            .map(move |(k, _)| self.base + k)
+    }
+
+    /// All requests still held, with their indices, in order.
+    pub fn drain(&mut self) -> Vec<(usize, Request)> {
+        let base = self.base;
+        self.base += self.slots.len();
+        self.slots
+            .drain(..)
+            .enumerate()
+            .filter_map(|(k, s)| s.map(|r| (base + k, r)))
+            .collect()
+    }
+}
+
+pub(super) struct Grouper<E: Events> {
+    pub events: E,
+    sources: Vec<String>,
+    /// Request the last stepped event joined, if any.
+    pub placed: Option<usize>,
+    pub requests: Slab,
     lanes: HashMap<String, Lane>,
     last_active: Option<String>,
     counters: HashMap<String, u32>,
@@ -119,9 +202,44 @@ fn new_attempt(i: usize, ev: &Event, time: Option<DateTime<Utc>>) -> Option<Atte
     Some(a)
 }
 
-impl Grouper<'_> {
+impl<E: Events> Grouper<E> {
+    pub fn new(events: E, sources: Vec<String>) -> Self {
+        Grouper {
+            events,
+            sources,
+            placed: None,
+            requests: Slab::default(),
+            lanes: HashMap::new(),
+            last_active: None,
+            counters: HashMap::new(),
+        }
+    }
+
     fn time(&self, i: usize) -> Option<DateTime<Utc>> {
-        self.times.get(i).copied().flatten()
+        self.events.time_of(i)
+    }
+
+    /// Whether request `r` can no longer change once the input has reached `now` (later events
+    /// are no earlier): it was closed and cannot be reopened, or its lane has been quiet long
+    /// enough that the next line of the lane closes it.
+    pub fn is_final(&self, r: usize, now: Option<DateTime<Utc>>) -> bool {
+        let Some(req) = self.requests.get(r) else {
+            return true;
+        };
+        let Some(l) = self.lanes.get(&req.lane) else {
+            return true;
+        };
+        let quiet = |limit: i64| match (l.last_time, now) {
+            (Some(a), Some(b)) => (b - a).num_seconds() > limit,
+            _ => false,
+        };
+        if l.open == Some(r) {
+            return quiet(IDLE_CLOSE_SECS);
+        }
+        if l.failed == Some(r) && l.open.is_none() {
+            return quiet(REOPEN_SECS);
+        }
+        true
     }
 
     fn open_request(&mut self, lane: &str, i: usize) -> usize {
@@ -283,6 +401,7 @@ impl Grouper<'_> {
     fn push_event(&mut self, r: usize, i: usize) {
         if let Some(req) = self.requests.get_mut(r) {
             req.events.push(i);
+            self.placed = Some(r);
         }
     }
 
@@ -338,6 +457,7 @@ impl Grouper<'_> {
                         }
                     }
                     req.events.push(i);
+                    self.placed = Some(r);
                 }
                 return;
             }
@@ -380,10 +500,12 @@ impl Grouper<'_> {
         if let Some(req) = self.requests.get_mut(r) {
             req.events.push(i);
             req.attempts.push(att);
+            self.placed = Some(r);
         }
     }
 
-    fn step(&mut self, i: usize) {
+    pub fn step(&mut self, i: usize) {
+        self.placed = None;
         let t = self.time(i);
         let kind = &self.events[i].kind;
         if matches!(kind, EventKind::Other) {
@@ -444,6 +566,7 @@ impl Grouper<'_> {
             EventKind::Details { details } => {
                 let details = details.clone();
                 if let Some(r) = self.lanes.get(&lane).and_then(|l| l.open) {
+                    self.placed = Some(r);
                     if let Some(req) = self.requests.get_mut(r) {
                         req.events.push(i);
                         if let Some(a) = req.attempts.last_mut() {
@@ -494,39 +617,39 @@ pub fn group(
     times: &[Option<DateTime<Utc>>],
     sources: &[String],
 ) -> Vec<Request> {
-    let mut g = Grouper {
-        events,
-        times,
-        sources,
-        requests: Vec::new(),
-        lanes: HashMap::new(),
-        last_active: None,
-        counters: HashMap::new(),
-    };
+    let mut g = Grouper::new(Slices { events, times }, sources.to_vec());
     for i in 0..events.len() {
         g.step(i);
     }
-    let mut requests = g.requests;
+    let mut requests: Vec<Request> = g.requests.drain().into_iter().map(|(_, r)| r).collect();
     requests.retain(|r| !r.events.is_empty());
     for r in &mut requests {
-        r.primary_provider = r
-            .attempts
-            .iter()
-            .find_map(|a| a.provider.clone())
-            .or_else(|| context_provider(r, events));
-        if r.outcome == Outcome::Open {
-            if let Some(&last) = r.events.last() {
-                if matches!(events[last].kind, EventKind::TerminalFailure { .. }) {
-                    r.outcome = Outcome::Failed;
-                }
-            }
-        }
+        settle(r, events);
     }
     requests
 }
 
+/// A finished request's primary provider and outcome, from its events.
+pub(super) fn settle<E: Index<usize, Output = Event> + ?Sized>(r: &mut Request, events: &E) {
+    r.primary_provider = r
+        .attempts
+        .iter()
+        .find_map(|a| a.provider.clone())
+        .or_else(|| context_provider(r, events));
+    if r.outcome == Outcome::Open {
+        if let Some(&last) = r.events.last() {
+            if matches!(events[last].kind, EventKind::TerminalFailure { .. }) {
+                r.outcome = Outcome::Failed;
+            }
+        }
+    }
+}
+
 /// Provider named by context lines of the request (client created, turn start, terminal line).
-fn context_provider(r: &Request, events: &[Event]) -> Option<String> {
+fn context_provider<E: Index<usize, Output = Event> + ?Sized>(
+    r: &Request,
+    events: &E,
+) -> Option<String> {
     r.events.iter().find_map(|&e| match &events[e].kind {
         EventKind::ClientCreated { provider, .. }
         | EventKind::TurnStart { provider, .. }

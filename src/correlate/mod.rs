@@ -9,6 +9,7 @@ mod merge;
 mod pool;
 mod profile;
 pub mod providers;
+mod stream;
 
 use crate::auth::{AuthListRow, AuthSnapshot};
 use crate::classify::quota::FailureClass;
@@ -18,6 +19,7 @@ use std::collections::BTreeMap;
 
 pub use cooldown::HermesVersion;
 pub use pool::{fmt_epoch, reset_from_details, same_account, PoolModel, ProfileState};
+pub use stream::{StreamTotals, Streamer};
 
 /// An auth.json snapshot given as input.
 #[derive(Debug, Clone)]
@@ -243,20 +245,56 @@ pub fn correlate(
     opts: CorrelateOptions,
 ) -> Analysis {
     let merged = merge::merge(events);
+    let requests = group::group(&merged.events, &merged.times, &sources);
+    finish(
+        Grouped {
+            events: merged.events,
+            times: merged.times,
+            requests,
+            duplicates: merged.duplicates,
+        },
+        sources,
+        auths,
+        lists,
+        opts,
+    )
+}
+
+/// Merged events and the requests grouped from them, before profiles and the pool replay.
+pub(crate) struct Grouped {
+    pub events: Vec<Event>,
+    pub times: Vec<Option<DateTime<Utc>>>,
+    pub requests: Vec<Request>,
+    pub duplicates: u64,
+}
+
+/// Assign profiles, replay the pools and index the requests.
+fn finish(
+    g: Grouped,
+    sources: Vec<String>,
+    auths: Vec<AuthInput>,
+    lists: Vec<AuthListInput>,
+    opts: CorrelateOptions,
+) -> Analysis {
+    let Grouped {
+        events,
+        times,
+        mut requests,
+        duplicates,
+    } = g;
     let mut pools = PoolModel::from_snapshots(&auths, &lists, opts.hermes_version);
-    let mut requests = group::group(&merged.events, &merged.times, &sources);
-    let echo_dropped = group::drop_echo_requests(&mut requests, &merged.events, &merged.times);
+    let echo_dropped = group::drop_echo_requests(&mut requests, &events, &times);
     for req in &mut requests {
-        profile::assign(req, &merged.events, &mut pools);
+        profile::assign(req, &events, &mut pools);
     }
     pool::replay(
         &mut requests,
-        &merged.events,
-        &merged.times,
+        &events,
+        &times,
         &mut pools,
         opts.hermes_version,
     );
-    let mut request_of = vec![None; merged.events.len()];
+    let mut request_of = vec![None; events.len()];
     for (ri, r) in requests.iter().enumerate() {
         for &e in &r.events {
             if let Some(slot) = request_of.get_mut(e) {
@@ -267,14 +305,14 @@ pub fn correlate(
     Analysis {
         request_of,
         sources,
-        events: merged.events,
-        times: merged.times,
+        events,
+        times,
         requests,
         auths,
         lists,
         pools,
         opts,
-        duplicates_dropped: merged.duplicates,
+        duplicates_dropped: duplicates,
         echo_requests_dropped: echo_dropped,
     }
 }

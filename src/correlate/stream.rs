@@ -1,0 +1,469 @@
+//! Streamed correlation of one log source in bounded memory.
+//!
+//! Events arrive in line order. A reorder window puts them in time order (as the whole-input
+//! merge does), the grouper builds requests as they come, and a request is settled once no
+//! later line can change it (see [`Grouper::is_final`]). A settled request that only says a
+//! call succeeded (turn lines, client creation, success, response) is counted and dropped with
+//! its lines; every other request, and every line outside a request that a rule may read, is
+//! kept for the final analysis, which then runs the same profile assignment, pool replay and
+//! rules as the whole-input path. Memory is the reorder and settling window plus what is kept:
+//! flat for healthy traffic, growing only with the incidents themselves.
+
+use super::group::{self, Events, Grouper};
+use super::providers;
+use super::{AuthInput, AuthListInput, CorrelateOptions, Grouped, Request};
+use crate::model::{Event, EventKind, Loc, Record, Shape, Stamp};
+use crate::rules::auth_blame_text;
+use chrono::{DateTime, Duration, Utc};
+use std::collections::{BTreeSet, BinaryHeap, VecDeque};
+use std::ops::Index;
+
+/// Lines may come this much out of time order and still be put in order.
+const REORDER_SECS: i64 = 900;
+/// Settled requests are looked for after this many events.
+const SETTLE_EVERY: usize = 512;
+
+/// What the streamed run counted of the events it did not keep, for the summary.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct StreamTotals {
+    /// Requests (and their calls) settled as plain successes and dropped.
+    pub dropped_requests: u64,
+    pub dropped_attempts: u64,
+    /// Rotations over every event (the whole-input path counts them from its events).
+    pub rotations: u64,
+    pub first_time: Option<DateTime<Utc>>,
+    pub last_time: Option<DateTime<Utc>>,
+    /// Events that came more than the reorder window behind earlier ones: analysed where they
+    /// came.
+    pub late_events: u64,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Fate {
+    Pending,
+    Keep,
+    Drop,
+}
+
+struct Slot {
+    event: Event,
+    time: Option<DateTime<Utc>>,
+    fate: Fate,
+}
+
+/// Events by global index: a window of recent ones and the kept ones before it.
+struct Store {
+    base: usize,
+    window: VecDeque<Slot>,
+    kept: Vec<(usize, Event, Option<DateTime<Utc>>)>,
+    /// The last success / fallback / restore line that left the window was a success: further
+    /// dropped successes add nothing to the fallback-flapping rule, which resets on them.
+    success_run: bool,
+    /// Returned for an index no longer held (never read by the grouper, which only looks at
+    /// lines of unsettled requests).
+    missing: Event,
+}
+
+impl Index<usize> for Store {
+    type Output = Event;
+    fn index(&self, i: usize) -> &Event {
+        match i.checked_sub(self.base) {
+            Some(k) => self.window.get(k).map(|s| &s.event),
+            None => self
+                .kept
+                .binary_search_by_key(&i, |(g, _, _)| *g)
+                .ok()
+                .and_then(|k| self.kept.get(k))
+                .map(|(_, e, _)| e),
+        }
+        .unwrap_or(&self.missing)
+    }
+}
+
+impl Events for Store {
+    fn time_of(&self, i: usize) -> Option<DateTime<Utc>> {
+        match i.checked_sub(self.base) {
+            Some(k) => self.window.get(k).and_then(|s| s.time),
+            None => self
+                .kept
+                .binary_search_by_key(&i, |(g, _, _)| *g)
+                .ok()
+                .and_then(|k| self.kept.get(k))
+                .and_then(|(_, _, t)| *t),
+        }
+    }
+}
+
+impl Store {
+    fn push(&mut self, event: Event, time: Option<DateTime<Utc>>) -> usize {
+        self.window.push_back(Slot {
+            event,
+            time,
+            fate: Fate::Pending,
+        });
+        self.base + self.window.len() - 1
+    }
+
+    fn set_fate(&mut self, i: usize, fate: Fate) {
+        if let Some(s) = i
+            .checked_sub(self.base)
+            .and_then(|k| self.window.get_mut(k))
+        {
+            s.fate = fate;
+        }
+    }
+
+    /// Move settled lines out of the front of the window.
+    fn advance(&mut self) {
+        while self.window.front().is_some_and(|s| s.fate != Fate::Pending) {
+            let Some(mut s) = self.window.pop_front() else {
+                break;
+            };
+            let i = self.base;
+            self.base += 1;
+            let flap = matches!(
+                s.event.kind,
+                EventKind::Success { .. }
+                    | EventKind::FallbackActivated { .. }
+                    | EventKind::PrimaryRestored { .. }
+            );
+            let success = matches!(s.event.kind, EventKind::Success { .. });
+            if success && s.fate == Fate::Drop && !self.success_run {
+                s.fate = Fate::Keep;
+            }
+            if flap {
+                self.success_run = success;
+            }
+            if s.fate == Fate::Keep {
+                self.kept.push((i, s.event, s.time));
+            }
+        }
+    }
+}
+
+/// A line that, outside a request or in a plain successful one, no rule reads.
+fn droppable(ev: &Event) -> bool {
+    matches!(
+        ev.kind,
+        EventKind::TurnStart { .. }
+            | EventKind::GatewayInbound { .. }
+            | EventKind::ClientCreated { .. }
+            | EventKind::Success { .. }
+            | EventKind::TurnEnd { .. }
+            | EventKind::GatewayResponse { .. }
+    ) && auth_blame_text(ev).is_none()
+}
+
+/// An event waiting in the reorder window, ordered by (time, arrival).
+struct Waiting {
+    time: DateTime<Utc>,
+    seq: u64,
+    event: Event,
+}
+
+impl PartialEq for Waiting {
+    fn eq(&self, o: &Self) -> bool {
+        (self.time, self.seq) == (o.time, o.seq)
+    }
+}
+impl Eq for Waiting {}
+impl PartialOrd for Waiting {
+    fn partial_cmp(&self, o: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(o))
+    }
+}
+impl Ord for Waiting {
+    // Reversed: BinaryHeap is a max-heap, the earliest must come out first.
+    fn cmp(&self, o: &Self) -> std::cmp::Ordering {
+        (o.time, o.seq).cmp(&(self.time, self.seq))
+    }
+}
+
+/// Correlates one streamed log source (see the module documentation).
+pub struct Streamer {
+    grouper: Grouper<Store>,
+    /// Leading events with no time before the source's first timed one.
+    leading: Vec<Event>,
+    waiting: BinaryHeap<Waiting>,
+    seq: u64,
+    /// Latest own time of the source, in line order (the time of untimed lines after it).
+    last_own: Option<DateTime<Utc>>,
+    /// Latest time released from the reorder window.
+    released: Option<DateTime<Utc>>,
+    /// Latest time handed to the grouper ("now" for settling).
+    now: Option<DateTime<Utc>>,
+    since_settle: usize,
+    settle_every: usize,
+    kept_requests: Vec<(usize, Request)>,
+    totals: StreamTotals,
+    /// Rotation counting state (a `rotated to pool entry` line repeats the rotation before it).
+    prev_rotated: bool,
+    /// Providers restored as primary whose next call has not been seen yet.
+    restored: BTreeSet<String>,
+    /// Success lines that are the first call of a restored provider: their requests are kept
+    /// (the false-restore rule reads them).
+    pinned: BTreeSet<usize>,
+}
+
+impl Streamer {
+    /// `sources`: display names of every input, by source id.
+    pub fn new(sources: Vec<String>) -> Self {
+        let missing = Event {
+            record: Record {
+                loc: Loc { source: 0, line: 0 },
+                end_line: 0,
+                shape: Shape::Bare,
+                time: Stamp::default(),
+                level: None,
+                session: None,
+                logger: None,
+                host: None,
+                ident: None,
+                pid: None,
+                subagent: None,
+                message: String::new(),
+                continuation: Vec::new(),
+                raw: String::new(),
+            },
+            kind: EventKind::Other,
+        };
+        let store = Store {
+            base: 0,
+            window: VecDeque::new(),
+            kept: Vec::new(),
+            success_run: false,
+            missing,
+        };
+        Streamer {
+            grouper: Grouper::new(store, sources),
+            leading: Vec::new(),
+            waiting: BinaryHeap::new(),
+            seq: 0,
+            last_own: None,
+            released: None,
+            now: None,
+            since_settle: 0,
+            settle_every: SETTLE_EVERY,
+            kept_requests: Vec::new(),
+            totals: StreamTotals::default(),
+            prev_rotated: false,
+            restored: BTreeSet::new(),
+            pinned: BTreeSet::new(),
+        }
+    }
+
+    /// Look for settled requests after every `n` events (1 in tests, to settle as early as
+    /// possible).
+    pub fn settle_every(mut self, n: usize) -> Self {
+        self.settle_every = n.max(1);
+        self
+    }
+
+    /// Take the next event of the source, in line order.
+    pub fn push(&mut self, event: Event) {
+        let own = event.record.time.utc;
+        let time = match own {
+            Some(t) => {
+                self.last_own = Some(t);
+                // Untimed lines before the first timed one take its time.
+                for ev in std::mem::take(&mut self.leading) {
+                    self.wait(t, ev);
+                }
+                t
+            }
+            None => match self.last_own {
+                Some(t) => t,
+                None => {
+                    self.leading.push(event);
+                    return;
+                }
+            },
+        };
+        if self.released.is_some_and(|r| time < r) {
+            // Too late for the reorder window: analysed where it came.
+            self.totals.late_events += 1;
+            self.accept(event, Some(time));
+            return;
+        }
+        self.wait(time, event);
+        let horizon = time - Duration::seconds(REORDER_SECS);
+        while self.waiting.peek().is_some_and(|w| w.time < horizon) {
+            if let Some(w) = self.waiting.pop() {
+                self.released = Some(w.time);
+                self.accept(w.event, Some(w.time));
+            }
+        }
+    }
+
+    fn wait(&mut self, time: DateTime<Utc>, event: Event) {
+        self.seq += 1;
+        self.waiting.push(Waiting {
+            time,
+            seq: self.seq,
+            event,
+        });
+    }
+
+    /// Hand an event, in merged order, to the grouper.
+    fn accept(&mut self, event: Event, time: Option<DateTime<Utc>>) {
+        match &event.kind {
+            EventKind::PoolRotated { .. } | EventKind::ProfileRotation { .. } => {
+                self.totals.rotations += 1;
+                self.prev_rotated = true;
+            }
+            EventKind::PoolRecoveryRotated { .. } => {
+                if !self.prev_rotated {
+                    self.totals.rotations += 1;
+                }
+                self.prev_rotated = false;
+            }
+            _ => self.prev_rotated = false,
+        }
+        if let Some(t) = time {
+            self.totals.first_time = Some(self.totals.first_time.map_or(t, |f| f.min(t)));
+            self.totals.last_time = Some(self.totals.last_time.map_or(t, |l| l.max(t)));
+            self.now = Some(self.now.map_or(t, |n| n.max(t)));
+        }
+        let drop_if_alone = droppable(&event);
+        let restored = match &event.kind {
+            EventKind::PrimaryRestored {
+                provider: Some(p), ..
+            } => Some(providers::normalize(p)),
+            _ => None,
+        };
+        let first_call = match &event.kind {
+            EventKind::Success {
+                provider: Some(p), ..
+            } => self.restored.remove(&providers::normalize(p)),
+            _ => false,
+        };
+        let i = self.grouper.events.push(event, time);
+        if let Some(p) = restored {
+            self.restored.insert(p);
+        }
+        if first_call {
+            self.pinned.insert(i);
+        }
+        self.grouper.step(i);
+        if self.grouper.placed.is_none() {
+            let fate = if drop_if_alone {
+                Fate::Drop
+            } else {
+                Fate::Keep
+            };
+            self.grouper.events.set_fate(i, fate);
+        }
+        self.since_settle += 1;
+        if self.since_settle >= self.settle_every {
+            self.since_settle = 0;
+            self.settle(false);
+        }
+    }
+
+    /// Settle the requests no later line can change (all of them at the end of input).
+    fn settle(&mut self, all: bool) {
+        let now = self.now;
+        let done: Vec<usize> = self
+            .grouper
+            .requests
+            .indices()
+            .filter(|&r| all || self.grouper.is_final(r, now))
+            .collect();
+        for r in done {
+            let Some(mut req) = self.grouper.requests.take(r) else {
+                continue;
+            };
+            if req.events.is_empty() {
+                continue;
+            }
+            let store = &self.grouper.events;
+            group::settle(&mut req, store);
+            let pinned = req
+                .events
+                .iter()
+                .filter(|&&e| self.pinned.remove(&e))
+                .count()
+                > 0;
+            let plain = !pinned
+                && req.echo_events.is_empty()
+                && req.attempts.iter().all(|a| a.succeeded)
+                && req.events.iter().all(|&e| droppable(&store[e]));
+            let fate = if plain { Fate::Drop } else { Fate::Keep };
+            for &e in &req.events {
+                self.grouper.events.set_fate(e, fate);
+            }
+            if plain {
+                self.totals.dropped_requests += 1;
+                self.totals.dropped_attempts += req.attempts.len() as u64;
+            } else {
+                self.kept_requests.push((r, req));
+            }
+        }
+        self.grouper.events.advance();
+    }
+
+    /// End of input: settle everything and build the analysis of what was kept.
+    pub fn finish(
+        mut self,
+        sources: Vec<String>,
+        auths: Vec<AuthInput>,
+        lists: Vec<AuthListInput>,
+        opts: CorrelateOptions,
+    ) -> (super::Analysis, StreamTotals) {
+        // A source with no time at all keeps line order.
+        for ev in std::mem::take(&mut self.leading) {
+            self.accept(ev, None);
+        }
+        while let Some(w) = self.waiting.pop() {
+            self.accept(w.event, Some(w.time));
+        }
+        self.settle(true);
+        let store = &mut self.grouper.events;
+        // Every line is settled now; nothing stays in the window.
+        for s in &mut store.window {
+            if s.fate == Fate::Pending {
+                s.fate = Fate::Keep;
+            }
+        }
+        store.advance();
+        let kept = std::mem::take(&mut store.kept);
+        let globals: Vec<usize> = kept.iter().map(|(g, _, _)| *g).collect();
+        let mut events = Vec::with_capacity(kept.len());
+        let mut times = Vec::with_capacity(kept.len());
+        for (_, e, t) in kept {
+            events.push(e);
+            times.push(t);
+        }
+        let dense = |g: usize| globals.binary_search(&g).unwrap_or(0);
+        self.kept_requests.sort_by_key(|(r, _)| *r);
+        let requests: Vec<Request> = self
+            .kept_requests
+            .into_iter()
+            .map(|(_, mut r)| {
+                for e in r.events.iter_mut().chain(r.echo_events.iter_mut()) {
+                    *e = dense(*e);
+                }
+                for a in &mut r.attempts {
+                    for e in &mut a.events {
+                        *e = dense(*e);
+                    }
+                }
+                r.end_event = r.end_event.map(dense);
+                r
+            })
+            .collect();
+        let analysis = super::finish(
+            Grouped {
+                events,
+                times,
+                requests,
+                duplicates: 0,
+            },
+            sources,
+            auths,
+            lists,
+            opts,
+        );
+        (analysis, self.totals)
+    }
+}

@@ -1,0 +1,148 @@
+//! A single log source is analyzed streamed (requests settled and plain successes dropped as
+//! the input goes); the report must be byte for byte the one of the whole-input analysis.
+//! Checked over every fixture case, every log of every real capture on its own, and synthetic
+//! traffic with every incident shape, settling as eagerly as possible (`--settle-every 1`).
+
+mod common;
+
+#[path = "../examples/gen/synth.rs"]
+#[allow(dead_code)]
+mod synth;
+
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+
+/// The JSON report (bytes) of `analyze` in `dir` with `args` and `extra`.
+fn report(dir: &Path, args: &[String], extra: &[&str]) -> Vec<u8> {
+    let mut all: Vec<&str> = vec!["analyze", "--format", "json", "--fail-on", "never"];
+    all.extend(args.iter().map(String::as_str));
+    all.extend_from_slice(extra);
+    let out = common::run_in(dir, &all);
+    assert!(
+        out.status.code() == Some(0),
+        "{} {:?}: {}",
+        dir.display(),
+        all,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
+}
+
+/// Compare the whole-input report with streamed ones; returns a description of any difference.
+fn compare(dir: &Path, args: &[String]) -> Option<String> {
+    let whole = report(dir, args, &["--no-streaming"]);
+    for extra in [&[][..], &["--settle-every", "1"][..]] {
+        let streamed = report(dir, args, extra);
+        if streamed != whole {
+            let w: Value = serde_json::from_slice(&whole).unwrap_or(Value::Null);
+            let s: Value = serde_json::from_slice(&streamed).unwrap_or(Value::Null);
+            return Some(format!(
+                "{} {:?} {:?}:\n whole findings {}\n streamed findings {}\n whole summary {}\n streamed summary {}",
+                dir.display(),
+                args,
+                extra,
+                w["findings"],
+                s["findings"],
+                w["summary"],
+                s["summary"]
+            ));
+        }
+    }
+    None
+}
+
+fn files_with_ext(dir: &Path, exts: &[&str], out: &mut Vec<PathBuf>) {
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let mut entries: Vec<PathBuf> = rd.filter_map(|e| e.ok().map(|e| e.path())).collect();
+    entries.sort();
+    for p in entries {
+        if p.is_dir() {
+            files_with_ext(&p, exts, out);
+        } else if p
+            .extension()
+            .and_then(|e| e.to_str())
+            .is_some_and(|e| exts.contains(&e))
+        {
+            out.push(p);
+        }
+    }
+}
+
+#[test]
+fn fixture_cases_stream_to_the_same_report() {
+    let mut cases = Vec::new();
+    files_with_ext(&common::fixtures(), &["json"], &mut cases);
+    let mut failures = Vec::new();
+    let mut runs = 0;
+    for file in cases.iter().filter(|p| p.ends_with("cases.json")) {
+        let dir = file.parent().expect("case dir");
+        let text = std::fs::read_to_string(file).expect("cases.json");
+        let list: Value = serde_json::from_str(&text).expect("cases.json parses");
+        for case in list.as_array().into_iter().flatten() {
+            let args: Vec<String> = case["args"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|a| a.as_str().map(str::to_string))
+                .collect();
+            runs += 1;
+            failures.extend(compare(dir, &args));
+        }
+    }
+    assert!(runs > 40, "only {runs} cases found");
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+#[test]
+fn every_log_alone_streams_to_the_same_report() {
+    let mut logs = Vec::new();
+    for sub in ["captured", "corpus", "rules", "shapes", "mangled"] {
+        files_with_ext(
+            &common::fixtures().join(sub),
+            &["log", "txt", "jsonl"],
+            &mut logs,
+        );
+    }
+    let mut failures = Vec::new();
+    for log in &logs {
+        let dir = log.parent().expect("dir");
+        let name = log
+            .file_name()
+            .and_then(|n| n.to_str())
+            .expect("name")
+            .to_string();
+        failures.extend(compare(dir, &[name]));
+    }
+    assert!(logs.len() > 100, "only {} logs found", logs.len());
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+#[test]
+fn synthetic_traffic_streams_to_the_same_report() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for format in [
+        synth::Format::AgentLog,
+        synth::Format::JournalShortIso,
+        synth::Format::JournalJson,
+    ] {
+        let path = dir.path().join("traffic.log");
+        let opts = synth::Options {
+            format,
+            seed: 11,
+            size: 600 << 10,
+            incident_every: 1,
+        };
+        let mut file = std::io::BufWriter::new(std::fs::File::create(&path).expect("create"));
+        synth::generate(&opts, &mut file).expect("generate");
+        std::io::Write::flush(&mut file).expect("flush");
+        drop(file);
+        let failure = compare(dir.path(), &["traffic.log".to_string()]);
+        assert!(
+            failure.is_none(),
+            "{format:?}: {}",
+            failure.unwrap_or_default()
+        );
+    }
+}
