@@ -146,3 +146,26 @@ fn synthetic_traffic_streams_to_the_same_report() {
         );
     }
 }
+
+#[test]
+fn out_of_order_input_is_sorted_whole_from_a_file_and_named_from_stdin() {
+    let dir = common::fixtures().join("mangled");
+    // From a file: read again and sorted whole, so the report is the whole-input one.
+    assert!(compare(&dir, &["timestamps.log".to_string()]).is_none());
+    // From standard input: analyzed where the late line came, and the summary says so.
+    let text = std::fs::read(dir.join("timestamps.log")).expect("fixture");
+    let mut child = common::bin()
+        .args(["analyze", "--format", "json", "--fail-on", "never"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    std::io::Write::write_all(&mut child.stdin.take().expect("stdin"), &text).expect("write");
+    let out = child.wait_with_output().expect("run");
+    let report: Value = serde_json::from_slice(&out.stdout).expect("json");
+    let warnings = report["summary"]["warnings"].to_string();
+    assert!(
+        warnings.contains("1 lines of standard input came more than 15 minutes behind"),
+        "{warnings}"
+    );
+}
