@@ -430,6 +430,9 @@ struct Gen<'w> {
     sessions: Vec<Session>,
     thread: u64,
     pid: u32,
+    /// Last `__REALTIME_TIMESTAMP` written (microseconds): journald stamps entries in the
+    /// order it receives them, so the stamps of a stream never go backwards.
+    last_us: i64,
 }
 
 impl Gen<'_> {
@@ -470,11 +473,11 @@ impl Gen<'_> {
                 );
             }
             Format::JournalJson => {
+                let us = (self.now * 1000 + self.rng.below(1000) as i64).max(self.last_us + 1);
+                self.last_us = us;
                 let _ = write!(
                     self.buf,
-                    "{{\"__REALTIME_TIMESTAMP\":\"{}{ms:03}{:03}\",\"PRIORITY\":\"6\",\"_PID\":\"{}\",\"SYSLOG_IDENTIFIER\":\"python\",\"_HOSTNAME\":\"gw-1\",\"_SYSTEMD_UNIT\":\"hermes-gateway.service\",\"MESSAGE\":\"",
-                    secs,
-                    self.rng.below(1000),
+                    "{{\"__REALTIME_TIMESTAMP\":\"{us}\",\"PRIORITY\":\"6\",\"_PID\":\"{}\",\"SYSLOG_IDENTIFIER\":\"python\",\"_HOSTNAME\":\"gw-1\",\"_SYSTEMD_UNIT\":\"hermes-gateway.service\",\"MESSAGE\":\"",
                     self.pid
                 );
                 for c in rest.chars() {
@@ -663,6 +666,7 @@ pub fn generate(opts: &Options, out: &mut dyn Write) -> io::Result<Vec<Injected>
         sessions: Vec::new(),
         thread: 10,
         pid,
+        last_us: i64::MIN,
     };
     let mut injected = Vec::new();
     let mut turns = 0u64;
