@@ -2,12 +2,16 @@
 //!
 //! ```sh
 //! cargo run --release --example gen -- --size 1GiB --format agent-log --seed 7 \
-//!     --out agent.log --truth truth.ndjson
+//!     --out agent.log --truth truth.ndjson --auth auth.json
 //! ```
 //!
 //! Formats: `agent-log`, `journal-short-iso`, `journal-json`. Writes to standard output unless
 //! `--out` is given; `--truth` writes one JSON line per injected incident (its rules, session
-//! tags and line range). `--incident-every N` injects an incident every N turns (default 500).
+//! tags and line range, and the auth.json entries it is about). `--auth` writes the auth.json
+//! snapshot of the generated gateway: the ground truth assumes the analysis is given it
+//! (`hermes-forensics analyze agent.log auth.json`), as the pool-priority, rotation and
+//! stale-exhaustion incidents need it. `--incident-every N` injects an incident every N turns
+//! (default 500).
 
 mod synth;
 
@@ -15,7 +19,7 @@ use std::io::{BufWriter, Write};
 use std::process::ExitCode;
 
 fn usage(msg: &str) -> ExitCode {
-    eprintln!("gen: {msg}\nusage: gen --size SIZE [--format agent-log|journal-short-iso|journal-json] [--seed N] [--incident-every N] [--out FILE] [--truth FILE]");
+    eprintln!("gen: {msg}\nusage: gen --size SIZE [--format agent-log|journal-short-iso|journal-json] [--seed N] [--incident-every N] [--out FILE] [--truth FILE] [--auth FILE]");
     ExitCode::from(2)
 }
 
@@ -26,7 +30,7 @@ fn main() -> ExitCode {
         size: 1 << 20,
         incident_every: 500,
     };
-    let (mut out, mut truth) = (None, None);
+    let (mut out, mut truth, mut auth) = (None, None, None);
     let mut args = std::env::args().skip(1);
     while let Some(flag) = args.next() {
         let Some(value) = args.next() else {
@@ -47,13 +51,17 @@ fn main() -> ExitCode {
                 truth = Some(value.clone());
                 true
             }
+            "--auth" => {
+                auth = Some(value.clone());
+                true
+            }
             _ => return usage(&format!("unknown option {flag}")),
         };
         if !ok {
             return usage(&format!("{flag} {value}: invalid value"));
         }
     }
-    match run(&opts, out.as_deref(), truth.as_deref()) {
+    match run(&opts, out.as_deref(), truth.as_deref(), auth.as_deref()) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("gen: {e}");
@@ -62,7 +70,12 @@ fn main() -> ExitCode {
     }
 }
 
-fn run(opts: &synth::Options, out: Option<&str>, truth: Option<&str>) -> std::io::Result<()> {
+fn run(
+    opts: &synth::Options,
+    out: Option<&str>,
+    truth: Option<&str>,
+    auth: Option<&str>,
+) -> std::io::Result<()> {
     let sink: Box<dyn Write> = match out {
         Some(p) => Box::new(std::fs::File::create(p)?),
         None => Box::new(std::io::stdout().lock()),
@@ -81,6 +94,9 @@ fn run(opts: &synth::Options, out: Option<&str>, truth: Option<&str>) -> std::io
             writeln!(t, "{}", i.to_json())?;
         }
         t.flush()?;
+    }
+    if let Some(p) = auth {
+        std::fs::write(p, synth::auth_snapshot(&injected))?;
     }
     Ok(())
 }

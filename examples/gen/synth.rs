@@ -12,6 +12,13 @@
 //! The same record stream is rendered as agent.log, `journalctl -o short-iso` or
 //! `journalctl -o json` (the file-log line becomes the journal message, as the gateway's
 //! stderr handler writes it).
+//!
+//! Some shapes need the pool's configuration besides the log: [`auth_snapshot`] is the
+//! auth.json of the generated gateway, written when the traffic starts, and the ground truth
+//! assumes the analysis is given it. It configures the pool the priority and rotation shapes
+//! run on ([`SNAPSHOT_POOL`], three entries, strategy fill_first by default) and carries one
+//! entry left `exhausted` after its reset: the `stale-exhaustion` incident, which lives in the
+//! snapshot only (the rule reads auth.json snapshots, no log line can show it).
 
 use std::io::{self, Write};
 
@@ -55,8 +62,11 @@ pub struct Injected {
     pub rules: Vec<&'static str>,
     /// Session tags of the incident, in order of first appearance.
     pub sessions: Vec<String>,
-    /// First and last output line of the incident (1-based, inclusive).
+    /// First and last output line of the incident (1-based, inclusive; `(0, 0)` for an
+    /// incident that lives in the auth snapshot only).
     pub lines: (u64, u64),
+    /// Labels of the auth snapshot entries the incident is about.
+    pub entries: Vec<String>,
 }
 
 impl Injected {
@@ -65,13 +75,19 @@ impl Injected {
         let quote = |s: &str| format!("\"{s}\"");
         let rules: Vec<String> = self.rules.iter().map(|r| quote(r)).collect();
         let sessions: Vec<String> = self.sessions.iter().map(|s| quote(s)).collect();
+        let entries: Vec<String> = self.entries.iter().map(|s| quote(s)).collect();
         format!(
-            "{{\"incident\":\"{}\",\"rules\":[{}],\"sessions\":[{}],\"first_line\":{},\"last_line\":{}}}",
+            "{{\"incident\":\"{}\",\"rules\":[{}],\"sessions\":[{}],\"first_line\":{},\"last_line\":{}{}}}",
             self.name,
             rules.join(","),
             sessions.join(","),
             self.lines.0,
-            self.lines.1
+            self.lines.1,
+            if entries.is_empty() {
+                String::new()
+            } else {
+                format!(",\"auth_entries\":[{}]", entries.join(","))
+            }
         )
     }
 }
@@ -84,7 +100,9 @@ struct Shape {
     /// Rules that must report it (empty for healthy shapes).
     rules: &'static [&'static str],
     /// Provider renamed in this excerpt: a fallback scenario runs on a provider without a
-    /// credential pool, as in the recording (the pool scenarios use `openai-codex`).
+    /// credential pool, as in the recording (the pool scenarios use `openai-codex`); a scenario
+    /// that needs the configured pool runs on [`SNAPSHOT_POOL`]; one whose pool must not meet
+    /// the others' entries runs on a provider of its own.
     rename: Option<(&'static str, &'static str)>,
     /// A request of the excerpt fails on a quota or rate limit without falling back: once a
     /// fallback chain is seen anywhere in the input, `fallback-not-activated` reports it too.
@@ -203,11 +221,110 @@ const INCIDENTS: &[Shape] = &[
         rename: Some(("openai-codex", "copilot")),
         quota_failure: false,
     },
+    Shape {
+        name: "missed-rotation",
+        text: include_str!("../../fixtures/rules/missed-rotation/same-account.log"),
+        rules: &["missed-rotation", "retry-on-cooled-profile"],
+        rename: Some(("openai-codex", SNAPSHOT_POOL)),
+        quota_failure: false,
+    },
+    Shape {
+        name: "premature-fallback",
+        text: include_str!("../../fixtures/rules/premature-fallback/untried-profile.log"),
+        rules: &["premature-fallback"],
+        rename: Some(("openai-codex", SNAPSHOT_POOL)),
+        quota_failure: false,
+    },
+    Shape {
+        name: "fill-first-skips-priority",
+        text: include_str!("../../fixtures/rules/fill-first-still-works/skips-priority.log"),
+        rules: &["strategy-violation"],
+        rename: Some(("openai-codex", SNAPSHOT_POOL)),
+        quota_failure: false,
+    },
+    Shape {
+        name: "misattributed-exhaustion",
+        text: include_str!("../../fixtures/rules/misattributed-exhaustion/fallback-429.log"),
+        rules: &["misattributed-exhaustion"],
+        rename: Some(("openai-codex", "xai")),
+        quota_failure: false,
+    },
+    Shape {
+        name: "quota-reported-as-auth",
+        text: include_str!("../../fixtures/rules/quota-reported-as-auth/gateway-quota-as-auth.log"),
+        rules: &["quota-reported-as-auth"],
+        rename: None,
+        quota_failure: false,
+    },
+    Shape {
+        name: "client-defect-blamed-on-credential",
+        text: include_str!(
+            "../../fixtures/corpus/openrouter-empty-key-401-exhausts-pool/input.log"
+        ),
+        rules: &["client-defect-blamed-on-credential", "pool-exhausted"],
+        rename: None,
+        quota_failure: false,
+    },
 ];
 
-/// Number of incident shapes (a run of `count * incident_every` turns injects each once).
+/// Provider of the pool configured by [`auth_snapshot`] (the shapes that need priorities or
+/// the pool's size run on it; no other traffic uses it).
+pub const SNAPSHOT_POOL: &str = "anthropic";
+
+/// Provider of the snapshot pool with the stale entry (no traffic uses it).
+const STALE_POOL: &str = "gemini";
+
+/// The snapshot entry left exhausted after its reset.
+const STALE_ENTRY: &str = "gemini-oauth-1";
+
+/// Number of incident shapes: the log shapes (a run of `count * incident_every` turns injects
+/// each once) and the stale snapshot entry.
 pub fn incident_count() -> usize {
-    INCIDENTS.len()
+    INCIDENTS.len() + 1
+}
+
+/// Clock of the first line: 2026-11-20 00:00:00 UTC, epoch milliseconds.
+fn start_ms() -> i64 {
+    days_from_civil(2026, 11, 20) * 86_400_000
+}
+
+/// The auth.json of the generated gateway, as written when the traffic starts (same for every
+/// format and seed): [`SNAPSHOT_POOL`] with three healthy entries of priority 0, 1, 2, and a
+/// [`STALE_POOL`] of two entries, the first still `exhausted` an hour after its reset when
+/// `injected` holds the stale-exhaustion incident (clean traffic comes with a clean snapshot).
+pub fn auth_snapshot(injected: &[Injected]) -> String {
+    let stale = injected
+        .iter()
+        .any(|i| i.entries.iter().any(|e| e == STALE_ENTRY));
+    let start = start_ms() / 1000;
+    let entry = |id: &str, label: &str, priority: u32, exhausted: Option<i64>| {
+        let state = match exhausted {
+            Some(reset) => format!(
+                "\"last_status\": \"exhausted\", \"last_status_at\": {}.5, \"last_error_code\": 429, \"last_error_reason\": \"usage_limit_reached\", \"last_error_message\": \"The usage limit has been reached\", \"last_error_reset_at\": {reset}.0",
+                reset - 3600
+            ),
+            None => "\"last_status\": null, \"last_status_at\": null, \"last_error_code\": null, \"last_error_reason\": null, \"last_error_message\": null, \"last_error_reset_at\": null".to_string(),
+        };
+        let secret = label.to_ascii_uppercase().replace('-', "_");
+        format!(
+            "      {{\"id\": \"{id}\", \"label\": \"{label}\", \"auth_type\": \"oauth\", \"priority\": {priority}, \"source\": \"{}\",\n       \"access_token\": \"eyJhbGciOiJSUzI1NiJ9.FAKESECRET-{secret}.c2ln\", \"refresh_token\": \"rt_FAKESECRET_{secret}_0123456789\",\n       {state}, \"request_count\": {}}}",
+            if priority == 0 { "device_code" } else { "manual:device_code" },
+            10 + priority * 7
+        )
+    };
+    let (y, m, d) = civil_from_days(start.div_euclid(86_400));
+    let sod = start.rem_euclid(86_400);
+    format!(
+        "{{\n  \"version\": 1,\n  \"providers\": {{}},\n  \"credential_pool\": {{\n    \"{SNAPSHOT_POOL}\": [\n{},\n{},\n{}\n    ],\n    \"{STALE_POOL}\": [\n{},\n{}\n    ]\n  }},\n  \"updated_at\": \"{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.000000+00:00\"\n}}\n",
+        entry("a1a1a1", &format!("{SNAPSHOT_POOL}-oauth-1"), 0, None),
+        entry("b2b2b2", &format!("{SNAPSHOT_POOL}-oauth-2"), 1, None),
+        entry("c3c3c3", &format!("{SNAPSHOT_POOL}-oauth-3"), 2, None),
+        entry("d4d4d4", STALE_ENTRY, 0, stale.then_some(start - 3600)),
+        entry("e5e5e5", &format!("{STALE_POOL}-oauth-2"), 1, None),
+        sod / 3600,
+        sod / 60 % 60,
+        sod % 60
+    )
 }
 
 /// SplitMix64: small, fast, deterministic.
@@ -430,6 +547,9 @@ struct Gen<'w> {
     sessions: Vec<Session>,
     thread: u64,
     pid: u32,
+    /// Last `__REALTIME_TIMESTAMP` written (microseconds): journald stamps entries in the
+    /// order it receives them, so the stamps of a stream never go backwards.
+    last_us: i64,
 }
 
 impl Gen<'_> {
@@ -470,11 +590,11 @@ impl Gen<'_> {
                 );
             }
             Format::JournalJson => {
+                let us = (self.now * 1000 + self.rng.below(1000) as i64).max(self.last_us + 1);
+                self.last_us = us;
                 let _ = write!(
                     self.buf,
-                    "{{\"__REALTIME_TIMESTAMP\":\"{}{ms:03}{:03}\",\"PRIORITY\":\"6\",\"_PID\":\"{}\",\"SYSLOG_IDENTIFIER\":\"python\",\"_HOSTNAME\":\"gw-1\",\"_SYSTEMD_UNIT\":\"hermes-gateway.service\",\"MESSAGE\":\"",
-                    secs,
-                    self.rng.below(1000),
+                    "{{\"__REALTIME_TIMESTAMP\":\"{us}\",\"PRIORITY\":\"6\",\"_PID\":\"{}\",\"SYSLOG_IDENTIFIER\":\"python\",\"_HOSTNAME\":\"gw-1\",\"_SYSTEMD_UNIT\":\"hermes-gateway.service\",\"MESSAGE\":\"",
                     self.pid
                 );
                 for c in rest.chars() {
@@ -640,6 +760,7 @@ impl Gen<'_> {
             rules: t.shape.rules.to_vec(),
             sessions: sids,
             lines: (first, last),
+            entries: Vec::new(),
         })
     }
 }
@@ -653,8 +774,7 @@ pub fn generate(opts: &Options, out: &mut dyn Write) -> io::Result<Vec<Injected>
         out,
         format: opts.format,
         rng,
-        // 2026-11-20 00:00:00 UTC
-        now: days_from_civil(2026, 11, 20) * 86_400_000,
+        now: start_ms(),
         line: 0,
         bytes: 0,
         stamp_s: i64::MIN,
@@ -663,6 +783,7 @@ pub fn generate(opts: &Options, out: &mut dyn Write) -> io::Result<Vec<Injected>
         sessions: Vec::new(),
         thread: 10,
         pid,
+        last_us: i64::MIN,
     };
     let mut injected = Vec::new();
     let mut turns = 0u64;
@@ -680,7 +801,7 @@ pub fn generate(opts: &Options, out: &mut dyn Write) -> io::Result<Vec<Injected>
     let chain_seen = injected
         .iter()
         .any(|(_, s)| s.text.contains("Fallback activated"));
-    Ok(injected
+    let mut injected: Vec<Injected> = injected
         .into_iter()
         .map(|(mut i, s)| {
             if chain_seen && s.quota_failure {
@@ -689,7 +810,17 @@ pub fn generate(opts: &Options, out: &mut dyn Write) -> io::Result<Vec<Injected>
             }
             i
         })
-        .collect())
+        .collect();
+    if !injected.is_empty() {
+        injected.push(Injected {
+            name: "stale-exhaustion",
+            rules: vec!["stale-exhaustion"],
+            sessions: Vec::new(),
+            lines: (0, 0),
+            entries: vec![STALE_ENTRY.to_string()],
+        });
+    }
+    Ok(injected)
 }
 
 /// Parse a size such as `100MiB`, `1GiB`, `2MB`, `4096`.
