@@ -305,16 +305,27 @@ impl<E: Events> Grouper<E> {
             }
             let has_open = self.lanes.get(&lane).is_some_and(|l| l.open.is_some());
             if !has_open {
-                let untagged = format!("src{}", ev.record.loc.source);
-                let young = self.lanes.get(&untagged).and_then(|l| {
+                // Worker-thread lines before the session's first tagged line: in a journal
+                // they carry the process id (`pid N` lane), elsewhere only their source.
+                let sub = ev
+                    .record
+                    .subagent
+                    .map(|n| format!("/subagent-{n}"))
+                    .unwrap_or_default();
+                let candidates = [
+                    ev.record.pid.map(|p| format!("pid {p}{sub}")),
+                    Some(format!("src{}", ev.record.loc.source)),
+                ];
+                let young = candidates.into_iter().flatten().find_map(|untagged| {
+                    let l = self.lanes.get(&untagged)?;
                     let r = l.open?;
                     let fresh = match (l.last_time, t) {
                         (Some(a), Some(b)) => (b - a).num_seconds() <= ADOPT_SECS,
                         _ => true,
                     };
-                    fresh.then_some(r)
+                    fresh.then_some((untagged, r))
                 });
-                if let Some(r) = young {
+                if let Some((untagged, r)) = young {
                     if let Some(l) = self.lanes.get_mut(&untagged) {
                         l.open = None;
                     }

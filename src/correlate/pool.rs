@@ -785,10 +785,11 @@ pub fn replay(
                             ),
                             None => (Vec::new(), false),
                         };
+                        // The failures that led to this exit (not the fallback's own).
                         let failed: Vec<FailureClass> = requests[ri]
                             .attempts
                             .iter()
-                            .filter(|a| !a.succeeded)
+                            .filter(|a| !a.succeeded && a.events.first().is_some_and(|&f| f < e))
                             .map(|a| a.class)
                             .collect();
                         let transport_only = !failed.is_empty()
