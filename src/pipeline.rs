@@ -6,8 +6,8 @@ use crate::baseline::Baseline;
 use crate::classify::classify;
 use crate::cli::{AnalyzeArgs, IngestArgs};
 use crate::correlate::{
-    self, Analysis, AuthInput, AuthListInput, CorrelateOptions, HermesVersion, StreamTotals,
-    Streamer,
+    self, Analysis, AuthInput, AuthListInput, CorrelateOptions, HermesVersion, Orderer,
+    StreamTotals, Streamer,
 };
 use crate::model::{
     Event, EventKind, Finding, FindingCounts, PoolSummary, Record, Report, RequestTimeline,
@@ -200,6 +200,125 @@ pub fn ingest(args: &IngestArgs, sink: &mut dyn FnMut(&str, Item)) -> Result<Ing
     out.finish(args)
 }
 
+/// An event of one source, released in time order: (effective time, line order, event).
+type Released = (Option<DateTime<Utc>>, u64, Event);
+
+/// Events of one source handed to the merge at a time (bounds the memory of a source that is
+/// read ahead of the others).
+const MERGE_CHANNEL: usize = 256;
+
+/// Read every input at once (a thread each), put each source's events in time order and merge
+/// them by (time, source, line) — the whole-input merge's order — into `streamer`, dropping the
+/// records Hermes writes to several files (agent.log / errors.log / gateway.log). Events outside
+/// `keep` (the `--since`/`--until` window) are not passed on.
+pub fn ingest_merged(
+    args: &IngestArgs,
+    keep: &(dyn Fn(&Event) -> bool + Sync),
+    streamer: &mut Streamer,
+) -> Result<Ingested, Error> {
+    let ctx = time_context(args)?;
+    let specs = input_specs(args)?;
+    let n = specs.len();
+    std::thread::scope(|scope| {
+        let mut receivers = Vec::with_capacity(n);
+        let mut workers = Vec::with_capacity(n);
+        for (id, spec) in specs.into_iter().enumerate() {
+            let (tx, rx) = std::sync::mpsc::sync_channel::<Released>(MERGE_CHANNEL);
+            receivers.push(rx);
+            let ctx = &ctx;
+            workers.push(scope.spawn(move || {
+                let mut orderer = Orderer::default();
+                let mut seq = 0u64;
+                let mut send = |t: Option<DateTime<Utc>>, e: Event| {
+                    seq += 1;
+                    // A closed channel means the merge stopped: nothing left to deliver to.
+                    let _ = tx.send((t, seq, e));
+                };
+                let one = ingest_one(id as u32, spec, args, ctx, &mut |_, item| {
+                    if let Item::Event(e) = item {
+                        if keep(&e) {
+                            orderer.push(e, &mut send);
+                        }
+                    }
+                })?;
+                orderer.finish(&mut send);
+                Ok::<_, Error>((one, orderer.late))
+            }));
+        }
+        let mut heads: Vec<Option<Released>> = (0..n).map(|_| None).collect();
+        let mut done = vec![false; n];
+        let mut dedupe = Dedupe::default();
+        loop {
+            for k in 0..n {
+                if !done[k] && heads[k].is_none() {
+                    match receivers[k].recv() {
+                        Ok(item) => heads[k] = Some(item),
+                        Err(_) => done[k] = true,
+                    }
+                }
+            }
+            // Untimed sources (no time at all) first, then by time, source and line.
+            let next = heads
+                .iter()
+                .enumerate()
+                .filter_map(|(k, h)| h.as_ref().map(|(t, seq, _)| (*t, k, *seq)))
+                .min();
+            let Some((_, k, _)) = next else { break };
+            let Some((t, _, event)) = heads[k].take() else {
+                break;
+            };
+            if dedupe.keep(&event) {
+                streamer.accept(event, t);
+            }
+        }
+        streamer.note_duplicates(dedupe.dropped);
+        let mut out = Ingested::default();
+        for w in workers {
+            let (one, late) = w
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic))?;
+            out.add(one);
+            streamer.note_late(late);
+        }
+        out.finish(args)
+    })
+}
+
+/// Drops a record already seen from another source at the same instant (same millisecond,
+/// logger, session and message): Hermes writes warnings to agent.log and errors.log, gateway
+/// lines to agent.log and gateway.log. Events come in time order, so only the keys of the
+/// current millisecond are held.
+#[derive(Default)]
+struct Dedupe {
+    ms: Option<i64>,
+    seen: std::collections::HashMap<(Option<String>, Option<String>, String), u32>,
+    dropped: u64,
+}
+
+impl Dedupe {
+    fn keep(&mut self, e: &Event) -> bool {
+        let r = &e.record;
+        let Some(t) = r.time.utc else { return true };
+        let ms = t.timestamp_millis();
+        if self.ms != Some(ms) {
+            self.ms = Some(ms);
+            self.seen.clear();
+        }
+        let key = (r.logger.clone(), r.session.clone(), r.message.clone());
+        match self.seen.get(&key) {
+            Some(&src) if src != r.loc.source => {
+                self.dropped += 1;
+                false
+            }
+            Some(_) => true,
+            None => {
+                self.seen.insert(key, r.loc.source);
+                true
+            }
+        }
+    }
+}
+
 /// What one input turned out to be, with its accounting.
 enum Source {
     Auth(SourceSummary, AuthInput),
@@ -296,28 +415,6 @@ fn input_kind(spec: &InputSpec, head: &[String]) -> InputKind {
     } else {
         InputKind::Log
     }
-}
-
-/// How many inputs are logs: file inputs are opened and their first lines looked at; standard
-/// input counts as a log.
-fn log_inputs(specs: &[InputSpec]) -> Result<usize, Error> {
-    let mut n = 0;
-    for spec in specs {
-        let kind = match (&spec.path, spec.hint) {
-            (_, SourceHint::AuthJson) => InputKind::AuthJson,
-            (_, SourceHint::AuthList) => InputKind::AuthList,
-            (None, _) => InputKind::Log,
-            (Some(_), _) => {
-                let mut reader = read::open(spec)?;
-                let head = read::peek_lines(&mut *reader, &spec.name, 20)?;
-                input_kind(spec, &head)
-            }
-        };
-        if kind == InputKind::Log {
-            n += 1;
-        }
-    }
-    Ok(n)
 }
 
 /// Read, parse and classify one input (source id `id`), streaming its events to `sink`.
@@ -533,20 +630,14 @@ pub fn analyze(args: &AnalyzeArgs) -> Result<Outcome, Error> {
     };
     let version = copts.hermes_version;
     let specs = input_specs(&args.ingest)?;
-    let streaming = !args.no_streaming && !args.timeline && log_inputs(&specs)? <= 1;
+    let streaming = !args.no_streaming && !args.timeline;
     let (mut ing, analysis, totals) = if streaming {
         let names = specs.iter().map(|s| s.name.clone()).collect();
         let mut streamer = Streamer::new(names);
         if let Some(n) = args.settle_every {
             streamer = streamer.settle_every(n);
         }
-        let mut ing = ingest(&args.ingest, &mut |_, item| {
-            if let Item::Event(e) = item {
-                if in_window(&e) {
-                    streamer.push(e);
-                }
-            }
-        })?;
+        let mut ing = ingest_merged(&args.ingest, &in_window, &mut streamer)?;
         let sources = std::mem::take(&mut ing.sources);
         let auths = std::mem::take(&mut ing.auths);
         let lists = std::mem::take(&mut ing.lists);

@@ -169,3 +169,43 @@ fn out_of_order_input_is_sorted_whole_from_a_file_and_named_from_stdin() {
         "{warnings}"
     );
 }
+
+#[test]
+fn captures_with_every_input_stream_to_the_same_report() {
+    // agent.log and errors.log repeat each other's warnings, stdout.txt repeats the attempts
+    // untimed, and auth snapshots come before and after: the merged stream must dedupe and
+    // order them exactly as the whole-input merge does.
+    let root = common::fixtures().join("captured");
+    let mut expected = Vec::new();
+    files_with_ext(&root, &["json"], &mut expected);
+    let mut failures = Vec::new();
+    let mut runs = 0;
+    for file in expected.iter().filter(|p| p.ends_with("expected.json")) {
+        let dir = file.parent().expect("capture dir");
+        let text = std::fs::read_to_string(file).expect("expected.json");
+        let e: Value = serde_json::from_str(&text).expect("expected.json parses");
+        let mut args = vec![
+            "--hermes-version".to_string(),
+            e["hermes_version"].as_str().unwrap_or("0.19.0").to_string(),
+        ];
+        for input in e["inputs"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|v| v.as_str())
+            .filter(|i| dir.join(i).exists())
+        {
+            if input.contains("auth-list") {
+                args.push("--auth-list".into());
+            }
+            args.push(input.to_string());
+        }
+        runs += 1;
+        failures.extend(compare(dir, &args));
+        // The logs directory as a whole, as `hermes-forensics ~/.hermes/logs` reads it.
+        runs += 1;
+        failures.extend(compare(dir, &["logs".to_string()]));
+    }
+    assert!(runs >= 100, "only {runs} runs");
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}

@@ -19,7 +19,7 @@ use std::collections::BTreeMap;
 
 pub use cooldown::HermesVersion;
 pub use pool::{fmt_epoch, reset_from_details, same_account, PoolModel, ProfileState};
-pub use stream::{StreamTotals, Streamer};
+pub use stream::{Orderer, StreamTotals, Streamer};
 
 /// An auth.json snapshot given as input.
 #[derive(Debug, Clone)]

@@ -1,8 +1,9 @@
-//! Streamed correlation of one log source in bounded memory.
+//! Streamed correlation in bounded memory.
 //!
-//! Events arrive in line order. A reorder window puts them in time order (as the whole-input
-//! merge does), the grouper builds requests as they come, and a request is settled once no
-//! later line can change it (see [`Grouper::is_final`]). A settled request that only says a
+//! Each source's events arrive in line order; an [`Orderer`] per source puts them in time order
+//! and the sources are merged by (time, source, line) — the whole-input merge's order. The
+//! grouper builds requests as events come, and a request is settled once no later line can
+//! change it (see [`Grouper::is_final`]). A settled request that only says a
 //! call succeeded (turn lines, client creation, success, response) is counted and dropped with
 //! its lines; every other request, and every line outside a request that a rule may read, is
 //! kept for the final analysis, which then runs the same profile assignment, pool replay and
@@ -179,17 +180,85 @@ impl Ord for Waiting {
     }
 }
 
-/// Correlates one streamed log source (see the module documentation).
-pub struct Streamer {
-    grouper: Grouper<Store>,
+/// Puts one source's events in time order and gives each its effective time: its own, else the
+/// source's previous one, else its next one (the whole-input merge's rule). Lines may come up to
+/// the reorder window out of order; later ones are passed on where they came and counted.
+#[derive(Default)]
+pub struct Orderer {
     /// Leading events with no time before the source's first timed one.
     leading: Vec<Event>,
     waiting: BinaryHeap<Waiting>,
     seq: u64,
     /// Latest own time of the source, in line order (the time of untimed lines after it).
     last_own: Option<DateTime<Utc>>,
-    /// Latest time released from the reorder window.
+    /// Latest time released.
     released: Option<DateTime<Utc>>,
+    /// Events that came later than the reorder window allows.
+    pub late: u64,
+}
+
+impl Orderer {
+    /// Take the source's next event (line order); `out` receives events in time order.
+    pub fn push(&mut self, event: Event, out: &mut dyn FnMut(Option<DateTime<Utc>>, Event)) {
+        let time = match event.record.time.utc {
+            Some(t) => {
+                self.last_own = Some(t);
+                // Untimed lines before the first timed one take its time.
+                for ev in std::mem::take(&mut self.leading) {
+                    self.wait(t, ev);
+                }
+                t
+            }
+            None => match self.last_own {
+                Some(t) => t,
+                None => {
+                    self.leading.push(event);
+                    return;
+                }
+            },
+        };
+        if self.released.is_some_and(|r| time < r) {
+            self.late += 1;
+            out(Some(time), event);
+            return;
+        }
+        self.wait(time, event);
+        let horizon = time - Duration::seconds(REORDER_SECS);
+        while self.waiting.peek().is_some_and(|w| w.time < horizon) {
+            if let Some(w) = self.waiting.pop() {
+                self.released = Some(w.time);
+                out(Some(w.time), w.event);
+            }
+        }
+    }
+
+    fn wait(&mut self, time: DateTime<Utc>, event: Event) {
+        self.seq += 1;
+        self.waiting.push(Waiting {
+            time,
+            seq: self.seq,
+            event,
+        });
+    }
+
+    /// End of the source: release everything (a source with no time at all keeps line order,
+    /// untimed).
+    pub fn finish(&mut self, out: &mut dyn FnMut(Option<DateTime<Utc>>, Event)) {
+        for ev in std::mem::take(&mut self.leading) {
+            out(None, ev);
+        }
+        while let Some(w) = self.waiting.pop() {
+            self.released = Some(w.time);
+            out(Some(w.time), w.event);
+        }
+    }
+}
+
+/// Correlates one streamed log source (see the module documentation).
+pub struct Streamer {
+    grouper: Grouper<Store>,
+    /// Records dropped as repeated across files.
+    duplicates: u64,
     /// Latest time handed to the grouper ("now" for settling).
     now: Option<DateTime<Utc>>,
     since_settle: usize,
@@ -236,11 +305,7 @@ impl Streamer {
         };
         Streamer {
             grouper: Grouper::new(store, sources),
-            leading: Vec::new(),
-            waiting: BinaryHeap::new(),
-            seq: 0,
-            last_own: None,
-            released: None,
+            duplicates: 0,
             now: None,
             since_settle: 0,
             settle_every: SETTLE_EVERY,
@@ -259,53 +324,18 @@ impl Streamer {
         self
     }
 
-    /// Take the next event of the source, in line order.
-    pub fn push(&mut self, event: Event) {
-        let own = event.record.time.utc;
-        let time = match own {
-            Some(t) => {
-                self.last_own = Some(t);
-                // Untimed lines before the first timed one take its time.
-                for ev in std::mem::take(&mut self.leading) {
-                    self.wait(t, ev);
-                }
-                t
-            }
-            None => match self.last_own {
-                Some(t) => t,
-                None => {
-                    self.leading.push(event);
-                    return;
-                }
-            },
-        };
-        if self.released.is_some_and(|r| time < r) {
-            // Too late for the reorder window: analysed where it came.
-            self.totals.late_events += 1;
-            self.accept(event, Some(time));
-            return;
-        }
-        self.wait(time, event);
-        let horizon = time - Duration::seconds(REORDER_SECS);
-        while self.waiting.peek().is_some_and(|w| w.time < horizon) {
-            if let Some(w) = self.waiting.pop() {
-                self.released = Some(w.time);
-                self.accept(w.event, Some(w.time));
-            }
-        }
+    /// Lines that came later than a source's reorder window allowed.
+    pub fn note_late(&mut self, n: u64) {
+        self.totals.late_events += n;
     }
 
-    fn wait(&mut self, time: DateTime<Utc>, event: Event) {
-        self.seq += 1;
-        self.waiting.push(Waiting {
-            time,
-            seq: self.seq,
-            event,
-        });
+    /// Records dropped as repeated across files.
+    pub fn note_duplicates(&mut self, n: u64) {
+        self.duplicates += n;
     }
 
-    /// Hand an event, in merged order, to the grouper.
-    fn accept(&mut self, event: Event, time: Option<DateTime<Utc>>) {
+    /// Take the next event in merged (time) order, with its effective time.
+    pub fn accept(&mut self, event: Event, time: Option<DateTime<Utc>>) {
         match &event.kind {
             EventKind::PoolRotated { .. } | EventKind::ProfileRotation { .. } => {
                 self.totals.rotations += 1;
@@ -410,13 +440,6 @@ impl Streamer {
         lists: Vec<AuthListInput>,
         opts: CorrelateOptions,
     ) -> (super::Analysis, StreamTotals) {
-        // A source with no time at all keeps line order.
-        for ev in std::mem::take(&mut self.leading) {
-            self.accept(ev, None);
-        }
-        while let Some(w) = self.waiting.pop() {
-            self.accept(w.event, Some(w.time));
-        }
         self.settle(true);
         let store = &mut self.grouper.events;
         // Every line is settled now; nothing stays in the window.
@@ -457,7 +480,7 @@ impl Streamer {
                 events,
                 times,
                 requests,
-                duplicates: 0,
+                duplicates: self.duplicates,
             },
             sources,
             auths,
