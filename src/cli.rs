@@ -172,9 +172,8 @@ pub struct AnalyzeArgs {
     /// Print secrets found in the logs as they are (the report header says so).
     #[arg(long)]
     pub no_redact: bool,
-    /// Hold the whole input in memory instead of streaming a single log source (for a source
-    /// whose times go back by more than 15 minutes; several log sources, and --timeline, are
-    /// always analyzed whole).
+    /// Hold the whole input in memory instead of streaming it (--timeline always does; a file
+    /// whose times go back by more than 15 minutes is read again whole).
     #[arg(long)]
     pub no_streaming: bool,
     /// Streamed runs look for settled requests after this many events (tests set 1).
