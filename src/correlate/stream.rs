@@ -56,7 +56,11 @@ struct Slot {
 struct Store {
     base: usize,
     window: VecDeque<Slot>,
-    kept: Vec<(usize, Event, Option<DateTime<Utc>>)>,
+    /// Kept events before the window, with their global indices and times (parallel vectors,
+    /// handed to the final analysis without a copy).
+    kept: Vec<Event>,
+    kept_at: Vec<usize>,
+    kept_times: Vec<Option<DateTime<Utc>>>,
     /// The last success / fallback / restore line that left the window was a success: further
     /// dropped successes add nothing to the fallback-flapping rule, which resets on them.
     success_run: bool,
@@ -71,11 +75,10 @@ impl Index<usize> for Store {
         match i.checked_sub(self.base) {
             Some(k) => self.window.get(k).map(|s| &s.event),
             None => self
-                .kept
-                .binary_search_by_key(&i, |(g, _, _)| *g)
+                .kept_at
+                .binary_search(&i)
                 .ok()
-                .and_then(|k| self.kept.get(k))
-                .map(|(_, e, _)| e),
+                .and_then(|k| self.kept.get(k)),
         }
         .unwrap_or(&self.missing)
     }
@@ -86,11 +89,10 @@ impl Events for Store {
         match i.checked_sub(self.base) {
             Some(k) => self.window.get(k).and_then(|s| s.time),
             None => self
-                .kept
-                .binary_search_by_key(&i, |(g, _, _)| *g)
+                .kept_at
+                .binary_search(&i)
                 .ok()
-                .and_then(|k| self.kept.get(k))
-                .and_then(|(_, _, t)| *t),
+                .and_then(|k| self.kept_times.get(k).copied().flatten()),
         }
     }
 }
@@ -136,7 +138,9 @@ impl Store {
                 self.success_run = success;
             }
             if s.fate == Fate::Keep {
-                self.kept.push((i, s.event, s.time));
+                self.kept.push(s.event);
+                self.kept_at.push(i);
+                self.kept_times.push(s.time);
             }
         }
     }
@@ -300,6 +304,8 @@ impl Streamer {
             base: 0,
             window: VecDeque::new(),
             kept: Vec::new(),
+            kept_at: Vec::new(),
+            kept_times: Vec::new(),
             success_run: false,
             missing,
         };
@@ -449,14 +455,9 @@ impl Streamer {
             }
         }
         store.advance();
-        let kept = std::mem::take(&mut store.kept);
-        let globals: Vec<usize> = kept.iter().map(|(g, _, _)| *g).collect();
-        let mut events = Vec::with_capacity(kept.len());
-        let mut times = Vec::with_capacity(kept.len());
-        for (_, e, t) in kept {
-            events.push(e);
-            times.push(t);
-        }
+        let events = std::mem::take(&mut store.kept);
+        let times = std::mem::take(&mut store.kept_times);
+        let globals = std::mem::take(&mut store.kept_at);
         let dense = |g: usize| globals.binary_search(&g).unwrap_or(0);
         self.kept_requests.sort_by_key(|(r, _)| *r);
         let requests: Vec<Request> = self
