@@ -55,11 +55,12 @@ declare -A t_of rss_of
 for size in $sizes; do
     for format in $formats; do
         f="$scratch/$format-$size.log"
-        [ -s "$f" ] || "$gen" --size "$size" --format "$format" --seed 7 --out "$f" --truth "$f.truth"
+        [ -s "$f" ] && [ -s "$f.auth.json" ] || "$gen" --size "$size" --format "$format" --seed 7 --out "$f" --truth "$f.truth" --auth "$f.auth.json"
         bytes=$(stat -c %s "$f")
         mb=$(echo "$bytes / 1000000" | bc -l)
-        analyze="$bin --format json --fail-on never $f > /dev/null"
-        analyze_stdin="cat $f | $bin --format json --fail-on never > /dev/null"
+        # With the gateway's auth.json, as an operator runs it (the stale-exhaustion shape needs it).
+        analyze="$bin --format json --fail-on never --auth $f.auth.json $f > /dev/null"
+        analyze_stdin="cat $f | $bin --format json --fail-on never --auth $f.auth.json > /dev/null"
         t_cat=$(mean "cat $f > /dev/null")
         t_file=$(WARMUP=0 mean "$analyze")
         t_stdin=$(WARMUP=0 mean "$analyze_stdin")

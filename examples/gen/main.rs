@@ -33,6 +33,10 @@ fn main() -> ExitCode {
     let (mut out, mut truth, mut auth) = (None, None, None);
     let mut args = std::env::args().skip(1);
     while let Some(flag) = args.next() {
+        if flag == "--help" || flag == "-h" {
+            println!("usage: gen --size SIZE [--format agent-log|journal-short-iso|journal-json] [--seed N] [--incident-every N] [--out FILE] [--truth FILE] [--auth FILE]");
+            return ExitCode::SUCCESS;
+        }
         let Some(value) = args.next() else {
             return usage(&format!("{flag} needs a value"));
         };
