@@ -271,6 +271,12 @@ impl Ingested {
     }
 }
 
+/// The records `ingest_one` looks at: bare ones (unrecognized lines are reported) and those that
+/// may classify as request events; the parser only counts the others.
+fn keep_record(r: &Record) -> bool {
+    r.shape == Shape::Bare || crate::classify::may_be_event(r)
+}
+
 /// Read, parse and classify one input (source id `id`), streaming its events to `sink`.
 fn ingest_one(
     id: u32,
@@ -340,6 +346,7 @@ fn ingest_one(
         f => f,
     };
     let mut parser = Parser::new(id, format, ctx.clone());
+    parser.set_filter(keep_record);
     let mut records: Vec<Record> = Vec::new();
     let mut summary = SourceSummary {
         name: spec.name.clone(),
@@ -385,7 +392,7 @@ fn ingest_one(
         return Err(e.into());
     }
     let stats = parser.stats();
-    summary.lines_other += stats.blank + stats.meta;
+    summary.lines_other += stats.blank + stats.meta + stats.filtered_lines;
     let warnings = parser
         .warnings()
         .into_iter()

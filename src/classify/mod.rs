@@ -37,7 +37,7 @@ static PREFILTER: LazyLock<Regex> = LazyLock::new(|| {
 pub fn classify(record: &Record) -> EventKind {
     let text = clean_message(&record.message);
     let msg = text.as_ref();
-    if msg.is_empty() || !PREFILTER.is_match(msg) {
+    if !candidate(msg) {
         return EventKind::Other;
     }
     gateway::classify(msg)
@@ -46,6 +46,18 @@ pub fn classify(record: &Record) -> EventKind {
         .or_else(|| pool::classify(msg, record))
         .or_else(|| turn::classify(msg))
         .unwrap_or(EventKind::Other)
+}
+
+/// False when [`classify`] returns `EventKind::Other` for `record` whatever its continuation
+/// lines: its first line has none of the words every request-event template contains. Cheaper
+/// than classifying (one literal scan, no allocation).
+pub fn may_be_event(record: &Record) -> bool {
+    candidate(&clean_message(&record.message))
+}
+
+/// The gate of [`classify`]: a cleaned message that some family may recognise.
+fn candidate(msg: &str) -> bool {
+    !msg.is_empty() && PREFILTER.is_match(msg)
 }
 
 /// The [`quota::FailureClass`] of a failure event (attempt, stream failure, retry with an error

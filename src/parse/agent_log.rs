@@ -13,6 +13,7 @@ use nom::{
     sequence::{delimited, pair, terminated, tuple},
     IResult,
 };
+use std::borrow::Cow;
 
 /// `DEBUG` … `CRITICAL`.
 pub(crate) fn level(i: &str) -> IResult<&str, Level> {
@@ -63,12 +64,12 @@ pub(crate) fn level_tail(any_case: bool) -> impl Fn(&str) -> IResult<&str, Tail<
 }
 
 /// Build an agent-log head from the parsed tail.
-fn head<'a>(time: RawTime<'a>, (lvl, sid, lg): Tail<'_>, msg: &str) -> Head<'a> {
+fn head<'a>(time: RawTime<'a>, (lvl, sid, lg): Tail<'a>, msg: &'a str) -> Head<'a> {
     let mut h = Head::new(Shape::AgentLog, time);
-    h.rec.level = Some(lvl);
-    h.rec.session = sid.map(str::to_string);
-    h.rec.logger = lg.map(str::to_string);
-    h.rec.message = msg.to_string();
+    h.level = Some(lvl);
+    h.session = sid.map(Cow::Borrowed);
+    h.logger = lg.map(Cow::Borrowed);
+    h.message = Cow::Borrowed(msg);
     h
 }
 
@@ -99,12 +100,9 @@ mod tests {
     #[test]
     fn full_line_with_elided_session_tag() {
         let h = parse("2026-05-26 16:00:48 INFO [cron_006bda9176a7...] agent.chat_completion_helpers: Fallback activated: a → b (zai)").unwrap();
-        assert_eq!(h.rec.session.as_deref(), Some("cron_006bda9176a7..."));
-        assert_eq!(
-            h.rec.logger.as_deref(),
-            Some("agent.chat_completion_helpers")
-        );
-        assert_eq!(h.rec.message, "Fallback activated: a → b (zai)");
+        assert_eq!(h.session.as_deref(), Some("cron_006bda9176a7..."));
+        assert_eq!(h.logger.as_deref(), Some("agent.chat_completion_helpers"));
+        assert_eq!(h.message, "Fallback activated: a → b (zai)");
     }
 
     #[test]
@@ -113,14 +111,14 @@ mod tests {
             "17:58:45,683 INFO Fallback to nvidia/x: clearing primary credential pool",
         )
         .unwrap();
-        assert_eq!(h.rec.logger, None);
+        assert_eq!(h.logger, None);
         assert_eq!(
-            h.rec.message,
+            h.message,
             "Fallback to nvidia/x: clearing primary credential pool"
         );
         let h = parse_abbrev("... ERROR [20260422_121111_9c914d] root: Non-retryable client error")
             .unwrap();
-        assert_eq!(h.rec.logger.as_deref(), Some("root"));
+        assert_eq!(h.logger.as_deref(), Some("root"));
         assert_eq!(h.time, RawTime::None);
         assert!(parse_abbrev("17:58:45 INFORMATION x").is_none());
     }

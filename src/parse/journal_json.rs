@@ -5,6 +5,7 @@ use super::time::RawTime;
 use super::{inner, Head};
 use crate::model::Shape;
 use serde_json::{Map, Value};
+use std::borrow::Cow;
 
 /// A field as text: the string, the bytes decoded lossily, or the first of repeated values.
 fn text(v: &Value) -> Option<String> {
@@ -41,13 +42,20 @@ pub(crate) fn parse(line: &str) -> Option<Head<'_>> {
         .and_then(|t| t.parse().ok())
         .map_or(RawTime::None, RawTime::EpochMicros);
     let mut h = Head::new(Shape::JournalJson, time);
-    h.rec.host = field(&obj, &["_HOSTNAME"]);
-    h.rec.ident = field(&obj, &["SYSLOG_IDENTIFIER", "_COMM"]);
-    h.rec.pid = field(&obj, &["_PID", "SYSLOG_PID"]).and_then(|p| p.parse().ok());
+    h.host = field(&obj, &["_HOSTNAME"]).map(Cow::Owned);
+    h.ident = field(&obj, &["SYSLOG_IDENTIFIER", "_COMM"]).map(Cow::Owned);
+    h.pid = field(&obj, &["_PID", "SYSLOG_PID"]).and_then(|p| p.parse().ok());
     let message = field(&obj, &["MESSAGE"]).unwrap_or_default();
     let mut lines = message.lines();
-    inner::apply(&mut h.rec, lines.next().unwrap_or(""));
-    h.rec.continuation = lines.map(|l| (0, l.to_string())).collect();
+    let mut inner = Head::new(Shape::JournalJson, RawTime::None);
+    inner::apply(&mut inner, lines.next().unwrap_or(""));
+    let owned = |c: Cow<'_, str>| Cow::Owned(c.into_owned());
+    h.level = inner.level;
+    h.session = inner.session.map(owned);
+    h.logger = inner.logger.map(owned);
+    h.subagent = inner.subagent;
+    h.message = owned(inner.message);
+    h.continuation = lines.map(str::to_string).collect();
     Some(h)
 }
 
@@ -58,14 +66,11 @@ mod tests {
     #[test]
     fn message_variants() {
         let h = parse(r#"{"__REALTIME_TIMESTAMP":"1778280068000000","_PID":"7","SYSLOG_IDENTIFIER":["python","x"],"MESSAGE":[72,105,255]}"#).unwrap();
-        assert_eq!(h.rec.message, "Hi\u{fffd}");
-        assert_eq!(
-            (h.rec.pid, h.rec.ident.as_deref()),
-            (Some(7), Some("python"))
-        );
+        assert_eq!(h.message, "Hi\u{fffd}");
+        assert_eq!((h.pid, h.ident.as_deref()), (Some(7), Some("python")));
         assert_eq!(h.time, RawTime::EpochMicros(1_778_280_068_000_000));
         let h = parse(r#"{"__REALTIME_TIMESTAMP":"1","MESSAGE":null}"#).unwrap();
-        assert_eq!(h.rec.message, "");
+        assert_eq!(h.message, "");
         assert!(parse(r#"{"event":"profile_rotation"}"#).is_none());
         assert!(parse(r#"{"MESSAGE":"trunc"#).is_none());
     }
