@@ -2,28 +2,27 @@
 //! `YYYY-MM-DD HH:MM:SS,mmm LEVEL [session] logger: message` (ms, tag and logger optional), and
 //! the forms reporters abbreviate: `17:58:42,739 WARNING message` and `... INFO logger: message`.
 
-use super::time::{date, time_of_day, RawTime};
+use super::time::{date, fail, time_of_day, RawTime};
 use super::Head;
 use crate::model::{Level, Shape};
-use nom::{
-    branch::alt,
-    bytes::complete::{tag, take_till1, take_while},
-    character::complete::{char, satisfy},
-    combinator::{opt, recognize, value},
-    sequence::{delimited, pair, terminated, tuple},
-    IResult,
-};
+use nom::{character::complete::char, sequence::tuple, IResult};
 use std::borrow::Cow;
+
+/// Level names in the order they are tried.
+const LEVELS: [(&str, Level); 5] = [
+    ("DEBUG", Level::Debug),
+    ("INFO", Level::Info),
+    ("WARNING", Level::Warning),
+    ("ERROR", Level::Error),
+    ("CRITICAL", Level::Critical),
+];
 
 /// `DEBUG` … `CRITICAL`.
 pub(crate) fn level(i: &str) -> IResult<&str, Level> {
-    alt((
-        value(Level::Debug, tag("DEBUG")),
-        value(Level::Info, tag("INFO")),
-        value(Level::Warning, tag("WARNING")),
-        value(Level::Error, tag("ERROR")),
-        value(Level::Critical, tag("CRITICAL")),
-    ))(i)
+    LEVELS
+        .iter()
+        .find_map(|(name, lvl)| i.strip_prefix(name).map(|rest| (rest, *lvl)))
+        .ok_or_else(|| fail(i))
 }
 
 /// True when `word` is a level name (so it is not read as a zone abbreviation or host).
@@ -31,35 +30,50 @@ pub(crate) fn is_level(word: &str) -> bool {
     level(word).is_ok_and(|(rest, _)| rest.is_empty())
 }
 
-/// A Python logger name followed by `: ` (or `:` at end of line). `any_case` allows an
-/// upper-case first letter (only where the format guarantees a logger).
-fn logger(any_case: bool) -> impl Fn(&str) -> IResult<&str, &str> {
-    move |i| {
-        terminated(
-            recognize(pair(
-                satisfy(|c| {
-                    c == '_' || c.is_ascii_lowercase() || (any_case && c.is_ascii_uppercase())
-                }),
-                take_while(|c: char| c.is_ascii_alphanumeric() || c == '_' || c == '.'),
-            )),
-            pair(char(':'), alt((tag(" "), nom::combinator::eof))),
-        )(i)
+/// A Python logger name followed by `: ` (or `:` at end of line): a first character `_`, a
+/// lower-case letter (or, with `any_case`, an upper-case one: only where the format guarantees
+/// a logger), then letters, digits, `_` and `.`. Returns (rest, name).
+fn logger(i: &str, any_case: bool) -> Option<(&str, &str)> {
+    let b = i.as_bytes();
+    let first = *b.first()?;
+    if !(first == b'_' || first.is_ascii_lowercase() || (any_case && first.is_ascii_uppercase())) {
+        return None;
     }
+    let len = 1 + b
+        .get(1..)
+        .unwrap_or_default()
+        .iter()
+        .take_while(|&&c| c.is_ascii_alphanumeric() || c == b'_' || c == b'.')
+        .count();
+    let (name, rest) = (i.get(..len)?, i.get(len..)?);
+    let rest = rest.strip_prefix(':')?;
+    if rest.is_empty() {
+        return Some((rest, name));
+    }
+    Some((rest.strip_prefix(' ')?, name))
 }
 
 /// The fields after the timestamp: `LEVEL[ [sid]] [logger: ]`; returns the message as rest.
 pub(crate) type Tail<'a> = (Level, Option<&'a str>, Option<&'a str>);
 
-/// Parse `LEVEL[ [sid]] [logger: ]message`.
+/// Parse `LEVEL[ [sid]] [logger: ]message`. A session tag is a non-empty ` [...]` right
+/// after the level; a space must follow the level or the tag.
 pub(crate) fn level_tail(any_case: bool) -> impl Fn(&str) -> IResult<&str, Tail<'_>> {
     move |i| {
-        let (i, (lvl, sid, _)) = tuple((
-            level,
-            opt(delimited(tag(" ["), take_till1(|c| c == ']'), char(']'))),
-            char(' '),
-        ))(i)?;
-        let (i, lg) = opt(logger(any_case))(i)?;
-        Ok((i, (lvl, sid, lg)))
+        let (i, lvl) = level(i)?;
+        let sid = i.strip_prefix(" [").and_then(|r| {
+            let end = r.find(']').filter(|&e| e > 0)?;
+            Some((r.get(end + 1..)?, r.get(..end)?))
+        });
+        let (after, sid) = match sid {
+            Some((rest, s)) => (rest, Some(s)),
+            None => (i, None),
+        };
+        let i = after.strip_prefix(' ').ok_or_else(|| fail(after))?;
+        Ok(match logger(i, any_case) {
+            Some((rest, lg)) => (rest, (lvl, sid, Some(lg))),
+            None => (i, (lvl, sid, None)),
+        })
     }
 }
 
@@ -96,6 +110,125 @@ pub(crate) fn parse_abbrev(line: &str) -> Option<Head<'_>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::parse::time::reference;
+    use nom::{
+        branch::alt,
+        bytes::complete::{tag, take_till1, take_while},
+        character::complete::satisfy,
+        combinator::{opt, recognize, value},
+        sequence::{delimited, pair, terminated},
+    };
+
+    /// The nom grammar `level_tail` implements.
+    fn reference_level_tail(any_case: bool) -> impl Fn(&str) -> IResult<&str, Tail<'_>> {
+        move |i| {
+            let level = alt((
+                value(Level::Debug, tag("DEBUG")),
+                value(Level::Info, tag("INFO")),
+                value(Level::Warning, tag("WARNING")),
+                value(Level::Error, tag("ERROR")),
+                value(Level::Critical, tag("CRITICAL")),
+            ));
+            let logger = terminated(
+                recognize(pair(
+                    satisfy(|c| {
+                        c == '_' || c.is_ascii_lowercase() || (any_case && c.is_ascii_uppercase())
+                    }),
+                    take_while(|c: char| c.is_ascii_alphanumeric() || c == '_' || c == '.'),
+                )),
+                pair(char(':'), alt((tag(" "), nom::combinator::eof))),
+            );
+            let (i, (lvl, sid, _)) = tuple((
+                level,
+                opt(delimited(tag(" ["), take_till1(|c| c == ']'), char(']'))),
+                char(' '),
+            ))(i)?;
+            let (i, lg) = opt(logger)(i)?;
+            Ok((i, (lvl, sid, lg)))
+        }
+    }
+
+    /// Strings near the shapes: seeds mutated with characters the grammar cares about.
+    fn near_misses() -> Vec<String> {
+        const SEEDS: [&str; 10] = [
+            "2026-05-08 18:41:08,739 INFO [20260815_232112_71febe] agent.x: m",
+            "2026-02-29 23:59:59.123456789012 WARNING run_agent: m",
+            "2024-02-29 00:00:00 ERROR [] Root_x.y:",
+            "18:41:08 CRITICAL [a]b: c",
+            "18:41:08, DEBUG _a:b",
+            "DEBUG [x] y: z",
+            "INFO [] agent.tool_executor: tool",
+            "WARNING gateway.run:",
+            "ERROR [s]  x: y",
+            "24:00:00.5 INFO é: x",
+        ];
+        const ALPHABET: &[char] = &[
+            '0', '1', '2', '5', '9', ':', '.', ',', ' ', '-', '[', ']', '_', 'a', 'Z', 'é', 'I',
+            'N', 'F', 'O', 'T', '\t',
+        ];
+        let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
+        let mut next = move |n: usize| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            usize::try_from(state % n as u64).unwrap()
+        };
+        let mut out: Vec<String> = SEEDS.iter().map(|s| s.to_string()).collect();
+        for _ in 0..60_000 {
+            let mut chars: Vec<char> = SEEDS[next(SEEDS.len())].chars().collect();
+            for _ in 0..1 + next(3) {
+                let at = next(chars.len() + 1);
+                match next(3) {
+                    0 if at < chars.len() => {
+                        chars.remove(at);
+                    }
+                    1 if at < chars.len() => chars[at] = ALPHABET[next(ALPHABET.len())],
+                    _ => chars.insert(at, ALPHABET[next(ALPHABET.len())]),
+                }
+            }
+            let s: String = chars.into_iter().collect();
+            let cut = next(s.len() + 1);
+            out.push(s.get(..cut).unwrap_or(&s).to_string());
+            out.push(s);
+        }
+        out
+    }
+
+    #[test]
+    fn hand_written_lexers_match_the_nom_grammar() {
+        let (mut dates, mut times, mut tails_ok) = (0, 0, 0);
+        for s in near_misses() {
+            let d = s.get(11..).unwrap_or("");
+            for t in [s.as_str(), d] {
+                assert_eq!(date(t).ok(), reference::date(t).ok(), "date {t:?}");
+                dates += usize::from(date(t).is_ok());
+                times += usize::from(time_of_day(t).is_ok());
+                assert_eq!(
+                    time_of_day(t).ok(),
+                    reference::time_of_day(t).ok(),
+                    "time {t:?}"
+                );
+            }
+            let tails = [
+                d.get(13..).unwrap_or(""),
+                d.get(9..).unwrap_or(""),
+                s.as_str(),
+            ];
+            for t in tails {
+                for any_case in [false, true] {
+                    assert_eq!(
+                        level_tail(any_case)(t).ok(),
+                        reference_level_tail(any_case)(t).ok(),
+                        "tail {t:?}"
+                    );
+                    tails_ok += usize::from(level_tail(any_case)(t).is_ok());
+                }
+            }
+        }
+        // Both outcomes are well represented.
+        assert!(dates > 10_000 && times > 10_000 && tails_ok > 10_000);
+        assert!(dates < 100_000 && times < 100_000 && tails_ok < 300_000);
+    }
 
     #[test]
     fn full_line_with_elided_session_tag() {
