@@ -15,6 +15,7 @@ pub mod quota;
 mod turn;
 
 use crate::model::{EventKind, Record};
+use memchr::memmem::Finder;
 use regex::Regex;
 use std::borrow::Cow;
 use std::sync::LazyLock;
@@ -25,13 +26,34 @@ pub use details::{parse_details, status_from_text};
 /// alternation compiles to a SIMD multi-substring search, so `Other` lines cost one scan.
 static PREFILTER: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        "API|[Rr]etr|[Rr]ate|[Ff]allback|[Cc]redential|[Pp]rimary|[Pp]rovider|inbound message|\
-         response ready|conversation turn|Turn ended|client created|Waiting|Details:|returned \
-         |profile_rotation|[Ee]xhausted|Restore|limit|401|Streaming failed|Non-retryable|\
-         Billing|rebuilt client",
+        "API|Retr|retr|Rate|rate|Fallback|fallback|Credential|credential|Primary|primary|\
+         Provider|provider|inbound message|response ready|conversation turn|Turn ended|\
+         client created|Waiting|Details:|returned |profile_rotation|Exhausted|exhausted|\
+         Restore|limit|401|Streaming failed|Non-retryable|Billing|rebuilt client",
     )
     .expect("static regex")
 });
+
+/// A substring search built once: `str::find(&str)` / `contains(&str)` set up a new searcher on
+/// every call, and the searches every candidate message goes through add up.
+pub(crate) struct Needle(LazyLock<Finder<'static>>);
+
+impl Needle {
+    pub(crate) const fn new(init: fn() -> Finder<'static>) -> Self {
+        Needle(LazyLock::new(init))
+    }
+
+    /// Byte offset of the first occurrence in `hay` (a char boundary, as the needle is text).
+    pub(crate) fn find(&self, hay: &str) -> Option<usize> {
+        self.0.find(hay.as_bytes())
+    }
+
+    pub(crate) fn is_in(&self, hay: &str) -> bool {
+        self.find(hay).is_some()
+    }
+}
+
+static ESCAPED_BACKTICK: Needle = Needle::new(|| Finder::new("\\`"));
 
 /// Classify a record. Never panics; unknown messages are `EventKind::Other`.
 pub fn classify(record: &Record) -> EventKind {
@@ -125,7 +147,7 @@ pub fn clean_message(message: &str) -> Cow<'_, str> {
     while let Some(rest) = s.strip_prefix(GLYPHS) {
         s = rest.trim_start();
     }
-    if s.contains("\\`") {
+    if ESCAPED_BACKTICK.is_in(s) {
         Cow::Owned(s.replace("\\`", "`"))
     } else {
         Cow::Borrowed(s)
