@@ -353,7 +353,7 @@ fn ingest_one(
         format: format.name().into(),
         ..Default::default()
     };
-    let mut handle = |records: &mut Vec<Record>, summary: &mut SourceSummary| {
+    let mut handle = |records: &mut Vec<Record>, summary: &mut SourceSummary, p: &mut Parser| {
         for r in records.drain(..) {
             let kind = classify(&r);
             let lines = record_lines(&r);
@@ -372,6 +372,7 @@ fn ingest_one(
                 sink(&spec.name, Item::Unrecognized(&r));
             } else {
                 summary.lines_other += lines;
+                p.recycle(r);
             }
         }
     };
@@ -379,7 +380,7 @@ fn ingest_one(
     let n = read::for_each_line(&mut *reader, &spec.name, &mut |no, line| {
         parser.push(no, line, &mut records);
         if records.len() >= 256 {
-            handle(&mut records, &mut summary);
+            handle(&mut records, &mut summary, &mut parser);
         }
     });
     match n {
@@ -387,7 +388,7 @@ fn ingest_one(
         Err(e) => parse_err = Some(e),
     }
     parser.finish(&mut records);
-    handle(&mut records, &mut summary);
+    handle(&mut records, &mut summary, &mut parser);
     if let Some(e) = parse_err {
         return Err(e.into());
     }

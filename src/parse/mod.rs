@@ -269,6 +269,9 @@ struct Pending {
     msg_col: Option<usize>,
 }
 
+/// Records kept for reuse at most (a batch of returned records given back).
+const SPARE_RECORDS: usize = 512;
+
 /// Streaming parser for one source.
 pub struct Parser {
     source: SourceId,
@@ -280,8 +283,8 @@ pub struct Parser {
     grep_n: bool,
     /// Records for which this returns false are counted, not returned.
     filter: Option<fn(&Record) -> bool>,
-    /// A dropped record whose buffers the next record reuses.
-    spare: Option<Record>,
+    /// Dropped or given back records whose buffers new records reuse.
+    spare: Vec<Record>,
 }
 
 impl Parser {
@@ -296,7 +299,7 @@ impl Parser {
             stats: ParseStats::default(),
             grep_n: false,
             filter: None,
-            spare: None,
+            spare: Vec::new(),
         }
     }
 
@@ -305,6 +308,14 @@ impl Parser {
     /// Joining is unaffected: a dropped record still collects its continuation lines.
     pub fn set_filter(&mut self, keep: fn(&Record) -> bool) {
         self.filter = Some(keep);
+    }
+
+    /// Give back a record this parser returned and the caller no longer needs: its buffers
+    /// serve a later record.
+    pub fn recycle(&mut self, rec: Record) {
+        if self.spare.len() < SPARE_RECORDS {
+            self.spare.push(rec);
+        }
     }
 
     /// Feed one line (without its line terminator). `line_no` is 1-based.
@@ -332,7 +343,7 @@ impl Parser {
             return;
         }
         self.flush(out);
-        let mut rec = self.spare.take().unwrap_or_else(blank_record);
+        let mut rec = self.spare.pop().unwrap_or_else(blank_record);
         head.fill(&mut rec);
         rec.loc = Loc {
             source: self.source,
@@ -383,7 +394,7 @@ impl Parser {
             Some(keep) if !keep(&p.rec) => {
                 self.stats.filtered += 1;
                 self.stats.filtered_lines += record_lines(&p.rec);
-                self.spare = Some(p.rec);
+                self.recycle(p.rec);
             }
             _ => out.push(p.rec),
         }
