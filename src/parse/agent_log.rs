@@ -110,7 +110,7 @@ pub(crate) fn parse_abbrev(line: &str) -> Option<Head<'_>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::parse::time::reference;
+    use crate::parse::time::{offset, reference};
     use nom::{
         branch::alt,
         bytes::complete::{tag, take_till1, take_while},
@@ -194,6 +194,44 @@ mod tests {
         out
     }
 
+    /// Offsets and near misses.
+    fn near_offsets() -> Vec<String> {
+        const SEEDS: [&str; 8] = [
+            "+05:30 x",
+            "-0400",
+            "Z",
+            "+25",
+            "+05:",
+            "+05:3",
+            "+0530 ",
+            "-23:59:59",
+        ];
+        const ALPHABET: &[char] = &['0', '2', '5', '9', ':', '+', '-', 'Z', ' ', 'é'];
+        let mut state: u64 = 0x1234_5678_9ABC_DEF1;
+        let mut next = move |n: usize| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            usize::try_from(state % n as u64).unwrap()
+        };
+        let mut out: Vec<String> = SEEDS.iter().map(|s| s.to_string()).collect();
+        for _ in 0..60_000 {
+            let mut chars: Vec<char> = SEEDS[next(SEEDS.len())].chars().collect();
+            for _ in 0..next(3) {
+                let at = next(chars.len() + 1);
+                match next(3) {
+                    0 if at < chars.len() => {
+                        chars.remove(at);
+                    }
+                    1 if at < chars.len() => chars[at] = ALPHABET[next(ALPHABET.len())],
+                    _ => chars.insert(at, ALPHABET[next(ALPHABET.len())]),
+                }
+            }
+            out.push(chars.into_iter().collect());
+        }
+        out
+    }
+
     #[test]
     fn hand_written_lexers_match_the_nom_grammar() {
         let (mut dates, mut times, mut tails_ok) = (0, 0, 0);
@@ -225,6 +263,12 @@ mod tests {
                 }
             }
         }
+        let mut offsets = 0;
+        for s in near_offsets() {
+            assert_eq!(offset(&s).ok(), reference::offset(&s).ok(), "offset {s:?}");
+            offsets += usize::from(offset(&s).is_ok());
+        }
+        assert!(offsets > 5_000 && offsets < 60_000, "offsets: {offsets}");
         // Both outcomes are well represented.
         assert!(dates > 10_000 && times > 10_000 && tails_ok > 10_000);
         assert!(dates < 100_000 && times < 100_000 && tails_ok < 300_000);

@@ -4,13 +4,7 @@
 use super::TimeContext;
 use crate::model::{Stamp, TimeBasis};
 use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, TimeDelta, TimeZone, Timelike, Utc};
-use nom::{
-    bytes::complete::take_while_m_n,
-    character::complete::{char, one_of},
-    combinator::{map_opt, map_res, opt},
-    sequence::{preceded, tuple},
-    IResult,
-};
+use nom::{bytes::complete::take_while_m_n, combinator::map_res, IResult};
 
 /// A zone abbreviation as written after a time (`CST`, `UTC`, `CEST`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -171,10 +165,28 @@ pub fn time_of_day(i: &str) -> IResult<&str, (NaiveTime, bool)> {
     parsed.ok_or_else(|| fail(i))
 }
 
-/// The nom grammar `date` and `time_of_day` implement, kept to check them against.
+/// The nom grammar `date`, `time_of_day` and `offset` implement, kept to check them against.
 #[cfg(test)]
 pub(crate) mod reference {
     use super::*;
+    use nom::{
+        character::complete::{char, one_of},
+        combinator::{map_opt, opt},
+        sequence::{preceded, tuple},
+    };
+
+    pub fn offset(i: &str) -> IResult<&str, i32> {
+        if let Some(rest) = i.strip_prefix('Z') {
+            return Ok((rest, 0));
+        }
+        map_opt(
+            tuple((one_of("+-"), num(2), opt(preceded(opt(char(':')), num(2))))),
+            |(sign, h, m)| {
+                let secs = i32::try_from(h * 3600 + m.unwrap_or(0) * 60).ok()?;
+                (h <= 23 && m.unwrap_or(0) <= 59).then_some(if sign == '-' { -secs } else { secs })
+            },
+        )(i)
+    }
 
     pub fn date(i: &str) -> IResult<&str, NaiveDate> {
         map_opt(
@@ -210,17 +222,29 @@ pub(crate) mod reference {
 }
 
 /// A numeric offset `Z`, `+HHMM`, `+HH:MM` or `+HH`, in seconds east of UTC.
+/// (Hand-written: this runs on every journal `short-iso` line.)
 pub fn offset(i: &str) -> IResult<&str, i32> {
     if let Some(rest) = i.strip_prefix('Z') {
         return Ok((rest, 0));
     }
-    map_opt(
-        tuple((one_of("+-"), num(2), opt(preceded(opt(char(':')), num(2))))),
-        |(sign, h, m)| {
-            let secs = i32::try_from(h * 3600 + m.unwrap_or(0) * 60).ok()?;
-            (h <= 23 && m.unwrap_or(0) <= 59).then_some(if sign == '-' { -secs } else { secs })
-        },
-    )(i)
+    let b = i.as_bytes();
+    let parsed = (|| {
+        let sign = match b.first()? {
+            b'+' => 1,
+            b'-' => -1,
+            _ => return None,
+        };
+        let h = two_digits(b, 1)?;
+        let (m, end) = match (two_digits(b, 3), b.get(3), two_digits(b, 4)) {
+            (Some(m), _, _) => (m, 5),
+            (None, Some(b':'), Some(m)) => (m, 6),
+            _ => (0, 3),
+        };
+        (h <= 23 && m <= 59).then_some(())?;
+        let secs = i32::try_from(h * 3600 + m * 60).ok()?;
+        Some((i.get(end..)?, sign * secs))
+    })();
+    parsed.ok_or_else(|| fail(i))
 }
 
 /// Milliseconds since midnight of a time of day.
