@@ -30,6 +30,18 @@ pub(crate) fn is_level(word: &str) -> bool {
     level(word).is_ok_and(|(rest, _)| rest.is_empty())
 }
 
+/// Bytes allowed after the first of a logger name: ASCII letters, digits, `_` and `.`.
+static LOGGER_BYTE: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut c = 0;
+    while c < 256 {
+        let b = c as u8;
+        t[c] = b.is_ascii_alphanumeric() || b == b'_' || b == b'.';
+        c += 1;
+    }
+    t
+};
+
 /// A Python logger name followed by `: ` (or `:` at end of line): a first character `_`, a
 /// lower-case letter (or, with `any_case`, an upper-case one: only where the format guarantees
 /// a logger), then letters, digits, `_` and `.`. Returns (rest, name).
@@ -39,12 +51,11 @@ fn logger(i: &str, any_case: bool) -> Option<(&str, &str)> {
     if !(first == b'_' || first.is_ascii_lowercase() || (any_case && first.is_ascii_uppercase())) {
         return None;
     }
-    let len = 1 + b
-        .get(1..)
-        .unwrap_or_default()
+    let tail = b.get(1..).unwrap_or_default();
+    let len = 1 + tail
         .iter()
-        .take_while(|&&c| c.is_ascii_alphanumeric() || c == b'_' || c == b'.')
-        .count();
+        .position(|&c| !LOGGER_BYTE[usize::from(c)])
+        .unwrap_or(tail.len());
     let (name, rest) = (i.get(..len)?, i.get(len..)?);
     let rest = rest.strip_prefix(':')?;
     if rest.is_empty() {
