@@ -417,6 +417,12 @@ fn input_kind(spec: &InputSpec, head: &[String]) -> InputKind {
     }
 }
 
+/// The records `ingest_one` looks at: bare ones (unrecognized lines are reported) and those that
+/// may classify as request events; the parser only counts the others.
+fn keep_record(r: &Record) -> bool {
+    r.shape == Shape::Bare || crate::classify::may_be_event(r)
+}
+
 /// Read, parse and classify one input (source id `id`), streaming its events to `sink`.
 fn ingest_one(
     id: u32,
@@ -480,13 +486,14 @@ fn ingest_one(
         f => f,
     };
     let mut parser = Parser::new(id, format, ctx.clone());
+    parser.set_filter(keep_record);
     let mut records: Vec<Record> = Vec::new();
     let mut summary = SourceSummary {
         name: spec.name.clone(),
         format: format.name().into(),
         ..Default::default()
     };
-    let mut handle = |records: &mut Vec<Record>, summary: &mut SourceSummary| {
+    let mut handle = |records: &mut Vec<Record>, summary: &mut SourceSummary, p: &mut Parser| {
         for r in records.drain(..) {
             let kind = classify(&r);
             let lines = record_lines(&r);
@@ -505,6 +512,7 @@ fn ingest_one(
                 sink(&spec.name, Item::Unrecognized(&r));
             } else {
                 summary.lines_other += lines;
+                p.recycle(r);
             }
         }
     };
@@ -512,7 +520,7 @@ fn ingest_one(
     let n = read::for_each_line(&mut *reader, &spec.name, &mut |no, line| {
         parser.push(no, line, &mut records);
         if records.len() >= 256 {
-            handle(&mut records, &mut summary);
+            handle(&mut records, &mut summary, &mut parser);
         }
     });
     match n {
@@ -520,12 +528,12 @@ fn ingest_one(
         Err(e) => parse_err = Some(e),
     }
     parser.finish(&mut records);
-    handle(&mut records, &mut summary);
+    handle(&mut records, &mut summary, &mut parser);
     if let Some(e) = parse_err {
         return Err(e.into());
     }
     let stats = parser.stats();
-    summary.lines_other += stats.blank + stats.meta;
+    summary.lines_other += stats.blank + stats.meta + stats.filtered_lines;
     let warnings = parser
         .warnings()
         .into_iter()

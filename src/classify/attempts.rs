@@ -3,17 +3,21 @@
 //! standalone `📋 Details:` lines and sanitized `<provider> returned <status>` lines.
 
 use super::details::{parse_details, status_from_text};
-use super::{attempt_of, continuation, field, key_values, leading_number, leading_u32};
+use super::{attempt_of, continuation, field, key_values, leading_number, leading_u32, Needle};
 use crate::model::{ErrorDetails, EventKind, Record};
+use memchr::memmem::Finder;
 use regex::Regex;
 use std::sync::LazyLock;
+
+static API_FAILED_AFTER: Needle = Needle::new(|| Finder::new("API call failed after "));
+static RETURNED: Needle = Needle::new(|| Finder::new(" returned "));
 
 /// Classify an attempt-family message (already cleaned).
 pub(super) fn classify(msg: &str, rec: &Record) -> Option<EventKind> {
     if let Some(rest) = msg.strip_prefix("API call failed (attempt ") {
         return Some(attempt_failed(msg, rest, rec));
     }
-    if let Some(i) = msg.find("API call failed after ") {
+    if let Some(i) = API_FAILED_AFTER.find(msg) {
         return Some(terminal_log(msg.get(i + "API call failed after ".len()..)?));
     }
     if let Some(rest) = msg.strip_prefix("Retrying API call in ") {
@@ -286,19 +290,18 @@ fn non_retryable(msg: &str) -> Option<EventKind> {
 /// `Retrying in Xs (attempt k/N)...`, the newest live `rate limited — resets in R, retrying in
 /// Xs (attempt k/N)` and `Transient E on P — rebuilt client, waiting Ns before ...`.
 fn console_wait(msg: &str) -> Option<EventKind> {
-    let lower_start = msg
-        .get(..msg.len().min(24))
-        .unwrap_or(msg)
-        .to_ascii_lowercase();
-    let (wait_at, policy) = if lower_start.starts_with("rate limit")
-        || lower_start.starts_with("provider overloaded")
-    {
+    let starts = |p: &str| {
+        msg.as_bytes()
+            .get(..p.len())
+            .is_some_and(|h| h.eq_ignore_ascii_case(p.as_bytes()))
+    };
+    let (wait_at, policy) = if starts("rate limit") || starts("provider overloaded") {
         if let Some(i) = msg.find("Waiting ") {
             (i + "Waiting ".len(), policy_note(msg))
         } else {
             (msg.find("retrying in ")? + "retrying in ".len(), None)
         }
-    } else if lower_start.starts_with("waiting on provider") {
+    } else if starts("waiting on provider") {
         (msg.find("retrying in ")? + "retrying in ".len(), None)
     } else if msg.starts_with("Retrying in ") {
         ("Retrying in ".len(), None)
@@ -349,7 +352,7 @@ static QUOTED: LazyLock<Regex> =
 
 /// Sanitized condensed lines: `zai returned 429 code=1113 "Insufficient balance ..."`.
 fn provider_error(msg: &str) -> Option<EventKind> {
-    if !msg.contains(" returned ") {
+    if !RETURNED.is_in(msg) {
         return None;
     }
     let caps = PROVIDER_ERROR.captures(msg)?;

@@ -1,14 +1,15 @@
 //! Fallback family: activation, console notices, eager switching lines, resolution, failures,
 //! skips, pool clearing/attaching and primary restoration.
 
-use super::field;
+use super::{field, Needle};
 use crate::model::EventKind;
+use memchr::memmem::Finder;
 
 /// Suffixes of the eager-fallback status lines (§2.3); the reason is the text before the dash.
-const SWITCH_MARKERS: &[&str] = &[
-    "switching to fallback",
-    "trying fallback",
-    "Trying fallback",
+static SWITCH_MARKERS: [Needle; 3] = [
+    Needle::new(|| Finder::new("switching to fallback")),
+    Needle::new(|| Finder::new("trying fallback")),
+    Needle::new(|| Finder::new("Trying fallback")),
 ];
 
 /// Classify a fallback-family message (already cleaned).
@@ -53,7 +54,7 @@ pub(super) fn classify(msg: &str) -> Option<EventKind> {
             console: false,
         });
     }
-    let cut = SWITCH_MARKERS.iter().filter_map(|m| msg.find(m)).min()?;
+    let cut = SWITCH_MARKERS.iter().filter_map(|m| m.find(msg)).min()?;
     // The reason is the text before the last dash that precedes the marker (a reason may
     // itself contain a dash: `(unverified — may be a content-filter rejection)`).
     let head = msg.get(..cut).unwrap_or(msg);

@@ -15,6 +15,7 @@ pub mod quota;
 mod turn;
 
 use crate::model::{EventKind, Record};
+use memchr::memmem::Finder;
 use regex::Regex;
 use std::borrow::Cow;
 use std::sync::LazyLock;
@@ -25,19 +26,40 @@ pub use details::{parse_details, status_from_text};
 /// alternation compiles to a SIMD multi-substring search, so `Other` lines cost one scan.
 static PREFILTER: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        "API|[Rr]etr|[Rr]ate|[Ff]allback|[Cc]redential|[Pp]rimary|[Pp]rovider|inbound message|\
-         response ready|conversation turn|Turn ended|client created|Waiting|Details:|returned \
-         |profile_rotation|[Ee]xhausted|Restore|limit|401|Streaming failed|Non-retryable|\
-         Billing|rebuilt client",
+        "API|Retr|retr|Rate|rate|Fallback|fallback|Credential|credential|Primary|primary|\
+         Provider|provider|inbound message|response ready|conversation turn|Turn ended|\
+         client created|Waiting|Details:|returned |profile_rotation|Exhausted|exhausted|\
+         Restore|limit|401|Streaming failed|Non-retryable|Billing|rebuilt client",
     )
     .expect("static regex")
 });
+
+/// A substring search built once: `str::find(&str)` / `contains(&str)` set up a new searcher on
+/// every call, and the searches every candidate message goes through add up.
+pub(crate) struct Needle(LazyLock<Finder<'static>>);
+
+impl Needle {
+    pub(crate) const fn new(init: fn() -> Finder<'static>) -> Self {
+        Needle(LazyLock::new(init))
+    }
+
+    /// Byte offset of the first occurrence in `hay` (a char boundary, as the needle is text).
+    pub(crate) fn find(&self, hay: &str) -> Option<usize> {
+        self.0.find(hay.as_bytes())
+    }
+
+    pub(crate) fn is_in(&self, hay: &str) -> bool {
+        self.find(hay).is_some()
+    }
+}
+
+static ESCAPED_BACKTICK: Needle = Needle::new(|| Finder::new("\\`"));
 
 /// Classify a record. Never panics; unknown messages are `EventKind::Other`.
 pub fn classify(record: &Record) -> EventKind {
     let text = clean_message(&record.message);
     let msg = text.as_ref();
-    if msg.is_empty() || !PREFILTER.is_match(msg) {
+    if !candidate(msg) {
         return EventKind::Other;
     }
     gateway::classify(msg)
@@ -46,6 +68,22 @@ pub fn classify(record: &Record) -> EventKind {
         .or_else(|| pool::classify(msg, record))
         .or_else(|| turn::classify(msg))
         .unwrap_or(EventKind::Other)
+}
+
+/// False when [`classify`] returns `EventKind::Other` for `record` whatever its continuation
+/// lines: its first line has none of the words every request-event template contains. Cheaper
+/// than classifying (one literal scan, no allocation).
+///
+/// The scan runs on the raw message, not the cleaned one [`classify`] scans: cleaning trims
+/// whitespace and glyphs from the ends and turns `` \` `` into `` ` ``, and no gate word holds
+/// a backslash or backtick, so a word found in the cleaned message is also in the raw one.
+pub fn may_be_event(record: &Record) -> bool {
+    PREFILTER.is_match(&record.message)
+}
+
+/// The gate of [`classify`]: a cleaned message that some family may recognise.
+fn candidate(msg: &str) -> bool {
+    !msg.is_empty() && PREFILTER.is_match(msg)
 }
 
 /// The [`quota::FailureClass`] of a failure event (attempt, stream failure, retry with an error
@@ -113,7 +151,7 @@ pub fn clean_message(message: &str) -> Cow<'_, str> {
     while let Some(rest) = s.strip_prefix(GLYPHS) {
         s = rest.trim_start();
     }
-    if s.contains("\\`") {
+    if ESCAPED_BACKTICK.is_in(s) {
         Cow::Owned(s.replace("\\`", "`"))
     } else {
         Cow::Borrowed(s)
@@ -206,6 +244,20 @@ pub(crate) fn leading_u32(s: &str) -> Option<u32> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn gate_words_survive_cleaning() {
+        // `may_be_event` scans the raw message: sound as long as cleaning cannot create a
+        // gate word, i.e. no word holds what cleaning rewrites.
+        let words: Vec<&str> = PREFILTER.as_str().split('|').collect();
+        assert!(words.len() > 20);
+        for w in words {
+            assert!(
+                !w.is_empty() && !w.contains(['\\', '`', '[', '(', '.', '*']),
+                "{w:?}"
+            );
+        }
+    }
 
     #[test]
     fn glyphs_and_escapes() {

@@ -1,8 +1,11 @@
 //! Credential pool family: `credential pool: ...` lines, pool recovery (`Credential ...`),
 //! restore re-selection and the structured `profile_rotation` JSON event.
 
-use super::{continuation, field, leading_u32};
+use super::{continuation, field, leading_u32, Needle};
 use crate::model::{EventKind, Record};
+use memchr::memmem::Finder;
+
+static PROFILE_ROTATION: Needle = Needle::new(|| Finder::new("profile_rotation"));
 
 /// Classify a pool-family message (already cleaned).
 pub(super) fn classify(msg: &str, rec: &Record) -> Option<EventKind> {
@@ -50,7 +53,7 @@ pub(super) fn classify(msg: &str, rec: &Record) -> Option<EventKind> {
             skipped,
         });
     }
-    if msg.contains("profile_rotation") {
+    if PROFILE_ROTATION.is_in(msg) {
         return profile_rotation(msg, rec);
     }
     None

@@ -1,15 +1,19 @@
 //! Turn family: turn start/end, client creation, cross-session cooldown notices and auth
 //! rejection notices.
 
-use super::{field, key_values};
+use super::{field, key_values, Needle};
 use crate::model::EventKind;
+use memchr::memmem::Finder;
+
+static PLACEHOLDER: Needle = Needle::new(|| Finder::new("will be sent with placeholder"));
+static DASHED_401: Needle = Needle::new(|| Finder::new(" 401 — "));
 
 /// Prefixes of cross-session cooldown notices (§4.4).
 const COOLDOWN_PREFIXES: &[&str] = &["Rate-limit backoff level ", "Rate limit resets in "];
 
 /// Classify a turn-family message (already cleaned).
 pub(super) fn classify(msg: &str) -> Option<EventKind> {
-    if msg.contains("will be sent with placeholder") {
+    if PLACEHOLDER.is_in(msg) {
         let provider = msg
             .split_once("provider '")
             .and_then(|(_, rest)| rest.split_once('\''))
@@ -58,7 +62,7 @@ pub(super) fn classify(msg: &str) -> Option<EventKind> {
     }
     let auth_notice = msg.starts_with("Your API key was rejected by the provider")
         || msg.starts_with("Provider authentication failed")
-        || (msg.contains(" 401 — ") && msg.contains("authentication failed"));
+        || (DASHED_401.is_in(msg) && msg.contains("authentication failed"));
     auth_notice.then(|| EventKind::AuthRejectedNotice {
         text: msg.to_string(),
     })

@@ -2,27 +2,27 @@
 //! `YYYY-MM-DD HH:MM:SS,mmm LEVEL [session] logger: message` (ms, tag and logger optional), and
 //! the forms reporters abbreviate: `17:58:42,739 WARNING message` and `... INFO logger: message`.
 
-use super::time::{date, time_of_day, RawTime};
+use super::time::{date, fail, time_of_day, RawTime};
 use super::Head;
 use crate::model::{Level, Shape};
-use nom::{
-    branch::alt,
-    bytes::complete::{tag, take_till1, take_while},
-    character::complete::{char, satisfy},
-    combinator::{opt, recognize, value},
-    sequence::{delimited, pair, terminated, tuple},
-    IResult,
-};
+use nom::{character::complete::char, sequence::tuple, IResult};
+use std::borrow::Cow;
+
+/// Level names in the order they are tried.
+const LEVELS: [(&str, Level); 5] = [
+    ("DEBUG", Level::Debug),
+    ("INFO", Level::Info),
+    ("WARNING", Level::Warning),
+    ("ERROR", Level::Error),
+    ("CRITICAL", Level::Critical),
+];
 
 /// `DEBUG` … `CRITICAL`.
 pub(crate) fn level(i: &str) -> IResult<&str, Level> {
-    alt((
-        value(Level::Debug, tag("DEBUG")),
-        value(Level::Info, tag("INFO")),
-        value(Level::Warning, tag("WARNING")),
-        value(Level::Error, tag("ERROR")),
-        value(Level::Critical, tag("CRITICAL")),
-    ))(i)
+    LEVELS
+        .iter()
+        .find_map(|(name, lvl)| i.strip_prefix(name).map(|rest| (rest, *lvl)))
+        .ok_or_else(|| fail(i))
 }
 
 /// True when `word` is a level name (so it is not read as a zone abbreviation or host).
@@ -30,45 +30,71 @@ pub(crate) fn is_level(word: &str) -> bool {
     level(word).is_ok_and(|(rest, _)| rest.is_empty())
 }
 
-/// A Python logger name followed by `: ` (or `:` at end of line). `any_case` allows an
-/// upper-case first letter (only where the format guarantees a logger).
-fn logger(any_case: bool) -> impl Fn(&str) -> IResult<&str, &str> {
-    move |i| {
-        terminated(
-            recognize(pair(
-                satisfy(|c| {
-                    c == '_' || c.is_ascii_lowercase() || (any_case && c.is_ascii_uppercase())
-                }),
-                take_while(|c: char| c.is_ascii_alphanumeric() || c == '_' || c == '.'),
-            )),
-            pair(char(':'), alt((tag(" "), nom::combinator::eof))),
-        )(i)
+/// Bytes allowed after the first of a logger name: ASCII letters, digits, `_` and `.`.
+static LOGGER_BYTE: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut c = 0;
+    while c < 256 {
+        let b = c as u8;
+        t[c] = b.is_ascii_alphanumeric() || b == b'_' || b == b'.';
+        c += 1;
     }
+    t
+};
+
+/// A Python logger name followed by `: ` (or `:` at end of line): a first character `_`, a
+/// lower-case letter (or, with `any_case`, an upper-case one: only where the format guarantees
+/// a logger), then letters, digits, `_` and `.`. Returns (rest, name).
+fn logger(i: &str, any_case: bool) -> Option<(&str, &str)> {
+    let b = i.as_bytes();
+    let first = *b.first()?;
+    if !(first == b'_' || first.is_ascii_lowercase() || (any_case && first.is_ascii_uppercase())) {
+        return None;
+    }
+    let tail = b.get(1..).unwrap_or_default();
+    let len = 1 + tail
+        .iter()
+        .position(|&c| !LOGGER_BYTE[usize::from(c)])
+        .unwrap_or(tail.len());
+    let (name, rest) = (i.get(..len)?, i.get(len..)?);
+    let rest = rest.strip_prefix(':')?;
+    if rest.is_empty() {
+        return Some((rest, name));
+    }
+    Some((rest.strip_prefix(' ')?, name))
 }
 
 /// The fields after the timestamp: `LEVEL[ [sid]] [logger: ]`; returns the message as rest.
 pub(crate) type Tail<'a> = (Level, Option<&'a str>, Option<&'a str>);
 
-/// Parse `LEVEL[ [sid]] [logger: ]message`.
+/// Parse `LEVEL[ [sid]] [logger: ]message`. A session tag is a non-empty ` [...]` right
+/// after the level; a space must follow the level or the tag.
 pub(crate) fn level_tail(any_case: bool) -> impl Fn(&str) -> IResult<&str, Tail<'_>> {
     move |i| {
-        let (i, (lvl, sid, _)) = tuple((
-            level,
-            opt(delimited(tag(" ["), take_till1(|c| c == ']'), char(']'))),
-            char(' '),
-        ))(i)?;
-        let (i, lg) = opt(logger(any_case))(i)?;
-        Ok((i, (lvl, sid, lg)))
+        let (i, lvl) = level(i)?;
+        let sid = i.strip_prefix(" [").and_then(|r| {
+            let end = r.find(']').filter(|&e| e > 0)?;
+            Some((r.get(end + 1..)?, r.get(..end)?))
+        });
+        let (after, sid) = match sid {
+            Some((rest, s)) => (rest, Some(s)),
+            None => (i, None),
+        };
+        let i = after.strip_prefix(' ').ok_or_else(|| fail(after))?;
+        Ok(match logger(i, any_case) {
+            Some((rest, lg)) => (rest, (lvl, sid, Some(lg))),
+            None => (i, (lvl, sid, None)),
+        })
     }
 }
 
 /// Build an agent-log head from the parsed tail.
-fn head<'a>(time: RawTime<'a>, (lvl, sid, lg): Tail<'_>, msg: &str) -> Head<'a> {
+fn head<'a>(time: RawTime<'a>, (lvl, sid, lg): Tail<'a>, msg: &'a str) -> Head<'a> {
     let mut h = Head::new(Shape::AgentLog, time);
-    h.rec.level = Some(lvl);
-    h.rec.session = sid.map(str::to_string);
-    h.rec.logger = lg.map(str::to_string);
-    h.rec.message = msg.to_string();
+    h.level = Some(lvl);
+    h.session = sid.map(Cow::Borrowed);
+    h.logger = lg.map(Cow::Borrowed);
+    h.message = Cow::Borrowed(msg);
     h
 }
 
@@ -95,16 +121,176 @@ pub(crate) fn parse_abbrev(line: &str) -> Option<Head<'_>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::parse::time::{offset, reference};
+    use nom::{
+        branch::alt,
+        bytes::complete::{tag, take_till1, take_while},
+        character::complete::satisfy,
+        combinator::{opt, recognize, value},
+        sequence::{delimited, pair, terminated},
+    };
+
+    /// The nom grammar `level_tail` implements.
+    fn reference_level_tail(any_case: bool) -> impl Fn(&str) -> IResult<&str, Tail<'_>> {
+        move |i| {
+            let level = alt((
+                value(Level::Debug, tag("DEBUG")),
+                value(Level::Info, tag("INFO")),
+                value(Level::Warning, tag("WARNING")),
+                value(Level::Error, tag("ERROR")),
+                value(Level::Critical, tag("CRITICAL")),
+            ));
+            let logger = terminated(
+                recognize(pair(
+                    satisfy(|c| {
+                        c == '_' || c.is_ascii_lowercase() || (any_case && c.is_ascii_uppercase())
+                    }),
+                    take_while(|c: char| c.is_ascii_alphanumeric() || c == '_' || c == '.'),
+                )),
+                pair(char(':'), alt((tag(" "), nom::combinator::eof))),
+            );
+            let (i, (lvl, sid, _)) = tuple((
+                level,
+                opt(delimited(tag(" ["), take_till1(|c| c == ']'), char(']'))),
+                char(' '),
+            ))(i)?;
+            let (i, lg) = opt(logger)(i)?;
+            Ok((i, (lvl, sid, lg)))
+        }
+    }
+
+    /// Strings near the shapes: seeds mutated with characters the grammar cares about.
+    fn near_misses() -> Vec<String> {
+        const SEEDS: [&str; 10] = [
+            "2026-05-08 18:41:08,739 INFO [20260815_232112_71febe] agent.x: m",
+            "2026-02-29 23:59:59.123456789012 WARNING run_agent: m",
+            "2024-02-29 00:00:00 ERROR [] Root_x.y:",
+            "18:41:08 CRITICAL [a]b: c",
+            "18:41:08, DEBUG _a:b",
+            "DEBUG [x] y: z",
+            "INFO [] agent.tool_executor: tool",
+            "WARNING gateway.run:",
+            "ERROR [s]  x: y",
+            "24:00:00.5 INFO é: x",
+        ];
+        const ALPHABET: &[char] = &[
+            '0', '1', '2', '5', '9', ':', '.', ',', ' ', '-', '[', ']', '_', 'a', 'Z', 'é', 'I',
+            'N', 'F', 'O', 'T', '\t',
+        ];
+        let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
+        let mut next = move |n: usize| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            usize::try_from(state % n as u64).unwrap()
+        };
+        let mut out: Vec<String> = SEEDS.iter().map(|s| s.to_string()).collect();
+        for _ in 0..60_000 {
+            let mut chars: Vec<char> = SEEDS[next(SEEDS.len())].chars().collect();
+            for _ in 0..1 + next(3) {
+                let at = next(chars.len() + 1);
+                match next(3) {
+                    0 if at < chars.len() => {
+                        chars.remove(at);
+                    }
+                    1 if at < chars.len() => chars[at] = ALPHABET[next(ALPHABET.len())],
+                    _ => chars.insert(at, ALPHABET[next(ALPHABET.len())]),
+                }
+            }
+            let s: String = chars.into_iter().collect();
+            let cut = next(s.len() + 1);
+            out.push(s.get(..cut).unwrap_or(&s).to_string());
+            out.push(s);
+        }
+        out
+    }
+
+    /// Offsets and near misses.
+    fn near_offsets() -> Vec<String> {
+        const SEEDS: [&str; 8] = [
+            "+05:30 x",
+            "-0400",
+            "Z",
+            "+25",
+            "+05:",
+            "+05:3",
+            "+0530 ",
+            "-23:59:59",
+        ];
+        const ALPHABET: &[char] = &['0', '2', '5', '9', ':', '+', '-', 'Z', ' ', 'é'];
+        let mut state: u64 = 0x1234_5678_9ABC_DEF1;
+        let mut next = move |n: usize| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            usize::try_from(state % n as u64).unwrap()
+        };
+        let mut out: Vec<String> = SEEDS.iter().map(|s| s.to_string()).collect();
+        for _ in 0..60_000 {
+            let mut chars: Vec<char> = SEEDS[next(SEEDS.len())].chars().collect();
+            for _ in 0..next(3) {
+                let at = next(chars.len() + 1);
+                match next(3) {
+                    0 if at < chars.len() => {
+                        chars.remove(at);
+                    }
+                    1 if at < chars.len() => chars[at] = ALPHABET[next(ALPHABET.len())],
+                    _ => chars.insert(at, ALPHABET[next(ALPHABET.len())]),
+                }
+            }
+            out.push(chars.into_iter().collect());
+        }
+        out
+    }
+
+    #[test]
+    fn hand_written_lexers_match_the_nom_grammar() {
+        let (mut dates, mut times, mut tails_ok) = (0, 0, 0);
+        for s in near_misses() {
+            let d = s.get(11..).unwrap_or("");
+            for t in [s.as_str(), d] {
+                assert_eq!(date(t).ok(), reference::date(t).ok(), "date {t:?}");
+                dates += usize::from(date(t).is_ok());
+                times += usize::from(time_of_day(t).is_ok());
+                assert_eq!(
+                    time_of_day(t).ok(),
+                    reference::time_of_day(t).ok(),
+                    "time {t:?}"
+                );
+            }
+            let tails = [
+                d.get(13..).unwrap_or(""),
+                d.get(9..).unwrap_or(""),
+                s.as_str(),
+            ];
+            for t in tails {
+                for any_case in [false, true] {
+                    assert_eq!(
+                        level_tail(any_case)(t).ok(),
+                        reference_level_tail(any_case)(t).ok(),
+                        "tail {t:?}"
+                    );
+                    tails_ok += usize::from(level_tail(any_case)(t).is_ok());
+                }
+            }
+        }
+        let mut offsets = 0;
+        for s in near_offsets() {
+            assert_eq!(offset(&s).ok(), reference::offset(&s).ok(), "offset {s:?}");
+            offsets += usize::from(offset(&s).is_ok());
+        }
+        assert!(offsets > 5_000 && offsets < 60_000, "offsets: {offsets}");
+        // Both outcomes are well represented.
+        assert!(dates > 10_000 && times > 10_000 && tails_ok > 10_000);
+        assert!(dates < 100_000 && times < 100_000 && tails_ok < 300_000);
+    }
 
     #[test]
     fn full_line_with_elided_session_tag() {
         let h = parse("2026-05-26 16:00:48 INFO [cron_006bda9176a7...] agent.chat_completion_helpers: Fallback activated: a → b (zai)").unwrap();
-        assert_eq!(h.rec.session.as_deref(), Some("cron_006bda9176a7..."));
-        assert_eq!(
-            h.rec.logger.as_deref(),
-            Some("agent.chat_completion_helpers")
-        );
-        assert_eq!(h.rec.message, "Fallback activated: a → b (zai)");
+        assert_eq!(h.session.as_deref(), Some("cron_006bda9176a7..."));
+        assert_eq!(h.logger.as_deref(), Some("agent.chat_completion_helpers"));
+        assert_eq!(h.message, "Fallback activated: a → b (zai)");
     }
 
     #[test]
@@ -113,14 +299,14 @@ mod tests {
             "17:58:45,683 INFO Fallback to nvidia/x: clearing primary credential pool",
         )
         .unwrap();
-        assert_eq!(h.rec.logger, None);
+        assert_eq!(h.logger, None);
         assert_eq!(
-            h.rec.message,
+            h.message,
             "Fallback to nvidia/x: clearing primary credential pool"
         );
         let h = parse_abbrev("... ERROR [20260422_121111_9c914d] root: Non-retryable client error")
             .unwrap();
-        assert_eq!(h.rec.logger.as_deref(), Some("root"));
+        assert_eq!(h.logger.as_deref(), Some("root"));
         assert_eq!(h.time, RawTime::None);
         assert!(parse_abbrev("17:58:45 INFORMATION x").is_none());
     }

@@ -1,5 +1,6 @@
 //! Console (stdout) attempt blocks: a failure line and the indented detail lines printed under it.
 
+use super::Head;
 use crate::model::Record;
 
 /// Emoji that start a detail line (after indentation).
@@ -29,20 +30,25 @@ const HEADS: [&str; 7] = [
 
 /// True when `rec` is a console line that detail lines may follow.
 pub(crate) fn is_head(rec: &Record) -> bool {
-    if rec.level.is_some() || rec.logger.is_some() {
+    is_head_text(rec.level.is_some() || rec.logger.is_some(), &rec.message)
+}
+
+/// [`is_head`] on the parts it looks at.
+fn is_head_text(logged: bool, message: &str) -> bool {
+    if logged {
         return false;
     }
-    let m = rec.message.trim_start();
+    let m = message.trim_start();
     let text = m.trim_start_matches(|c: char| !c.is_ascii_alphanumeric());
     m.starts_with('❌') || HEADS.iter().any(|h| text.starts_with(h))
 }
 
 /// True when `rec` looks like console output (emoji first, subagent prefix, or a block head),
 /// which never continues a file-log record even in an agent-log source.
-pub(crate) fn is_console(rec: &Record) -> bool {
-    rec.subagent.is_some()
-        || rec.message.chars().next().is_some_and(|c| !c.is_ascii())
-        || is_head(rec)
+pub(crate) fn is_console(h: &Head<'_>) -> bool {
+    h.subagent.is_some()
+        || h.message.chars().next().is_some_and(|c| !c.is_ascii())
+        || is_head_text(h.level.is_some() || h.logger.is_some(), &h.message)
 }
 
 /// True when `text` is a detail line: an indented emoji detail, or a bare detail label.

@@ -5,6 +5,7 @@ use super::time::{date, offset, time_of_day, RawTime};
 use super::Head;
 use crate::model::Shape;
 use nom::{character::complete::char, combinator::opt, sequence::tuple};
+use std::borrow::Cow;
 
 /// Parse a desktop line; the bracketed tag (`hermes`) becomes the `ident`.
 pub(crate) fn parse(line: &str) -> Option<Head<'_>> {
@@ -31,8 +32,8 @@ pub(crate) fn parse(line: &str) -> Option<Head<'_>> {
         _ => (None, rest),
     };
     let mut h = Head::new(Shape::Desktop, time);
-    h.rec.ident = tag.map(str::to_string);
-    inner::apply(&mut h.rec, msg);
+    h.ident = tag.map(Cow::Borrowed);
+    inner::apply(&mut h, msg);
     Some(h)
 }
 
@@ -43,11 +44,11 @@ mod tests {
     #[test]
     fn desktop_forms() {
         let h = parse("[2026-08-25T10:50:18.453Z] [hermes] ⚠️ Model fallback: a").unwrap();
-        assert_eq!(h.rec.ident.as_deref(), Some("hermes"));
-        assert_eq!(h.rec.message, "⚠️ Model fallback: a");
+        assert_eq!(h.ident.as_deref(), Some("hermes"));
+        assert_eq!(h.message, "⚠️ Model fallback: a");
         assert!(matches!(h.time, RawTime::Offset(_, 0)));
         let h = parse("[hermes] [subagent-3] ⏳ Retrying in 2.0s (attempt 1/3)...").unwrap();
-        assert_eq!((h.rec.subagent, h.time), (Some(3), RawTime::None));
+        assert_eq!((h.subagent, h.time), (Some(3), RawTime::None));
         assert!(parse("[subagent-1] x").is_none());
     }
 }

@@ -17,7 +17,7 @@ pub fn detect(first_lines: &[&str]) -> InputFormat {
         any = true;
         let head =
             structured(line).or_else(|| paste::strip_grep_n(line, false).and_then(structured));
-        let Some(shape) = head.map(|h| h.rec.shape).filter(|s| *s != Shape::Bare) else {
+        let Some(shape) = head.map(|h| h.shape).filter(|s| *s != Shape::Bare) else {
             continue;
         };
         let format = InputFormat::of_shape(shape);

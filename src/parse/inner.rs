@@ -2,32 +2,32 @@
 //! line `LEVEL logger: message`, or a console (stdout) line, possibly with a `[subagent-N] `
 //! prefix.
 
-use super::{agent_log, verbose};
-use crate::model::Record;
+use super::{agent_log, verbose, Head};
+use std::borrow::Cow;
 
 /// Fill level / session / logger / subagent and the message of `rec` from `msg`.
-pub(crate) fn apply(rec: &mut Record, msg: &str) {
+pub(crate) fn apply<'a>(rec: &mut Head<'a>, msg: &'a str) {
     if msg.as_bytes().first().is_some_and(u8::is_ascii_digit) {
         if let Some(h) = agent_log::parse(msg).or_else(|| verbose::parse(msg)) {
-            rec.level = h.rec.level;
-            rec.session = h.rec.session;
-            rec.logger = h.rec.logger;
-            rec.message = h.rec.message;
+            rec.level = h.level;
+            rec.session = h.session;
+            rec.logger = h.logger;
+            rec.message = h.message;
             return;
         }
     }
     if msg.as_bytes().first().is_some_and(u8::is_ascii_uppercase) {
         if let Ok((rest, (lvl, sid, lg))) = agent_log::level_tail(false)(msg) {
             rec.level = Some(lvl);
-            rec.session = sid.map(str::to_string);
-            rec.logger = lg.map(str::to_string);
-            rec.message = rest.to_string();
+            rec.session = sid.map(Cow::Borrowed);
+            rec.logger = lg.map(Cow::Borrowed);
+            rec.message = Cow::Borrowed(rest);
             return;
         }
     }
     let (subagent, rest) = split_subagent(msg);
     rec.subagent = subagent;
-    rec.message = rest.to_string();
+    rec.message = Cow::Borrowed(rest);
 }
 
 /// Split a leading `[subagent-N] ` console prefix (after optional indentation) off `msg`.
@@ -47,12 +47,12 @@ pub(crate) fn split_subagent(msg: &str) -> (Option<u32>, &str) {
 mod tests {
     use super::*;
     use crate::model::{Level, Shape};
-    use crate::parse::{time::RawTime, Head};
+    use crate::parse::time::RawTime;
 
-    fn rec(msg: &str) -> Record {
+    fn rec(msg: &str) -> Head<'_> {
         let mut h = Head::new(Shape::Bare, RawTime::None);
-        apply(&mut h.rec, msg);
-        h.rec
+        apply(&mut h, msg);
+        h
     }
 
     #[test]

@@ -11,6 +11,7 @@ use chrono::NaiveDate;
 use nom::{
     bytes::complete::take_while_m_n, character::complete::char, combinator::opt, sequence::tuple,
 };
+use std::borrow::Cow;
 
 const MONTHS: [&str; 12] = [
     "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
@@ -54,15 +55,15 @@ pub(crate) fn with_tail<'a>(
     shape: Shape,
     time: RawTime<'a>,
     line: &str,
-    after: &str,
+    after: &'a str,
 ) -> Option<Head<'a>> {
     let (host, ident, pid, msg) = tail(after)?;
     let mut h = Head::new(shape, time);
-    h.rec.host = host.map(str::to_string);
-    h.rec.ident = Some(ident.to_string());
-    h.rec.pid = pid;
+    h.host = host.map(Cow::Borrowed);
+    h.ident = Some(Cow::Borrowed(ident));
+    h.pid = pid;
     h.msg_col = Some(line.len() - msg.len());
-    inner::apply(&mut h.rec, msg);
+    inner::apply(&mut h, msg);
     Some(h)
 }
 

@@ -24,8 +24,9 @@ mod verbose;
 
 pub use detect::detect;
 
-use crate::model::{Loc, Record, Shape, SourceId, Stamp};
+use crate::model::{Level, Loc, Record, Shape, SourceId, Stamp};
 use chrono::NaiveDate;
+use std::borrow::Cow;
 use time::{Clock, RawTime};
 
 /// How to interpret times without an explicit offset / date.
@@ -115,6 +116,10 @@ pub struct ParseStats {
     pub bare: u64,
     /// Lines joined to the previous record (tracebacks, console detail lines).
     pub continuation: u64,
+    /// Of `records`, those the filter ([`Parser::set_filter`]) dropped instead of returning.
+    pub filtered: u64,
+    /// Input lines of the dropped records (first lines and continuations).
+    pub filtered_lines: u64,
     /// Records whose time carried an offset, epoch or zone abbreviation.
     pub zoned_times: u64,
     /// Records with a date and time but no zone (read in `--tz`, else as UTC).
@@ -122,47 +127,96 @@ pub struct ParseStats {
 }
 
 /// One line parsed by a shape parser, before the parser attaches location and resolves time.
+/// Fields borrow from the line where they can, so a line whose record is then dropped by the
+/// parser's filter costs no allocation.
 #[derive(Debug)]
 pub(crate) struct Head<'a> {
-    /// The record fields the line carries (`loc`, `end_line`, `raw`, `time` are filled later;
-    /// `continuation` entries found inside this one line use line number 0).
-    pub rec: Record,
+    pub shape: Shape,
+    pub level: Option<Level>,
+    pub session: Option<Cow<'a, str>>,
+    pub logger: Option<Cow<'a, str>>,
+    pub host: Option<Cow<'a, str>>,
+    pub ident: Option<Cow<'a, str>>,
+    pub pid: Option<u32>,
+    pub subagent: Option<u32>,
+    pub message: Cow<'a, str>,
+    /// Further lines found inside this one line (a multi-line journal JSON `MESSAGE`).
+    pub continuation: Vec<String>,
     pub time: RawTime<'a>,
     /// Byte offset of the message in the line for prefixed journal text shapes (multi-line
     /// MESSAGE continuations are indented to it).
     pub msg_col: Option<usize>,
 }
 
-impl Head<'_> {
+impl<'a> Head<'a> {
     /// A head of `shape` with time `time` and an empty message.
-    pub fn new(shape: Shape, time: RawTime<'_>) -> Head<'_> {
+    pub fn new(shape: Shape, time: RawTime<'a>) -> Head<'a> {
         Head {
-            rec: Record {
-                loc: Loc { source: 0, line: 0 },
-                end_line: 0,
-                shape,
-                time: Stamp::default(),
-                level: None,
-                session: None,
-                logger: None,
-                host: None,
-                ident: None,
-                pid: None,
-                subagent: None,
-                message: String::new(),
-                continuation: Vec::new(),
-                raw: String::new(),
-            },
+            shape,
+            level: None,
+            session: None,
+            logger: None,
+            host: None,
+            ident: None,
+            pid: None,
+            subagent: None,
+            message: Cow::Borrowed(""),
+            continuation: Vec::new(),
             time,
             msg_col: None,
         }
+    }
+
+    /// Write the fields into `rec`, reusing its buffers.
+    fn fill(&self, rec: &mut Record) {
+        rec.shape = self.shape;
+        rec.level = self.level;
+        set_opt(&mut rec.session, self.session.as_deref());
+        set_opt(&mut rec.logger, self.logger.as_deref());
+        set_opt(&mut rec.host, self.host.as_deref());
+        set_opt(&mut rec.ident, self.ident.as_deref());
+        rec.pid = self.pid;
+        rec.subagent = self.subagent;
+        rec.message.clear();
+        rec.message.push_str(self.message.trim_end());
+    }
+}
+
+/// Set an optional text field, reusing its buffer when it already holds one.
+fn set_opt(slot: &mut Option<String>, value: Option<&str>) {
+    match (slot.as_mut(), value) {
+        (Some(buf), Some(v)) => {
+            buf.clear();
+            buf.push_str(v);
+        }
+        (_, v) => *slot = v.map(str::to_owned),
+    }
+}
+
+/// An empty record to fill.
+fn blank_record() -> Record {
+    Record {
+        loc: Loc { source: 0, line: 0 },
+        end_line: 0,
+        shape: Shape::Bare,
+        time: Stamp::default(),
+        level: None,
+        session: None,
+        logger: None,
+        host: None,
+        ident: None,
+        pid: None,
+        subagent: None,
+        message: String::new(),
+        continuation: Vec::new(),
+        raw: String::new(),
     }
 }
 
 /// A line that matched no structured shape: a bare message (console, stderr logging, cat).
 fn bare(line: &str) -> Head<'_> {
     let mut head = Head::new(Shape::Bare, RawTime::None);
-    inner::apply(&mut head.rec, line);
+    inner::apply(&mut head, line);
     head
 }
 
@@ -215,6 +269,9 @@ struct Pending {
     msg_col: Option<usize>,
 }
 
+/// Records kept for reuse at most (a batch of returned records given back).
+const SPARE_RECORDS: usize = 512;
+
 /// Streaming parser for one source.
 pub struct Parser {
     source: SourceId,
@@ -224,6 +281,10 @@ pub struct Parser {
     stats: ParseStats,
     /// `grep -n` prefixes were seen on structured lines: strip them from bare lines too.
     grep_n: bool,
+    /// Records for which this returns false are counted, not returned.
+    filter: Option<fn(&Record) -> bool>,
+    /// Dropped or given back records whose buffers new records reuse.
+    spare: Vec<Record>,
 }
 
 impl Parser {
@@ -237,6 +298,23 @@ impl Parser {
             pending: None,
             stats: ParseStats::default(),
             grep_n: false,
+            filter: None,
+            spare: Vec::new(),
+        }
+    }
+
+    /// Return only the records for which `keep` is true; the others are counted in
+    /// [`ParseStats::filtered`] / [`ParseStats::filtered_lines`] and their buffers are reused.
+    /// Joining is unaffected: a dropped record still collects its continuation lines.
+    pub fn set_filter(&mut self, keep: fn(&Record) -> bool) {
+        self.filter = Some(keep);
+    }
+
+    /// Give back a record this parser returned and the caller no longer needs: its buffers
+    /// serve a later record.
+    pub fn recycle(&mut self, rec: Record) {
+        if self.spare.len() < SPARE_RECORDS {
+            self.spare.push(rec);
         }
     }
 
@@ -265,25 +343,23 @@ impl Parser {
             return;
         }
         self.flush(out);
-        let Head {
-            mut rec,
-            time,
-            msg_col,
-        } = head;
+        let mut rec = self.spare.pop().unwrap_or_else(blank_record);
+        head.fill(&mut rec);
         rec.loc = Loc {
             source: self.source,
             line: line_no,
         };
         rec.end_line = line_no;
-        rec.raw = line.to_string();
-        rec.message.truncate(rec.message.trim_end().len());
+        rec.raw.clear();
+        rec.raw.push_str(line);
         let (zoned, unzoned) = (self.clock.zoned, self.clock.unzoned);
-        rec.time = self.clock.resolve(&time);
+        rec.time = self.clock.resolve(&head.time);
         self.stats.zoned_times += self.clock.zoned - zoned;
         self.stats.unzoned_times += self.clock.unzoned - unzoned;
-        for c in &mut rec.continuation {
-            c.0 = line_no;
-        }
+        rec.continuation.clear();
+        rec.continuation
+            .extend(head.continuation.into_iter().map(|c| (line_no, c)));
+        let msg_col = head.msg_col;
         self.stats.records += 1;
         if rec.shape == Shape::Bare {
             self.stats.bare += 1;
@@ -311,8 +387,16 @@ impl Parser {
     }
 
     fn flush(&mut self, out: &mut Vec<Record>) {
-        if let Some(p) = self.pending.take() {
-            out.push(p.rec);
+        let Some(p) = self.pending.take() else {
+            return;
+        };
+        match self.filter {
+            Some(keep) if !keep(&p.rec) => {
+                self.stats.filtered += 1;
+                self.stats.filtered_lines += record_lines(&p.rec);
+                self.recycle(p.rec);
+            }
+            _ => out.push(p.rec),
         }
     }
 
@@ -358,11 +442,11 @@ impl Parser {
         let Some(p) = self.pending.as_mut() else {
             return false;
         };
-        let h = &head.rec;
+        let h = head;
         let bare = h.shape == Shape::Bare && h.level.is_none();
         let text = if p.block && console::is_detail(&h.message) && (bare || same_stream(&p.rec, h))
         {
-            Some(h.message.as_str())
+            Some(h.message.as_ref())
         } else if let Some(rest) = p
             .msg_col
             .filter(|_| bare)
@@ -382,7 +466,7 @@ impl Parser {
             && in_traceback(&p.rec, &h.message)
         {
             // A logged exception whose traceback lines became separate journal entries.
-            Some(h.message.as_str())
+            Some(h.message.as_ref())
         } else {
             None
         };
@@ -403,8 +487,18 @@ fn append(rec: &mut Record, line_no: u32, text: &str) {
 }
 
 /// Same journal stream: same shape family, identifier and pid.
-fn same_stream(a: &Record, b: &Record) -> bool {
-    a.shape == b.shape && a.ident == b.ident && a.pid == b.pid
+fn same_stream(a: &Record, b: &Head<'_>) -> bool {
+    a.shape == b.shape && a.ident.as_deref() == b.ident.as_deref() && a.pid == b.pid
+}
+
+/// Input lines a record spans: its first line and the continuations that came from other
+/// lines (lines inside one journal JSON `MESSAGE` share the record's line number).
+pub fn record_lines(r: &Record) -> u64 {
+    1 + r
+        .continuation
+        .iter()
+        .filter(|(line, _)| *line != r.loc.line)
+        .count() as u64
 }
 
 /// The rest of `line` after `col` leading spaces (a journal multi-line MESSAGE continuation).

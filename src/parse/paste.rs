@@ -27,7 +27,7 @@ pub(crate) fn parse_zoned(line: &str) -> Option<Head<'_>> {
         _ => after,
     };
     let mut h = Head::new(Shape::ZonedPaste, time);
-    inner::apply(&mut h.rec, msg.trim_start_matches(' '));
+    inner::apply(&mut h, msg.trim_start_matches(' '));
     Some(h)
 }
 
@@ -71,13 +71,10 @@ mod tests {
             parse_zoned("2026-05-27 14:28:42 CST  Fallback activated: gpt-5.5 -> glm-5.1 (zai)")
                 .unwrap();
         assert!(matches!(h.time, RawTime::Abbrev(_, Zone::Ambiguous("CST"))));
-        assert_eq!(
-            h.rec.message,
-            "Fallback activated: gpt-5.5 -> glm-5.1 (zai)"
-        );
+        assert_eq!(h.message, "Fallback activated: gpt-5.5 -> glm-5.1 (zai)");
         let h = parse_stripped("18:41:08 python[2844586]: ⚠️ API call failed").unwrap();
         assert_eq!(
-            (h.rec.pid, h.rec.ident.as_deref()),
+            (h.pid, h.ident.as_deref()),
             (Some(2_844_586), Some("python"))
         );
         assert_eq!(strip_grep_n("1949: x", false), Some("x"));

@@ -4,13 +4,7 @@
 use super::TimeContext;
 use crate::model::{Stamp, TimeBasis};
 use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, TimeDelta, TimeZone, Timelike, Utc};
-use nom::{
-    bytes::complete::take_while_m_n,
-    character::complete::{char, one_of},
-    combinator::{map_opt, map_res, opt},
-    sequence::{preceded, tuple},
-    IResult,
-};
+use nom::{bytes::complete::take_while_m_n, combinator::map_res, IResult};
 
 /// A zone abbreviation as written after a time (`CST`, `UTC`, `CEST`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -108,53 +102,149 @@ pub fn num(n: usize) -> impl Fn(&str) -> IResult<&str, u32> {
     }
 }
 
-/// `YYYY-MM-DD`; invalid calendar dates do not parse.
-pub fn date(i: &str) -> IResult<&str, NaiveDate> {
-    map_opt(
-        tuple((num(4), char('-'), num(2), char('-'), num(2))),
-        |(y, _, m, _, d)| NaiveDate::from_ymd_opt(i32::try_from(y).ok()?, m, d),
-    )(i)
+/// A parse failure at `i` (recoverable: alternatives and `opt` go on).
+pub(crate) fn fail(i: &str) -> nom::Err<nom::error::Error<&str>> {
+    nom::Err::Error(nom::error::Error::new(i, nom::error::ErrorKind::Verify))
 }
 
-/// `HH:MM:SS` with an optional `.ffffff` / `,mmm` fraction; the flag tells whether a fraction
-/// was present.
+/// Two ASCII digits at `at` as a number.
+fn two_digits(b: &[u8], at: usize) -> Option<u32> {
+    match (b.get(at), b.get(at + 1)) {
+        (Some(x @ b'0'..=b'9'), Some(y @ b'0'..=b'9')) => {
+            Some(u32::from(x - b'0') * 10 + u32::from(y - b'0'))
+        }
+        _ => None,
+    }
+}
+
+/// `YYYY-MM-DD`; invalid calendar dates do not parse. (Hand-written: this runs on every line.)
+pub fn date(i: &str) -> IResult<&str, NaiveDate> {
+    let b = i.as_bytes();
+    let parsed = (|| {
+        let y = two_digits(b, 0)? * 100 + two_digits(b, 2)?;
+        (b.get(4) == Some(&b'-') && b.get(7) == Some(&b'-')).then_some(())?;
+        let (m, d) = (two_digits(b, 5)?, two_digits(b, 8)?);
+        let date = NaiveDate::from_ymd_opt(i32::try_from(y).ok()?, m, d)?;
+        Some((i.get(10..)?, date))
+    })();
+    parsed.ok_or_else(|| fail(i))
+}
+
+/// `HH:MM:SS` with an optional `.ffffff` / `,mmm` fraction (up to 9 digits are read); the flag
+/// tells whether a fraction was present. (Hand-written: this runs on every line.)
 pub fn time_of_day(i: &str) -> IResult<&str, (NaiveTime, bool)> {
-    map_opt(
-        tuple((
-            num(2),
-            char(':'),
-            num(2),
-            char(':'),
-            num(2),
-            opt(preceded(
-                one_of(".,"),
-                take_while_m_n(1, 9, |c: char| c.is_ascii_digit()),
+    let b = i.as_bytes();
+    let parsed = (|| {
+        let (h, m, s) = (two_digits(b, 0)?, two_digits(b, 3)?, two_digits(b, 6)?);
+        (b.get(2) == Some(&b':') && b.get(5) == Some(&b':')).then_some(())?;
+        let digits = match b.get(8) {
+            Some(b'.' | b',') => b
+                .get(9..)
+                .unwrap_or_default()
+                .iter()
+                .take(9)
+                .take_while(|c| c.is_ascii_digit())
+                .count(),
+            _ => 0,
+        };
+        let (frac, end) = if digits > 0 {
+            (b.get(9..9 + digits), 9 + digits)
+        } else {
+            (None, 8)
+        };
+        let nanos = frac.map_or(0, |f| {
+            f.iter()
+                .copied()
+                .chain(std::iter::repeat(b'0'))
+                .take(9)
+                .fold(0u32, |acc, d| acc * 10 + u32::from(d - b'0'))
+        });
+        let t = NaiveTime::from_hms_nano_opt(h, m, s, nanos)?;
+        Some((i.get(end..)?, (t, frac.is_some())))
+    })();
+    parsed.ok_or_else(|| fail(i))
+}
+
+/// The nom grammar `date`, `time_of_day` and `offset` implement, kept to check them against.
+#[cfg(test)]
+pub(crate) mod reference {
+    use super::*;
+    use nom::{
+        character::complete::{char, one_of},
+        combinator::{map_opt, opt},
+        sequence::{preceded, tuple},
+    };
+
+    pub fn offset(i: &str) -> IResult<&str, i32> {
+        if let Some(rest) = i.strip_prefix('Z') {
+            return Ok((rest, 0));
+        }
+        map_opt(
+            tuple((one_of("+-"), num(2), opt(preceded(opt(char(':')), num(2))))),
+            |(sign, h, m)| {
+                let secs = i32::try_from(h * 3600 + m.unwrap_or(0) * 60).ok()?;
+                (h <= 23 && m.unwrap_or(0) <= 59).then_some(if sign == '-' { -secs } else { secs })
+            },
+        )(i)
+    }
+
+    pub fn date(i: &str) -> IResult<&str, NaiveDate> {
+        map_opt(
+            tuple((num(4), char('-'), num(2), char('-'), num(2))),
+            |(y, _, m, _, d)| NaiveDate::from_ymd_opt(i32::try_from(y).ok()?, m, d),
+        )(i)
+    }
+
+    pub fn time_of_day(i: &str) -> IResult<&str, (NaiveTime, bool)> {
+        map_opt(
+            tuple((
+                num(2),
+                char(':'),
+                num(2),
+                char(':'),
+                num(2),
+                opt(preceded(
+                    one_of(".,"),
+                    take_while_m_n(1, 9, |c: char| c.is_ascii_digit()),
+                )),
             )),
-        )),
-        |(h, _, m, _, s, frac)| {
-            let nanos = frac.map_or(0, |f: &str| {
-                f.bytes()
-                    .chain(std::iter::repeat(b'0'))
-                    .take(9)
-                    .fold(0u32, |acc, b| acc * 10 + u32::from(b - b'0'))
-            });
-            NaiveTime::from_hms_nano_opt(h, m, s, nanos).map(|t| (t, frac.is_some()))
-        },
-    )(i)
+            |(h, _, m, _, s, frac)| {
+                let nanos = frac.map_or(0, |f: &str| {
+                    f.bytes()
+                        .chain(std::iter::repeat(b'0'))
+                        .take(9)
+                        .fold(0u32, |acc, b| acc * 10 + u32::from(b - b'0'))
+                });
+                NaiveTime::from_hms_nano_opt(h, m, s, nanos).map(|t| (t, frac.is_some()))
+            },
+        )(i)
+    }
 }
 
 /// A numeric offset `Z`, `+HHMM`, `+HH:MM` or `+HH`, in seconds east of UTC.
+/// (Hand-written: this runs on every journal `short-iso` line.)
 pub fn offset(i: &str) -> IResult<&str, i32> {
     if let Some(rest) = i.strip_prefix('Z') {
         return Ok((rest, 0));
     }
-    map_opt(
-        tuple((one_of("+-"), num(2), opt(preceded(opt(char(':')), num(2))))),
-        |(sign, h, m)| {
-            let secs = i32::try_from(h * 3600 + m.unwrap_or(0) * 60).ok()?;
-            (h <= 23 && m.unwrap_or(0) <= 59).then_some(if sign == '-' { -secs } else { secs })
-        },
-    )(i)
+    let b = i.as_bytes();
+    let parsed = (|| {
+        let sign = match b.first()? {
+            b'+' => 1,
+            b'-' => -1,
+            _ => return None,
+        };
+        let h = two_digits(b, 1)?;
+        let (m, end) = match (two_digits(b, 3), b.get(3), two_digits(b, 4)) {
+            (Some(m), _, _) => (m, 5),
+            (None, Some(b':'), Some(m)) => (m, 6),
+            _ => (0, 3),
+        };
+        (h <= 23 && m <= 59).then_some(())?;
+        let secs = i32::try_from(h * 3600 + m * 60).ok()?;
+        Some((i.get(end..)?, sign * secs))
+    })();
+    parsed.ok_or_else(|| fail(i))
 }
 
 /// Milliseconds since midnight of a time of day.

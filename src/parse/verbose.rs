@@ -12,6 +12,7 @@ use nom::{
     sequence::{delimited, terminated, tuple},
     IResult,
 };
+use std::borrow::Cow;
 
 /// ` - logger - LEVEL[ [sid]] - `
 fn fields(i: &str) -> IResult<&str, (&str, crate::model::Level, Option<&str>)> {
@@ -41,10 +42,10 @@ pub(crate) fn parse(line: &str) -> Option<Head<'_>> {
     let (msg, (lg, lvl, sid)) = fields(rest).ok()?;
     let time = d.map_or(RawTime::TimeOfDay(t), |d| RawTime::Local(d.and_time(t)));
     let mut h = Head::new(Shape::Verbose, time);
-    h.rec.level = Some(lvl);
-    h.rec.logger = Some(lg.to_string());
-    h.rec.session = sid.map(str::to_string);
-    h.rec.message = msg.to_string();
+    h.level = Some(lvl);
+    h.logger = Some(Cow::Borrowed(lg));
+    h.session = sid.map(Cow::Borrowed);
+    h.message = Cow::Borrowed(msg);
     Some(h)
 }
 
@@ -55,9 +56,9 @@ mod tests {
     #[test]
     fn verbose_with_session() {
         let h = parse("14:17:12 - run_agent - WARNING [20260522_141707_c0c038] - Retrying API call in 4.2s (attempt 2/3)").unwrap();
-        assert_eq!(h.rec.logger.as_deref(), Some("run_agent"));
-        assert_eq!(h.rec.session.as_deref(), Some("20260522_141707_c0c038"));
-        assert_eq!(h.rec.message, "Retrying API call in 4.2s (attempt 2/3)");
+        assert_eq!(h.logger.as_deref(), Some("run_agent"));
+        assert_eq!(h.session.as_deref(), Some("20260522_141707_c0c038"));
+        assert_eq!(h.message, "Retrying API call in 4.2s (attempt 2/3)");
         assert!(parse("14:17:12 - run_agent - NOTICE - x").is_none());
     }
 }

@@ -326,7 +326,12 @@ pub fn for_each_line<R: BufRead + ?Sized>(
         }
         count += 1;
         let no = u32::try_from(count).unwrap_or(u32::MAX);
-        let line = String::from_utf8_lossy(strip_eol(&buf));
+        let bytes = strip_eol(&buf);
+        // `str::from_utf8` validates ASCII runs word-wise; `from_utf8_lossy` walks every byte.
+        let line = match std::str::from_utf8(bytes) {
+            Ok(s) => std::borrow::Cow::Borrowed(s),
+            Err(_) => String::from_utf8_lossy(bytes),
+        };
         if cut {
             f(no, &format!("{line}{CUT_MARK}"));
         } else {
