@@ -267,10 +267,9 @@ pub fn ingest_merged(
             let Some((t, _, event)) = heads[k].take() else {
                 break;
             };
-            if dedupe.keep(&event) {
-                streamer.accept(event, t);
-            }
+            dedupe.push(t, event, streamer);
         }
+        dedupe.flush(streamer);
         streamer.note_duplicates(dedupe.dropped);
         let mut out = Ingested::default();
         for w in workers {
@@ -286,35 +285,45 @@ pub fn ingest_merged(
 
 /// Drops a record already seen from another source at the same instant (same millisecond,
 /// logger, session and message): Hermes writes warnings to agent.log and errors.log, gateway
-/// lines to agent.log and gateway.log. Events come in time order, so only the keys of the
-/// current millisecond are held.
+/// lines to agent.log and gateway.log. Events come in time order, so the events of the current
+/// millisecond are held back and compared among themselves (no hashing, no copies), then passed
+/// on in order.
 #[derive(Default)]
 struct Dedupe {
     ms: Option<i64>,
-    seen: std::collections::HashMap<(Option<String>, Option<String>, String), u32>,
+    group: Vec<(Option<DateTime<Utc>>, Event)>,
     dropped: u64,
 }
 
 impl Dedupe {
-    fn keep(&mut self, e: &Event) -> bool {
-        let r = &e.record;
-        let Some(t) = r.time.utc else { return true };
-        let ms = t.timestamp_millis();
-        if self.ms != Some(ms) {
-            self.ms = Some(ms);
-            self.seen.clear();
-        }
-        let key = (r.logger.clone(), r.session.clone(), r.message.clone());
-        match self.seen.get(&key) {
-            Some(&src) if src != r.loc.source => {
+    fn push(&mut self, t: Option<DateTime<Utc>>, e: Event, streamer: &mut Streamer) {
+        if let Some(own) = e.record.time.utc {
+            let ms = own.timestamp_millis();
+            if self.ms != Some(ms) {
+                self.flush(streamer);
+                self.ms = Some(ms);
+            }
+            // The first record of this instant with the same key decides: another source's
+            // means this one is its copy.
+            let r = &e.record;
+            let first = self.group.iter().find(|(_, g)| {
+                let g = &g.record;
+                g.time.utc.is_some()
+                    && g.message == r.message
+                    && g.logger == r.logger
+                    && g.session == r.session
+            });
+            if first.is_some_and(|(_, g)| g.record.loc.source != r.loc.source) {
                 self.dropped += 1;
-                false
+                return;
             }
-            Some(_) => true,
-            None => {
-                self.seen.insert(key, r.loc.source);
-                true
-            }
+        }
+        self.group.push((t, e));
+    }
+
+    fn flush(&mut self, streamer: &mut Streamer) {
+        for (t, e) in self.group.drain(..) {
+            streamer.accept(e, t);
         }
     }
 }

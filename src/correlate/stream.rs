@@ -16,7 +16,7 @@ use super::{AuthInput, AuthListInput, CorrelateOptions, Grouped, Request};
 use crate::model::{Event, EventKind, Loc, Record, Shape, Stamp};
 use crate::rules::auth_blame_text;
 use chrono::{DateTime, Duration, Utc};
-use std::collections::{BTreeSet, BinaryHeap, VecDeque};
+use std::collections::{BTreeSet, VecDeque};
 use std::ops::Index;
 
 /// Lines may come this much out of time order and still be put in order.
@@ -159,29 +159,10 @@ fn droppable(ev: &Event) -> bool {
     ) && auth_blame_text(ev).is_none()
 }
 
-/// An event waiting in the reorder window, ordered by (time, arrival).
+/// An event waiting in the reorder window.
 struct Waiting {
     time: DateTime<Utc>,
-    seq: u64,
     event: Event,
-}
-
-impl PartialEq for Waiting {
-    fn eq(&self, o: &Self) -> bool {
-        (self.time, self.seq) == (o.time, o.seq)
-    }
-}
-impl Eq for Waiting {}
-impl PartialOrd for Waiting {
-    fn partial_cmp(&self, o: &Self) -> Option<std::cmp::Ordering> {
-        Some(self.cmp(o))
-    }
-}
-impl Ord for Waiting {
-    // Reversed: BinaryHeap is a max-heap, the earliest must come out first.
-    fn cmp(&self, o: &Self) -> std::cmp::Ordering {
-        (o.time, o.seq).cmp(&(self.time, self.seq))
-    }
 }
 
 /// Puts one source's events in time order and gives each its effective time: its own, else the
@@ -191,8 +172,9 @@ impl Ord for Waiting {
 pub struct Orderer {
     /// Leading events with no time before the source's first timed one.
     leading: Vec<Event>,
-    waiting: BinaryHeap<Waiting>,
-    seq: u64,
+    /// Sorted by (time, arrival). Lines mostly come in order, so a new one is appended; one
+    /// that came early is inserted in place (events are large: no heap sifting).
+    waiting: VecDeque<Waiting>,
     /// Latest own time of the source, in line order (the time of untimed lines after it).
     last_own: Option<DateTime<Utc>>,
     /// Latest time released.
@@ -228,8 +210,8 @@ impl Orderer {
         }
         self.wait(time, event);
         let horizon = time - Duration::seconds(REORDER_SECS);
-        while self.waiting.peek().is_some_and(|w| w.time < horizon) {
-            if let Some(w) = self.waiting.pop() {
+        while self.waiting.front().is_some_and(|w| w.time < horizon) {
+            if let Some(w) = self.waiting.pop_front() {
                 self.released = Some(w.time);
                 out(Some(w.time), w.event);
             }
@@ -237,12 +219,14 @@ impl Orderer {
     }
 
     fn wait(&mut self, time: DateTime<Utc>, event: Event) {
-        self.seq += 1;
-        self.waiting.push(Waiting {
-            time,
-            seq: self.seq,
-            event,
-        });
+        let w = Waiting { time, event };
+        // Equal times keep arrival order: insert after every entry not later than this one.
+        if self.waiting.back().is_none_or(|b| b.time <= time) {
+            self.waiting.push_back(w);
+        } else {
+            let at = self.waiting.partition_point(|x| x.time <= time);
+            self.waiting.insert(at, w);
+        }
     }
 
     /// End of the source: release everything (a source with no time at all keeps line order,
@@ -251,7 +235,7 @@ impl Orderer {
         for ev in std::mem::take(&mut self.leading) {
             out(None, ev);
         }
-        while let Some(w) = self.waiting.pop() {
+        while let Some(w) = self.waiting.pop_front() {
             self.released = Some(w.time);
             out(Some(w.time), w.event);
         }
