@@ -203,9 +203,12 @@ pub fn ingest(args: &IngestArgs, sink: &mut dyn FnMut(&str, Item)) -> Result<Ing
 /// An event of one source, released in time order: (effective time, line order, event).
 type Released = (Option<DateTime<Utc>>, u64, Event);
 
-/// Events of one source handed to the merge at a time (bounds the memory of a source that is
-/// read ahead of the others).
-const MERGE_CHANNEL: usize = 256;
+/// Events of one source are handed to the merge in batches of this many (one channel operation
+/// per batch, not per event) ...
+const MERGE_BATCH: usize = 64;
+/// ... and at most this many batches wait per source (bounds the memory of a source read ahead
+/// of the others).
+const MERGE_CHANNEL: usize = 4;
 
 /// Read every input at once (a thread each), put each source's events in time order and merge
 /// them by (time, source, line) — the whole-input merge's order — into `streamer`, dropping the
@@ -223,16 +226,21 @@ pub fn ingest_merged(
         let mut receivers = Vec::with_capacity(n);
         let mut workers = Vec::with_capacity(n);
         for (id, spec) in specs.into_iter().enumerate() {
-            let (tx, rx) = std::sync::mpsc::sync_channel::<Released>(MERGE_CHANNEL);
+            let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Released>>(MERGE_CHANNEL);
             receivers.push(rx);
             let ctx = &ctx;
             workers.push(scope.spawn(move || {
                 let mut orderer = Orderer::default();
                 let mut seq = 0u64;
+                let mut batch = Vec::with_capacity(MERGE_BATCH);
+                // A closed channel means the merge stopped: nothing left to deliver to.
                 let mut send = |t: Option<DateTime<Utc>>, e: Event| {
                     seq += 1;
-                    // A closed channel means the merge stopped: nothing left to deliver to.
-                    let _ = tx.send((t, seq, e));
+                    batch.push((t, seq, e));
+                    if batch.len() >= MERGE_BATCH {
+                        let full = std::mem::replace(&mut batch, Vec::with_capacity(MERGE_BATCH));
+                        let _ = tx.send(full);
+                    }
                 };
                 let one = ingest_one(id as u32, spec, args, ctx, &mut |_, item| {
                     if let Item::Event(e) = item {
@@ -242,17 +250,21 @@ pub fn ingest_merged(
                     }
                 })?;
                 orderer.finish(&mut send);
+                if !batch.is_empty() {
+                    let _ = tx.send(batch);
+                }
                 Ok::<_, Error>((one, orderer.late))
             }));
         }
-        let mut heads: Vec<Option<Released>> = (0..n).map(|_| None).collect();
+        let mut heads: Vec<std::collections::VecDeque<Released>> =
+            (0..n).map(|_| Default::default()).collect();
         let mut done = vec![false; n];
         let mut dedupe = Dedupe::default();
         loop {
             for k in 0..n {
-                if !done[k] && heads[k].is_none() {
+                while !done[k] && heads[k].is_empty() {
                     match receivers[k].recv() {
-                        Ok(item) => heads[k] = Some(item),
+                        Ok(batch) => heads[k].extend(batch),
                         Err(_) => done[k] = true,
                     }
                 }
@@ -261,10 +273,10 @@ pub fn ingest_merged(
             let next = heads
                 .iter()
                 .enumerate()
-                .filter_map(|(k, h)| h.as_ref().map(|(t, seq, _)| (*t, k, *seq)))
+                .filter_map(|(k, h)| h.front().map(|(t, seq, _)| (*t, k, *seq)))
                 .min();
             let Some((_, k, _)) = next else { break };
-            let Some((t, _, event)) = heads[k].take() else {
+            let Some((t, _, event)) = heads[k].pop_front() else {
                 break;
             };
             dedupe.push(t, event, streamer);
