@@ -5,7 +5,9 @@
 //! - [`detect`]: the format of a source from its first lines.
 //! - [`Parser`]: a streaming, stateful parser; `push` one line at a time, completed records are
 //!   appended to `out` (a record is complete when the next record starts, because continuation
-//!   lines are joined to it); `finish` flushes the last one.
+//!   lines are joined to it); `finish` flushes the last one. With `set_filter`, records the
+//!   filter rejects are only counted (`ParseStats::filtered`, `filtered_lines`); `recycle`
+//!   gives a returned record back so that its buffers serve a later one.
 //!
 //! Every pushed line is accounted for in [`ParseStats`]: it is blank, a journal meta line, the
 //! first line of a record, or a continuation joined to a record
@@ -305,7 +307,9 @@ impl Parser {
 
     /// Return only the records for which `keep` is true; the others are counted in
     /// [`ParseStats::filtered`] / [`ParseStats::filtered_lines`] and their buffers are reused.
-    /// Joining is unaffected: a dropped record still collects its continuation lines.
+    /// Joining is unaffected: a dropped record still collects its continuation lines. The
+    /// records returned are copies built to size, so that reused buffers (which may hold the
+    /// capacity of longer earlier lines) never leave the parser.
     pub fn set_filter(&mut self, keep: fn(&Record) -> bool) {
         self.filter = Some(keep);
     }
@@ -396,7 +400,13 @@ impl Parser {
                 self.stats.filtered_lines += record_lines(&p.rec);
                 self.recycle(p.rec);
             }
-            _ => out.push(p.rec),
+            // A copy is built to size (a reused record's strings may carry the capacity of
+            // longer earlier lines); the reused one serves again.
+            Some(_) => {
+                out.push(p.rec.clone());
+                self.recycle(p.rec);
+            }
+            None => out.push(p.rec),
         }
     }
 
