@@ -219,6 +219,25 @@ impl<E: Events> Grouper<E> {
         self.events.time_of(i)
     }
 
+    /// Forget lanes quiet for longer than a request can stay open, whose requests are all
+    /// settled (taken out): the next line of such a lane finds it as a new lane would (the
+    /// request counter is kept). The most recently active lane is kept (its freshness decides
+    /// where untagged lines go).
+    pub fn expire_lanes(&mut self, now: Option<DateTime<Utc>>) {
+        let Some(now) = now else { return };
+        let requests = &self.requests;
+        let last_active = self.last_active.as_deref();
+        self.lanes.retain(|name, l| {
+            let quiet = l
+                .last_time
+                .is_some_and(|a| (now - a).num_seconds() > IDLE_CLOSE_SECS);
+            let settled = |r: Option<usize>| r.is_none_or(|r| requests.get(r).is_none());
+            let forget =
+                quiet && settled(l.open) && settled(l.failed) && Some(name.as_str()) != last_active;
+            !forget
+        });
+    }
+
     /// Whether request `r` can no longer change once the input has reached `now` (later events
     /// are no earlier): it was closed and cannot be reopened, or its lane has been quiet long
     /// enough that the next line of the lane closes it.

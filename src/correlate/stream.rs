@@ -420,6 +420,9 @@ impl Streamer {
             }
         }
         self.grouper.events.advance();
+        if !all {
+            self.grouper.expire_lanes(now);
+        }
     }
 
     /// End of input: settle everything and build the analysis of what was kept.
