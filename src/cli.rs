@@ -151,7 +151,9 @@ pub struct AnalyzeArgs {
     /// closes; flush on end of input, SIGINT or SIGTERM.
     #[arg(long)]
     pub follow: bool,
-    /// Worker threads for reading several inputs at once (default: one per core).
+    /// Worker threads for reading several inputs at once in a whole-input analysis (--timeline,
+    /// --no-streaming; default: one per core). A streamed analysis reads each input on a thread
+    /// of its own.
     #[arg(long, value_name = "N")]
     pub threads: Option<usize>,
     /// With --follow: judge open requests after this many seconds without input.
