@@ -98,6 +98,29 @@ impl Events for Store {
 }
 
 impl Store {
+    /// An empty event (what an index no longer held reads as).
+    fn default_missing() -> Event {
+        Event {
+            record: Record {
+                loc: Loc { source: 0, line: 0 },
+                end_line: 0,
+                shape: Shape::Bare,
+                time: Stamp::default(),
+                level: None,
+                session: None,
+                logger: None,
+                host: None,
+                ident: None,
+                pid: None,
+                subagent: None,
+                message: String::new(),
+                continuation: Vec::new(),
+                raw: String::new(),
+            },
+            kind: EventKind::Other,
+        }
+    }
+
     fn push(&mut self, event: Event, time: Option<DateTime<Utc>>) -> usize {
         self.window.push_back(Slot {
             event,
@@ -265,25 +288,7 @@ pub struct Streamer {
 impl Streamer {
     /// `sources`: display names of every input, by source id.
     pub fn new(sources: Vec<String>) -> Self {
-        let missing = Event {
-            record: Record {
-                loc: Loc { source: 0, line: 0 },
-                end_line: 0,
-                shape: Shape::Bare,
-                time: Stamp::default(),
-                level: None,
-                session: None,
-                logger: None,
-                host: None,
-                ident: None,
-                pid: None,
-                subagent: None,
-                message: String::new(),
-                continuation: Vec::new(),
-                raw: String::new(),
-            },
-            kind: EventKind::Other,
-        };
+        let missing = Store::default_missing();
         let store = Store {
             base: 0,
             window: VecDeque::new(),
@@ -476,5 +481,69 @@ impl Streamer {
             opts,
         );
         (analysis, self.totals)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn event(line: u32, secs: Option<i64>) -> Event {
+        let mut e = Store::default_missing();
+        e.record.loc.line = line;
+        e.record.time.utc = secs.and_then(|s| Utc.timestamp_opt(s, 0).single());
+        e
+    }
+
+    fn order(input: &[(u32, Option<i64>)]) -> (Vec<(u32, Option<i64>)>, u64) {
+        let mut o = Orderer::default();
+        let mut out = Vec::new();
+        let mut take = |t: Option<DateTime<Utc>>, e: Event| {
+            out.push((e.record.loc.line, t.map(|t| t.timestamp())));
+        };
+        for &(line, secs) in input {
+            o.push(event(line, secs), &mut take);
+        }
+        o.finish(&mut take);
+        (out, o.late)
+    }
+
+    #[test]
+    fn lines_out_of_order_within_the_window_are_sorted_stably() {
+        let (out, late) = order(&[
+            (1, Some(100)),
+            (2, Some(50)),
+            (3, Some(100)),
+            (4, None),
+            (5, Some(2000)),
+        ]);
+        assert_eq!(
+            out,
+            vec![
+                (2, Some(50)),
+                (1, Some(100)),
+                (3, Some(100)),
+                (4, Some(100)),
+                (5, Some(2000))
+            ]
+        );
+        assert_eq!(late, 0);
+    }
+
+    #[test]
+    fn leading_untimed_lines_take_the_first_time_and_untimed_sources_keep_line_order() {
+        let (out, _) = order(&[(1, None), (2, None), (3, Some(10))]);
+        assert_eq!(out, vec![(1, Some(10)), (2, Some(10)), (3, Some(10))]);
+        let (out, _) = order(&[(1, None), (2, None)]);
+        assert_eq!(out, vec![(1, None), (2, None)]);
+    }
+
+    #[test]
+    fn a_line_behind_what_was_released_is_passed_on_where_it_came_and_counted() {
+        // Line 2 releases line 1 (more than the window earlier); line 3 is older than line 1.
+        let (out, late) = order(&[(1, Some(1000)), (2, Some(9000)), (3, Some(500))]);
+        assert_eq!(out, vec![(1, Some(1000)), (3, Some(500)), (2, Some(9000))]);
+        assert_eq!(late, 1);
     }
 }
