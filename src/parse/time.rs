@@ -262,6 +262,10 @@ pub struct Clock {
     pub zoned: u64,
     /// Lines with a date and time but no zone at all.
     pub unzoned: u64,
+    /// Month of the last journal `short` line (no year), to see a Dec → Jan rollover.
+    last_month: Option<u32>,
+    /// Years added to `--year` / `--date`'s year by rollovers seen so far.
+    year_shift: i32,
 }
 
 impl Clock {
@@ -339,10 +343,17 @@ impl Clock {
                 (utc, Some(ndt.time()), basis)
             }
             RawTime::NoYear(month, day, t) => {
+                // Lines are in time order: a month far before the last one (Dec → Jan) starts
+                // the next year.
+                if self.last_month.is_some_and(|last| last > month + 6) {
+                    self.year_shift += 1;
+                }
+                self.last_month = Some(month);
                 let year = self
                     .ctx
                     .year
-                    .or(self.ctx.date.map(|d| chrono::Datelike::year(&d)));
+                    .or(self.ctx.date.map(|d| chrono::Datelike::year(&d)))
+                    .map(|y| y + self.year_shift);
                 match year.and_then(|y| NaiveDate::from_ymd_opt(y, month, day)) {
                     Some(d) => {
                         self.unzoned += 1;
@@ -422,5 +433,21 @@ mod tests {
         assert_eq!(s.basis, TimeBasis::Zone);
         assert_eq!(s.utc.unwrap().to_rfc3339(), "2026-05-27T06:28:42+00:00");
         assert!(clock.warnings().is_empty());
+    }
+
+    #[test]
+    fn short_year_rolls_over_at_new_year() {
+        let t = NaiveTime::from_hms_opt(23, 59, 58).unwrap();
+        let mut clock = Clock::new(TimeContext {
+            year: Some(2025),
+            ..TimeContext::default()
+        });
+        let year = |s: Stamp| chrono::Datelike::year(&s.utc.unwrap());
+        assert_eq!(year(clock.resolve(&RawTime::NoYear(12, 31, t))), 2025);
+        assert_eq!(year(clock.resolve(&RawTime::NoYear(1, 1, t))), 2026);
+        // A line slightly out of order does not move the year back or forward.
+        assert_eq!(year(clock.resolve(&RawTime::NoYear(1, 1, t))), 2026);
+        assert_eq!(year(clock.resolve(&RawTime::NoYear(2, 3, t))), 2026);
+        assert_eq!(year(clock.resolve(&RawTime::NoYear(1, 30, t))), 2026);
     }
 }
