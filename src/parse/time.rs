@@ -35,6 +35,8 @@ pub enum RawTime<'a> {
     NoYear(u32, u32, NaiveTime),
     /// Only a time of day.
     TimeOfDay(NaiveTime),
+    /// Microseconds since boot (journal `short-monotonic`, `short-delta`): no wall-clock time.
+    SinceBoot(i64),
 }
 
 /// Zone abbreviations and their offsets in minutes; `None` marks an ambiguous abbreviation.
@@ -369,6 +371,13 @@ impl Clock {
                     }
                 }
             }
+            RawTime::SinceBoot(_) => {
+                self.warn(
+                    "journal short-monotonic / short-delta lines carry seconds since boot, not wall-clock times: times are unknown, so cooldown comparisons are not possible"
+                        .to_string(),
+                );
+                (None, None, TimeBasis::None)
+            }
             RawTime::TimeOfDay(t) => match self.ctx.date {
                 Some(d) => {
                     let (utc, _) = self.local(d.and_time(t));
@@ -449,5 +458,13 @@ mod tests {
         assert_eq!(year(clock.resolve(&RawTime::NoYear(1, 1, t))), 2026);
         assert_eq!(year(clock.resolve(&RawTime::NoYear(2, 3, t))), 2026);
         assert_eq!(year(clock.resolve(&RawTime::NoYear(1, 30, t))), 2026);
+    }
+
+    #[test]
+    fn since_boot_times_are_unknown_with_a_warning() {
+        let mut clock = Clock::new(TimeContext::default());
+        let s = clock.resolve(&RawTime::SinceBoot(12_345_678_901));
+        assert_eq!((s.utc, s.tod_ms, s.basis), (None, None, TimeBasis::None));
+        assert_eq!(clock.warnings().len(), 1);
     }
 }
