@@ -10,7 +10,7 @@ use crate::parse::{InputFormat, Parser, TimeContext};
 use crate::redact::redact;
 
 /// Every `--input-format` value, `Auto` first.
-pub const FORMATS: [InputFormat; 13] = [
+pub const FORMATS: [InputFormat; 21] = [
     InputFormat::Auto,
     InputFormat::AgentLog,
     InputFormat::Verbose,
@@ -24,6 +24,14 @@ pub const FORMATS: [InputFormat; 13] = [
     InputFormat::JournalCat,
     InputFormat::Desktop,
     InputFormat::Paste,
+    InputFormat::JournalShortMonotonic,
+    InputFormat::JournalShortDelta,
+    InputFormat::JournalWithUnit,
+    InputFormat::JournalJsonPretty,
+    InputFormat::JournalJsonSse,
+    InputFormat::JournalJsonSeq,
+    InputFormat::JournalVerbose,
+    InputFormat::JournalExport,
 ];
 
 /// A fuzz entry point: arbitrary bytes in, panics only on a violated invariant.

@@ -37,8 +37,25 @@ pub enum Shape {
     JournalShortFull,
     /// journalctl `-o short-unix`.
     JournalShortUnix,
+    /// journalctl `-o short-monotonic` (`[12345.678901] host ident[pid]: msg`, seconds since boot).
+    JournalShortMonotonic,
+    /// journalctl `-o short-delta` (`[12345.678901 <    0.000512>] host ident[pid]: msg`).
+    JournalShortDelta,
+    /// journalctl `-o with-unit` (`short-full` with the unit in place of the identifier).
+    JournalWithUnit,
     /// journalctl `-o json` (NDJSON).
     JournalJson,
+    /// journalctl `-o json-pretty` (one indented JSON object over several lines).
+    JournalJsonPretty,
+    /// journalctl `-o json-sse` (`data: {...}` Server-Sent Events).
+    JournalJsonSse,
+    /// journalctl `-o json-seq` (RFC 7464: 0x1E before each JSON object).
+    JournalJsonSeq,
+    /// journalctl `-o verbose` (a header line, then indented `FIELD=value` lines).
+    JournalVerbose,
+    /// journalctl `-o export` (`FIELD=value` lines, binary-safe fields, empty line between
+    /// entries).
+    JournalExport,
     /// journalctl `-o cat` / bare console or stderr lines with no prefix.
     Bare,
     /// Operator paste `HH:MM:SS ident[pid]: msg` (journal prefix stripped to the time).

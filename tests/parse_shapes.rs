@@ -81,7 +81,7 @@ fn cont_lines(r: &Record) -> Vec<u32> {
     r.continuation.iter().map(|(n, _)| *n).collect()
 }
 
-const SHAPES: [&str; 15] = [
+const SHAPES: [&str; 23] = [
     "agent-log",
     "verbose",
     "journal-short",
@@ -90,8 +90,16 @@ const SHAPES: [&str; 15] = [
     "journal-short-iso-precise",
     "journal-short-full",
     "journal-short-unix",
+    "journal-short-monotonic",
+    "journal-short-delta",
+    "journal-with-unit",
     "journal-cat",
     "journal-json",
+    "journal-json-pretty",
+    "journal-json-sse",
+    "journal-json-seq",
+    "journal-verbose",
+    "journal-export",
     "stripped-journal",
     "desktop",
     "zoned-paste",
@@ -153,6 +161,46 @@ fn valid_fixtures_have_their_shape_and_format() {
         ),
         ("journal-cat", Shape::Bare, InputFormat::JournalCat),
         ("journal-json", Shape::JournalJson, InputFormat::JournalJson),
+        (
+            "journal-short-monotonic",
+            Shape::JournalShortMonotonic,
+            InputFormat::JournalShortMonotonic,
+        ),
+        (
+            "journal-short-delta",
+            Shape::JournalShortDelta,
+            InputFormat::JournalShortDelta,
+        ),
+        (
+            "journal-with-unit",
+            Shape::JournalWithUnit,
+            InputFormat::JournalWithUnit,
+        ),
+        (
+            "journal-json-pretty",
+            Shape::JournalJsonPretty,
+            InputFormat::JournalJsonPretty,
+        ),
+        (
+            "journal-json-sse",
+            Shape::JournalJsonSse,
+            InputFormat::JournalJsonSse,
+        ),
+        (
+            "journal-json-seq",
+            Shape::JournalJsonSeq,
+            InputFormat::JournalJsonSeq,
+        ),
+        (
+            "journal-verbose",
+            Shape::JournalVerbose,
+            InputFormat::JournalVerbose,
+        ),
+        (
+            "journal-export",
+            Shape::JournalExport,
+            InputFormat::JournalExport,
+        ),
         (
             "stripped-journal",
             Shape::StrippedJournal,
@@ -504,6 +552,131 @@ fn journal_json_entries() {
     assert_eq!(p.records[0].shape, Shape::Bare);
     assert_eq!(p.records[1].time.utc, None);
     assert_eq!(p.records[3].shape, Shape::Bare);
+}
+
+/// What the analysis sees of a record: everything but its shape, location and raw text.
+fn seen(r: &Record, with_ident: bool) -> String {
+    format!(
+        "{:?} {:?} {:?} {:?} {:?} {:?} {:?} {:?} {:?} {:?}",
+        r.level,
+        r.session,
+        r.logger,
+        r.host,
+        r.ident.as_deref().filter(|_| with_ident),
+        r.pid,
+        r.subagent,
+        r.message,
+        r.continuation.iter().map(|(_, t)| t).collect::<Vec<_>>(),
+        hermes_forensics::classify::classify(r),
+    )
+}
+
+/// The same journal lines rendered in every other output mode give the records (and events)
+/// their `short-iso` rendering gives; modes with wall-clock times give the same instants.
+#[test]
+fn journal_modes_give_the_short_iso_records() {
+    let iso = corpus("partial-rotation-journal/journal-short-iso.log");
+    for (mode, wall_clock) in [
+        ("journal-short-monotonic", false),
+        ("journal-short-delta", false),
+        ("journal-with-unit", true),
+        ("journal-json-pretty", true),
+        ("journal-json-sse", true),
+        ("journal-json-seq", true),
+        ("journal-verbose", true),
+        ("journal-export", true),
+    ] {
+        let p = shape_file(mode, "valid");
+        assert_eq!(p.records.len(), iso.records.len(), "{mode}");
+        let with_ident = mode != "journal-with-unit";
+        for (a, b) in p.records.iter().zip(&iso.records) {
+            assert_eq!(
+                seen(a, with_ident),
+                seen(b, with_ident),
+                "{mode}: {}",
+                a.raw
+            );
+            if wall_clock {
+                assert_eq!(a.time.utc, b.time.utc, "{mode}");
+                assert_eq!(a.time.basis, TimeBasis::Exact, "{mode}");
+            } else {
+                assert_eq!((a.time.utc, a.time.basis), (None, TimeBasis::None));
+            }
+            assert!(a.end_line >= a.loc.line);
+        }
+        assert_eq!(
+            p.warnings.iter().any(|w| w.contains("seconds since boot")),
+            !wall_clock,
+            "{mode}: {:?}",
+            p.warnings
+        );
+        if mode.starts_with("journal-short") {
+            assert_eq!(p.stats.continuation, iso.stats.continuation, "{mode}");
+        }
+    }
+    // The entries of a multi-line mode: the record is the MESSAGE line, the rest metadata.
+    let p = shape_file("journal-verbose", "valid");
+    assert_eq!(p.records[0].loc.line, 6);
+    assert!(p.records[0]
+        .raw
+        .starts_with("    MESSAGE=⚠️  API call failed"));
+    assert_eq!(cont_lines(&p.records[0]), vec![30, 54]);
+    let p = shape_file("journal-export", "valid");
+    // Entry 1 has its MESSAGE binary-safe: the record starts on the value's line.
+    assert_eq!(p.records[0].loc.line, 12);
+    assert!(p.records[0].raw.starts_with("MESSAGE=⚠️  API call failed"));
+    assert_eq!(p.stats.blank, 16);
+}
+
+#[test]
+fn journal_export_binary_messages() {
+    let p = shape_file("journal-export", "edge");
+    let r = &p.records;
+    assert_eq!(r.len(), 4, "{r:#?}");
+    // A logged traceback: 379 bytes, so a length byte >= 0x80 that did not decode.
+    assert_eq!(
+        (r[0].level, r[0].logger.as_deref()),
+        (Some(Level::Warning), Some("agent.conversation_loop"))
+    );
+    assert_eq!((r[0].loc.line, r[0].end_line), (12, 33));
+    assert_eq!(cont_lines(&r[0]), vec![13, 14, 15, 16]);
+    assert!(r[0].continuation[3].1.starts_with("openai.RateLimitError"));
+    assert_eq!(r[0].ident.as_deref(), Some("python"));
+    // A 10-byte value: its length's first byte is a newline.
+    assert_eq!(r[1].message, "a");
+    assert_eq!(r[1].loc.line, 47);
+    assert_eq!(r[1].continuation, vec![(48, "bcdefgh".to_string())]);
+    assert_eq!(r[1].ident.as_deref(), Some("python"));
+    // A one-line MESSAGE written binary-safe.
+    assert!(r[2]
+        .message
+        .starts_with("⚠️  API call failed (attempt 1/4)"));
+    assert_eq!(r[2].time.utc, utc("2026-05-08T22:41:08.000002Z"));
+    // The input ends inside a MESSAGE value: what was read is kept.
+    assert!(r[3]
+        .message
+        .starts_with("⚠️  API call failed (attempt 2/4)"));
+    assert_eq!(r[3].loc.line, 109);
+}
+
+#[test]
+fn journal_short_delta_and_monotonic_keep_line_order() {
+    let p = shape_file("journal-short-delta", "valid");
+    let lines: Vec<u32> = p.records.iter().map(|r| r.loc.line).collect();
+    assert!(lines.windows(2).all(|w| w[0] < w[1]));
+    assert_eq!(p.records[0].host.as_deref(), Some("gw-1"));
+}
+
+#[test]
+fn journal_short_year_rolls_over() {
+    let text = "Dec 31 23:59:58 gw-1 python[7]: ⚠️  API call failed (attempt 1/4): RateLimitError [HTTP 429]\nJan 01 00:00:01 gw-1 python[7]: ⏱️ Rate limited. Waiting 2.1s (attempt 2/4)...\n";
+    let ctx = TimeContext {
+        year: Some(2025),
+        ..TimeContext::default()
+    };
+    let p = parse_text(text, None, ctx);
+    assert_eq!(p.records[0].time.utc, utc("2025-12-31T23:59:58Z"));
+    assert_eq!(p.records[1].time.utc, utc("2026-01-01T00:00:01Z"));
 }
 
 #[test]

@@ -1,13 +1,14 @@
 //! journalctl's `short` family: `<timestamp> [<host> ]<ident>[<pid>]: <message>` with the
 //! timestamp of `short`, `short-precise`, `short-iso`, `short-iso-precise`, `short-full` or
-//! `short-unix`; plus the separator (meta) lines.
+//! `short-unix`, and `with-unit` (`short-full` with the unit in place of the identifier); plus
+//! the separator (meta) lines.
 
 use super::agent_log::is_level;
 use super::inner;
 use super::time::{date, num, offset, time_of_day, zone, RawTime};
 use super::Head;
 use crate::model::Shape;
-use chrono::NaiveDate;
+use chrono::{NaiveDate, NaiveDateTime};
 use nom::{
     bytes::complete::take_while_m_n, character::complete::char, combinator::opt, sequence::tuple,
 };
@@ -112,8 +113,9 @@ fn unix(line: &str) -> Option<Head<'_>> {
     )
 }
 
-/// `Sun 2025-11-23 14:00:00[.ffffff] UTC …` (zone abbreviation or numeric offset).
-fn full(line: &str) -> Option<Head<'_>> {
+/// The `short-full` / `verbose` timestamp `Sun 2025-11-23 14:00:00[.ffffff] UTC `: the date and
+/// time, the zone word, and the rest after the space that follows it.
+pub(crate) fn full_stamp(line: &str) -> Option<(NaiveDateTime, &str, &str)> {
     let (rest, (_, _, d, _, (t, _), _)) = tuple((
         take_while_m_n(3, 3, |c: char| c.is_ascii_alphabetic()),
         char(' '),
@@ -124,15 +126,48 @@ fn full(line: &str) -> Option<Head<'_>> {
     ))(line)
     .ok()?;
     let (zone_word, rest) = rest.split_once(' ')?;
-    let ndt = d.and_time(t);
-    let time = match offset(zone_word) {
-        Ok(("", off)) => RawTime::Offset(ndt, off),
+    Some((d.and_time(t), zone_word, rest))
+}
+
+/// The time of a `short-full` stamp: a numeric offset or a zone abbreviation.
+pub(crate) fn full_time(ndt: NaiveDateTime, zone_word: &str) -> Option<RawTime<'_>> {
+    match offset(zone_word) {
+        Ok(("", off)) => Some(RawTime::Offset(ndt, off)),
         _ if zone_word.bytes().all(|c| c.is_ascii_uppercase()) && !zone_word.is_empty() => {
-            RawTime::Abbrev(ndt, zone(zone_word))
+            Some(RawTime::Abbrev(ndt, zone(zone_word)))
         }
-        _ => return None,
-    };
-    with_tail(Shape::JournalShortFull, time, line, rest)
+        _ => None,
+    }
+}
+
+/// `Sun 2025-11-23 14:00:00[.ffffff] UTC …` (zone abbreviation or numeric offset).
+fn full(line: &str) -> Option<Head<'_>> {
+    let (ndt, zone_word, rest) = full_stamp(line)?;
+    let time = full_time(ndt, zone_word)?;
+    let mut h = with_tail(Shape::JournalShortFull, time, line, rest)?;
+    if h.ident.as_deref().is_some_and(is_unit) {
+        h.shape = Shape::JournalWithUnit;
+    }
+    Some(h)
+}
+
+/// A systemd unit name (`hermes-gateway.service`, `system.slice/user@1000.service` for a user
+/// unit): what `-o with-unit` prints in place of the identifier.
+fn is_unit(name: &str) -> bool {
+    const KINDS: [&str; 11] = [
+        ".service",
+        ".scope",
+        ".socket",
+        ".timer",
+        ".slice",
+        ".mount",
+        ".target",
+        ".path",
+        ".swap",
+        ".device",
+        ".automount",
+    ];
+    KINDS.iter().any(|k| name.ends_with(k))
 }
 
 /// `May 08 18:41:08[.ffffff] …` (day may be space-padded: `May  8`).
@@ -178,6 +213,9 @@ mod tests {
             Some((Some("host"), "kernel", None, "m"))
         );
         assert_eq!(tail("host python[x]: m"), None);
+        let h = parse("Fri 2026-05-08 22:41:08 UTC gw-1 hermes-gateway.service[7]: m").unwrap();
+        assert_eq!(h.shape, Shape::JournalWithUnit);
+        assert_eq!(h.ident.as_deref(), Some("hermes-gateway.service"));
         assert_eq!(tail("just words here"), None);
     }
 

@@ -162,7 +162,7 @@ static MESSAGE_KEY: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new("\"
 
 /// Parse one journal JSON entry; other JSON (an application's own structured line) is not a
 /// journal entry and stays bare.
-pub(crate) fn parse(line: &str) -> Option<Head<'_>> {
+pub(crate) fn parse(line: &str) -> Option<Head<'static>> {
     let bytes = line.as_bytes();
     if REALTIME_KEY.find(bytes).is_none() && MESSAGE_KEY.find(bytes).is_none() {
         return None;
@@ -171,16 +171,37 @@ pub(crate) fn parse(line: &str) -> Option<Head<'_>> {
     if e.message.is_none() && e.realtime.is_none() {
         return None;
     }
-    let time = field(&[&e.realtime])
+    Some(head_from(
+        Shape::JournalJson,
+        field(&[&e.realtime]).as_deref(),
+        field(&[&e.hostname]),
+        field(&[&e.syslog_identifier, &e.comm]),
+        field(&[&e.pid, &e.syslog_pid]).as_deref(),
+        &field(&[&e.message]).unwrap_or_default(),
+    ))
+}
+
+/// A head from the journal fields an entry gives, in any output mode that prints them
+/// (`json`, `export`, `verbose`): `__REALTIME_TIMESTAMP`, `_HOSTNAME`, `SYSLOG_IDENTIFIER` else
+/// `_COMM`, `_PID` else `SYSLOG_PID`, and `MESSAGE`, whose lines after the first become
+/// continuation entries.
+pub(crate) fn head_from(
+    shape: Shape,
+    realtime: Option<&str>,
+    host: Option<String>,
+    ident: Option<String>,
+    pid: Option<&str>,
+    message: &str,
+) -> Head<'static> {
+    let time = realtime
         .and_then(|t| t.parse().ok())
         .map_or(RawTime::None, RawTime::EpochMicros);
-    let mut h = Head::new(Shape::JournalJson, time);
-    h.host = field(&[&e.hostname]).map(Cow::Owned);
-    h.ident = field(&[&e.syslog_identifier, &e.comm]).map(Cow::Owned);
-    h.pid = field(&[&e.pid, &e.syslog_pid]).and_then(|p| p.parse().ok());
-    let message = field(&[&e.message]).unwrap_or_default();
+    let mut h = Head::new(shape, time);
+    h.host = host.map(Cow::Owned);
+    h.ident = ident.map(Cow::Owned);
+    h.pid = pid.and_then(|p| p.parse().ok());
     let mut lines = message.lines();
-    let mut inner = Head::new(Shape::JournalJson, RawTime::None);
+    let mut inner = Head::new(shape, RawTime::None);
     inner::apply(&mut inner, lines.next().unwrap_or(""));
     let owned = |c: Cow<'_, str>| Cow::Owned(c.into_owned());
     h.level = inner.level;
@@ -189,7 +210,7 @@ pub(crate) fn parse(line: &str) -> Option<Head<'_>> {
     h.subagent = inner.subagent;
     h.message = owned(inner.message);
     h.continuation = lines.map(str::to_string).collect();
-    Some(h)
+    h
 }
 
 #[cfg(test)]

@@ -17,9 +17,15 @@ mod agent_log;
 mod console;
 mod desktop;
 mod detect;
+mod entry;
 mod inner;
 mod journal;
+mod journal_export;
 mod journal_json;
+mod journal_json_framed;
+mod journal_json_pretty;
+mod journal_mono;
+mod journal_verbose;
 mod paste;
 pub mod time;
 mod verbose;
@@ -56,7 +62,15 @@ pub enum InputFormat {
     JournalShortIsoPrecise,
     JournalShortFull,
     JournalShortUnix,
+    JournalShortMonotonic,
+    JournalShortDelta,
+    JournalWithUnit,
     JournalJson,
+    JournalJsonPretty,
+    JournalJsonSse,
+    JournalJsonSeq,
+    JournalVerbose,
+    JournalExport,
     JournalCat,
     Desktop,
     Paste,
@@ -75,7 +89,15 @@ impl InputFormat {
             InputFormat::JournalShortIsoPrecise => "journal-short-iso-precise",
             InputFormat::JournalShortFull => "journal-short-full",
             InputFormat::JournalShortUnix => "journal-short-unix",
+            InputFormat::JournalShortMonotonic => "journal-short-monotonic",
+            InputFormat::JournalShortDelta => "journal-short-delta",
+            InputFormat::JournalWithUnit => "journal-with-unit",
             InputFormat::JournalJson => "journal-json",
+            InputFormat::JournalJsonPretty => "journal-json-pretty",
+            InputFormat::JournalJsonSse => "journal-json-sse",
+            InputFormat::JournalJsonSeq => "journal-json-seq",
+            InputFormat::JournalVerbose => "journal-verbose",
+            InputFormat::JournalExport => "journal-export",
             InputFormat::JournalCat => "journal-cat",
             InputFormat::Desktop => "desktop",
             InputFormat::Paste => "paste",
@@ -93,7 +115,15 @@ impl InputFormat {
             Shape::JournalShortIsoPrecise => InputFormat::JournalShortIsoPrecise,
             Shape::JournalShortFull => InputFormat::JournalShortFull,
             Shape::JournalShortUnix => InputFormat::JournalShortUnix,
+            Shape::JournalShortMonotonic => InputFormat::JournalShortMonotonic,
+            Shape::JournalShortDelta => InputFormat::JournalShortDelta,
+            Shape::JournalWithUnit => InputFormat::JournalWithUnit,
             Shape::JournalJson => InputFormat::JournalJson,
+            Shape::JournalJsonPretty => InputFormat::JournalJsonPretty,
+            Shape::JournalJsonSse => InputFormat::JournalJsonSse,
+            Shape::JournalJsonSeq => InputFormat::JournalJsonSeq,
+            Shape::JournalVerbose => InputFormat::JournalVerbose,
+            Shape::JournalExport => InputFormat::JournalExport,
             Shape::Bare => InputFormat::JournalCat,
             Shape::Desktop => InputFormat::Desktop,
             Shape::StrippedJournal | Shape::ZonedPaste => InputFormat::Paste,
@@ -110,7 +140,9 @@ pub struct ParseStats {
     pub lines: u64,
     /// Empty or whitespace-only lines.
     pub blank: u64,
-    /// Journal separators (`-- Boot … --`, `-- No entries --`) and `grep` group separators (`--`).
+    /// Journal separators (`-- Boot … --`, `-- No entries --`), `grep` group separators (`--`),
+    /// and the field lines of multi-line journal entries (`verbose`, `export`, `json-pretty`)
+    /// other than their `MESSAGE`.
     pub meta: u64,
     /// Lines that started a record.
     pub records: u64,
@@ -131,7 +163,7 @@ pub struct ParseStats {
 /// One line parsed by a shape parser, before the parser attaches location and resolves time.
 /// Fields borrow from the line where they can, so a line whose record is then dropped by the
 /// parser's filter costs no allocation.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(crate) struct Head<'a> {
     pub shape: Shape,
     pub level: Option<Level>,
@@ -227,7 +259,12 @@ fn structured(line: &str) -> Option<Head<'_>> {
     let b = line.as_bytes();
     match b.first()? {
         b'{' => journal_json::parse(line),
-        b'[' => desktop::parse(line),
+        b'[' => match b.get(1) {
+            Some(b' ' | b'0'..=b'9') => journal_mono::parse(line).or_else(|| desktop::parse(line)),
+            _ => desktop::parse(line),
+        },
+        b'd' => journal_json_framed::parse_sse(line),
+        0x1e => journal_json_framed::parse_seq(line),
         b'.' => agent_log::parse_abbrev(line),
         b'0'..=b'9' => match (b.get(2), b.get(4)) {
             (_, Some(b'-')) => agent_log::parse(line)
@@ -247,7 +284,16 @@ fn structured(line: &str) -> Option<Head<'_>> {
 /// The parser that a forced format tries first.
 fn forced(format: InputFormat, line: &str) -> Option<Head<'_>> {
     match format {
-        InputFormat::Auto | InputFormat::JournalCat => None,
+        InputFormat::Auto
+        | InputFormat::JournalCat
+        | InputFormat::JournalVerbose
+        | InputFormat::JournalExport
+        | InputFormat::JournalJsonPretty => None,
+        InputFormat::JournalShortMonotonic | InputFormat::JournalShortDelta => {
+            journal_mono::parse(line)
+        }
+        InputFormat::JournalJsonSse => journal_json_framed::parse_sse(line),
+        InputFormat::JournalJsonSeq => journal_json_framed::parse_seq(line),
         InputFormat::AgentLog => agent_log::parse(line).or_else(|| agent_log::parse_abbrev(line)),
         InputFormat::Verbose => verbose::parse(line),
         InputFormat::JournalJson => journal_json::parse(line),
@@ -258,7 +304,8 @@ fn forced(format: InputFormat, line: &str) -> Option<Head<'_>> {
         | InputFormat::JournalShortIso
         | InputFormat::JournalShortIsoPrecise
         | InputFormat::JournalShortFull
-        | InputFormat::JournalShortUnix => journal::parse(line),
+        | InputFormat::JournalShortUnix
+        | InputFormat::JournalWithUnit => journal::parse(line),
     }
 }
 
@@ -287,6 +334,9 @@ pub struct Parser {
     filter: Option<fn(&Record) -> bool>,
     /// Dropped or given back records whose buffers new records reuse.
     spare: Vec<Record>,
+    /// The entry reader of a mode whose entries span several lines (`verbose`, `export`,
+    /// `json-pretty`); lines it does not take go through the per-line parsers.
+    entries: Option<Box<entry::Reader>>,
 }
 
 impl Parser {
@@ -302,6 +352,7 @@ impl Parser {
             grep_n: false,
             filter: None,
             spare: Vec::new(),
+            entries: entry::Reader::for_format(format),
         }
     }
 
@@ -326,13 +377,21 @@ impl Parser {
     pub fn push(&mut self, line_no: u32, line: &str, out: &mut Vec<Record>) {
         self.stats.lines += 1;
         let line = line.trim_end_matches(['\r', '\n']);
+        if self.entries.is_some() && self.push_entry(line_no, line, out) {
+            return;
+        }
         if line.trim().is_empty() || journal::is_meta(line) || paste::is_group_separator(line) {
             if line.trim().is_empty() {
                 self.stats.blank += 1;
             } else {
                 self.stats.meta += 1;
             }
-            if let Some(p) = self.pending.as_mut() {
+            // json-sse ends every event with an empty line: it separates nothing there.
+            if let Some(p) = self
+                .pending
+                .as_mut()
+                .filter(|_| self.format != InputFormat::JournalJsonSse)
+            {
                 p.block = false;
                 p.msg_col = None;
             }
@@ -346,6 +405,19 @@ impl Parser {
             self.stats.continuation += 1;
             return;
         }
+        self.open(line_no, line, head, &[], out);
+    }
+
+    /// Start a record at `line_no` from `head`, flushing the pending one. The continuation
+    /// entries of `head` come from `cont_lines` (one input line each), else from `line_no`.
+    fn open(
+        &mut self,
+        line_no: u32,
+        line: &str,
+        head: Head<'_>,
+        cont_lines: &[u32],
+        out: &mut Vec<Record>,
+    ) {
         self.flush(out);
         let mut rec = self.spare.pop().unwrap_or_else(blank_record);
         head.fill(&mut rec);
@@ -361,8 +433,15 @@ impl Parser {
         self.stats.zoned_times += self.clock.zoned - zoned;
         self.stats.unzoned_times += self.clock.unzoned - unzoned;
         rec.continuation.clear();
-        rec.continuation
-            .extend(head.continuation.into_iter().map(|c| (line_no, c)));
+        rec.continuation.extend(
+            head.continuation
+                .into_iter()
+                .enumerate()
+                .map(|(i, c)| (cont_lines.get(i).copied().unwrap_or(line_no), c)),
+        );
+        if let Some(&last) = cont_lines.last() {
+            rec.end_line = rec.end_line.max(last);
+        }
         let msg_col = head.msg_col;
         self.stats.records += 1;
         if rec.shape == Shape::Bare {
@@ -377,7 +456,55 @@ impl Parser {
 
     /// Flush the pending record at end of input.
     pub fn finish(&mut self, out: &mut Vec<Record>) {
+        if let Some(e) = self.entries.as_mut().and_then(|r| r.finish()) {
+            self.emit_entry(&e, out);
+        }
         self.flush(out);
+    }
+
+    /// Give a line to the entry reader; returns whether it took the line.
+    fn push_entry(&mut self, line_no: u32, line: &str, out: &mut Vec<Record>) -> bool {
+        let Some(reader) = self.entries.as_mut() else {
+            return false;
+        };
+        let (done, feed) = reader.push(line_no, line);
+        if let Some(e) = done {
+            self.emit_entry(&e, out);
+        }
+        match feed {
+            entry::Feed::Taken => true,
+            entry::Feed::Blank => {
+                self.stats.blank += 1;
+                true
+            }
+            entry::Feed::Other => false,
+        }
+    }
+
+    /// Turn a completed multi-line entry into a record (or a continuation of the pending one,
+    /// as a journal json entry would be). Its message lines are the record and continuation
+    /// lines; its other lines are journal metadata.
+    fn emit_entry(&mut self, e: &entry::Entry, out: &mut Vec<Record>) {
+        let head = e.head();
+        let line_no = e.record_line();
+        let mut more: Vec<u32> = e
+            .msg_lines
+            .iter()
+            .copied()
+            .filter(|n| *n != line_no)
+            .collect();
+        more.dedup();
+        let more = more.len() as u64;
+        self.stats.meta += e.lines.saturating_sub(1 + more);
+        self.stats.continuation += more;
+        if self.join(line_no, &e.raw, &head) {
+            self.stats.continuation += 1;
+            return;
+        }
+        self.open(line_no, &e.raw, head, &e.msg_lines, out);
+        if let Some(p) = self.pending.as_mut() {
+            p.rec.end_line = p.rec.end_line.max(e.end);
+        }
     }
 
     /// Warnings collected while parsing (ambiguous zone abbreviations, missing dates, ...).

@@ -35,6 +35,8 @@ pub enum RawTime<'a> {
     NoYear(u32, u32, NaiveTime),
     /// Only a time of day.
     TimeOfDay(NaiveTime),
+    /// Microseconds since boot (journal `short-monotonic`, `short-delta`): no wall-clock time.
+    SinceBoot(i64),
 }
 
 /// Zone abbreviations and their offsets in minutes; `None` marks an ambiguous abbreviation.
@@ -262,6 +264,10 @@ pub struct Clock {
     pub zoned: u64,
     /// Lines with a date and time but no zone at all.
     pub unzoned: u64,
+    /// Month of the last journal `short` line (no year), to see a Dec → Jan rollover.
+    last_month: Option<u32>,
+    /// Years added to `--year` / `--date`'s year by rollovers seen so far.
+    year_shift: i32,
 }
 
 impl Clock {
@@ -339,10 +345,17 @@ impl Clock {
                 (utc, Some(ndt.time()), basis)
             }
             RawTime::NoYear(month, day, t) => {
+                // Lines are in time order: a month far before the last one (Dec → Jan) starts
+                // the next year.
+                if self.last_month.is_some_and(|last| last > month + 6) {
+                    self.year_shift += 1;
+                }
+                self.last_month = Some(month);
                 let year = self
                     .ctx
                     .year
-                    .or(self.ctx.date.map(|d| chrono::Datelike::year(&d)));
+                    .or(self.ctx.date.map(|d| chrono::Datelike::year(&d)))
+                    .map(|y| y + self.year_shift);
                 match year.and_then(|y| NaiveDate::from_ymd_opt(y, month, day)) {
                     Some(d) => {
                         self.unzoned += 1;
@@ -357,6 +370,13 @@ impl Clock {
                         (None, Some(t), TimeBasis::TimeOfDayOnly)
                     }
                 }
+            }
+            RawTime::SinceBoot(_) => {
+                self.warn(
+                    "journal short-monotonic / short-delta lines carry seconds since boot, not wall-clock times: times are unknown, so cooldown comparisons are not possible"
+                        .to_string(),
+                );
+                (None, None, TimeBasis::None)
             }
             RawTime::TimeOfDay(t) => match self.ctx.date {
                 Some(d) => {
@@ -422,5 +442,29 @@ mod tests {
         assert_eq!(s.basis, TimeBasis::Zone);
         assert_eq!(s.utc.unwrap().to_rfc3339(), "2026-05-27T06:28:42+00:00");
         assert!(clock.warnings().is_empty());
+    }
+
+    #[test]
+    fn short_year_rolls_over_at_new_year() {
+        let t = NaiveTime::from_hms_opt(23, 59, 58).unwrap();
+        let mut clock = Clock::new(TimeContext {
+            year: Some(2025),
+            ..TimeContext::default()
+        });
+        let year = |s: Stamp| chrono::Datelike::year(&s.utc.unwrap());
+        assert_eq!(year(clock.resolve(&RawTime::NoYear(12, 31, t))), 2025);
+        assert_eq!(year(clock.resolve(&RawTime::NoYear(1, 1, t))), 2026);
+        // A line slightly out of order does not move the year back or forward.
+        assert_eq!(year(clock.resolve(&RawTime::NoYear(1, 1, t))), 2026);
+        assert_eq!(year(clock.resolve(&RawTime::NoYear(2, 3, t))), 2026);
+        assert_eq!(year(clock.resolve(&RawTime::NoYear(1, 30, t))), 2026);
+    }
+
+    #[test]
+    fn since_boot_times_are_unknown_with_a_warning() {
+        let mut clock = Clock::new(TimeContext::default());
+        let s = clock.resolve(&RawTime::SinceBoot(12_345_678_901));
+        assert_eq!((s.utc, s.tod_ms, s.basis), (None, None, TimeBasis::None));
+        assert_eq!(clock.warnings().len(), 1);
     }
 }

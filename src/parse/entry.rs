@@ -1,0 +1,179 @@
+//! Journal entries printed over several lines (`-o verbose`, `-o export`, `-o json-pretty`):
+//! what their readers collect, and how an entry becomes one record.
+//!
+//! A reader takes the lines of its mode one at a time and says what each was ([`Feed`]); a
+//! completed entry is handed back before the line that ended it is handled. The record of an
+//! entry starts at its `MESSAGE` line (else at its first line); the other lines of the message
+//! are its continuation lines, and the entry's remaining field lines are journal metadata.
+
+use super::journal::full_time;
+use super::time::RawTime;
+use super::InputFormat;
+use super::{journal_export, journal_json, journal_json_pretty, journal_verbose, Head};
+use crate::model::Shape;
+use chrono::NaiveDateTime;
+
+/// What a reader made of a line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Feed {
+    /// A line of an entry (counted when the entry is emitted).
+    Taken,
+    /// An empty line outside any field value.
+    Blank,
+    /// Not a line of this mode: the per-line parsers handle it.
+    Other,
+}
+
+/// One journal entry read over several lines.
+#[derive(Debug)]
+pub(crate) struct Entry {
+    pub shape: Shape,
+    /// First and last input line.
+    pub start: u32,
+    pub end: u32,
+    /// Input lines taken (blank lines between entries are not).
+    pub lines: u64,
+    pub realtime: Option<String>,
+    pub host: Option<String>,
+    pub syslog_identifier: Option<String>,
+    pub comm: Option<String>,
+    pub pid: Option<String>,
+    pub syslog_pid: Option<String>,
+    pub message: Option<String>,
+    /// The line the message starts on (the `MESSAGE=` / `MESSAGE` / `"MESSAGE"` line).
+    pub msg_line: Option<u32>,
+    /// The input line of each line of the message after the first, where they differ.
+    pub msg_lines: Vec<u32>,
+    /// The record's text as read (the `MESSAGE` field line).
+    pub raw: String,
+    /// `verbose` header date-time and zone word, for entries without `__REALTIME_TIMESTAMP`.
+    pub header: Option<(NaiveDateTime, String)>,
+    /// `json-pretty`: the head parsed from the whole object.
+    pub head: Option<Head<'static>>,
+}
+
+impl Entry {
+    pub fn new(shape: Shape, start: u32) -> Entry {
+        Entry {
+            shape,
+            start,
+            end: start,
+            lines: 0,
+            realtime: None,
+            host: None,
+            syslog_identifier: None,
+            comm: None,
+            pid: None,
+            syslog_pid: None,
+            message: None,
+            msg_line: None,
+            msg_lines: Vec::new(),
+            raw: String::new(),
+            header: None,
+            head: None,
+        }
+    }
+
+    /// Count input line `no` as a line of this entry.
+    pub fn take(&mut self, no: u32) {
+        self.lines += 1;
+        self.end = self.end.max(no);
+    }
+
+    /// Set a field read from the entry. A field given twice keeps its first value (as the json
+    /// mode reads the array a repeated field becomes).
+    pub fn set(&mut self, name: &str, value: &str) {
+        let slot = match name {
+            "__REALTIME_TIMESTAMP" => &mut self.realtime,
+            "_HOSTNAME" => &mut self.host,
+            "SYSLOG_IDENTIFIER" => &mut self.syslog_identifier,
+            "_COMM" => &mut self.comm,
+            "_PID" => &mut self.pid,
+            "SYSLOG_PID" => &mut self.syslog_pid,
+            "MESSAGE" => &mut self.message,
+            _ => return,
+        };
+        if slot.is_none() {
+            *slot = Some(value.to_string());
+        }
+    }
+
+    /// The line the record starts on.
+    pub fn record_line(&self) -> u32 {
+        self.msg_line.unwrap_or(self.start)
+    }
+
+    /// The head of the record, mapped from the fields as a journal json entry is.
+    pub fn head(&self) -> Head<'_> {
+        if let Some(h) = &self.head {
+            let mut h = h.clone();
+            h.shape = self.shape;
+            return h;
+        }
+        let mut h = journal_json::head_from(
+            self.shape,
+            self.realtime.as_deref(),
+            self.host.clone(),
+            self.syslog_identifier.clone().or_else(|| self.comm.clone()),
+            self.pid.as_deref().or(self.syslog_pid.as_deref()),
+            self.message.as_deref().unwrap_or(""),
+        );
+        if h.time == RawTime::None {
+            if let Some((ndt, zone)) = &self.header {
+                h.time = full_time(*ndt, zone).unwrap_or(RawTime::Local(*ndt));
+            }
+        }
+        h
+    }
+}
+
+/// The reader of a multi-line mode.
+#[derive(Debug)]
+pub(crate) enum Reader {
+    Verbose(journal_verbose::Reader),
+    Export(journal_export::Reader),
+    JsonPretty(journal_json_pretty::Reader),
+}
+
+impl Reader {
+    /// The reader for `format`, if its entries span several lines.
+    pub fn for_format(format: InputFormat) -> Option<Box<Reader>> {
+        let r = match format {
+            InputFormat::JournalVerbose => Reader::Verbose(journal_verbose::Reader::default()),
+            InputFormat::JournalExport => Reader::Export(journal_export::Reader::default()),
+            InputFormat::JournalJsonPretty => {
+                Reader::JsonPretty(journal_json_pretty::Reader::default())
+            }
+            _ => return None,
+        };
+        Some(Box::new(r))
+    }
+
+    /// Read line `no`; returns an entry this line completed (it comes before the line).
+    pub fn push(&mut self, no: u32, line: &str) -> (Option<Entry>, Feed) {
+        match self {
+            Reader::Verbose(r) => r.push(no, line),
+            Reader::Export(r) => r.push(no, line),
+            Reader::JsonPretty(r) => r.push(no, line),
+        }
+    }
+
+    /// The entry still open at end of input (a truncated one included).
+    pub fn finish(&mut self) -> Option<Entry> {
+        match self {
+            Reader::Verbose(r) => r.finish(),
+            Reader::Export(r) => r.finish(),
+            Reader::JsonPretty(r) => r.finish(),
+        }
+    }
+}
+
+/// A journal field name: uppercase letters, digits and `_`, not starting with a digit.
+pub(crate) fn is_field_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 64
+        && !name.as_bytes()[0].is_ascii_digit()
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_')
+}
