@@ -133,6 +133,11 @@ impl LiteralSet {
         };
         Some((m.pattern().as_usize(), m.start(), m.end()))
     }
+
+    /// Whether any literal occurs in `hay`.
+    pub(crate) fn is_in(&self, hay: &[u8]) -> bool {
+        self.find(hay, 0).is_some()
+    }
 }
 
 /// One scan over [`GATE_WORDS`], so `Other` lines cost one pass.
