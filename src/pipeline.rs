@@ -3,7 +3,7 @@
 
 use crate::auth;
 use crate::baseline::Baseline;
-use crate::classify::classify;
+use crate::classify::{classify, classify_gated};
 use crate::cli::{AnalyzeArgs, IngestArgs};
 use crate::correlate::{
     self, Analysis, AuthInput, AuthListInput, CorrelateOptions, HermesVersion, Orderer,
@@ -516,7 +516,12 @@ fn ingest_one(
     };
     let mut handle = |records: &mut Vec<Record>, summary: &mut SourceSummary, p: &mut Parser| {
         for r in records.drain(..) {
-            let kind = classify(&r);
+            // Records other than bare ones passed `keep_record`'s gate already.
+            let kind = if r.shape == Shape::Bare {
+                classify(&r)
+            } else {
+                classify_gated(&r)
+            };
             let lines = record_lines(&r);
             if kind.is_request_event() {
                 summary.lines_used += lines;

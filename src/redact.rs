@@ -26,8 +26,9 @@
 use std::borrow::Cow;
 use std::sync::{LazyLock, OnceLock};
 
-use memchr::memmem;
 use regex::{Captures, Regex};
+
+use crate::classify::LiteralSet;
 
 /// The replacement marker.
 pub const MARK: &str = "[REDACTED]";
@@ -48,8 +49,9 @@ const PREFIXES: [&str; 8] = [
 /// usual casings (`key`, `Key`, `KEY`).
 const WORD_TRIGGERS: [&str; 6] = ["key", "token", "secret", "passw", "authorization", "bearer"];
 
-/// Literal substrings, one of which must be present for the pattern rules to run.
-static TRIGGERS: LazyLock<Vec<memmem::Finder<'static>>> = LazyLock::new(|| {
+/// Literal substrings, one of which must be present for the pattern rules to run: the
+/// prefixes, `eyJ` and each word trigger in its three casings.
+fn trigger_words() -> Vec<String> {
     let words = WORD_TRIGGERS.iter().flat_map(|w| {
         let mut cap = w.to_string();
         cap[..1].make_ascii_uppercase();
@@ -60,9 +62,11 @@ static TRIGGERS: LazyLock<Vec<memmem::Finder<'static>>> = LazyLock::new(|| {
         .map(|p| p.to_string())
         .chain(["eyJ".to_string()])
         .chain(words)
-        .map(|t| memmem::Finder::new(t.as_bytes()).into_owned())
         .collect()
-});
+}
+
+/// The trigger words searched in one pass.
+static TRIGGERS: LazyLock<LiteralSet> = LazyLock::new(|| LiteralSet::new(&trigger_words()));
 
 /// Minimum length of a bare high-entropy run.
 const MIN_RUN: usize = 32;
@@ -125,8 +129,7 @@ pub fn scrub(text: &str) -> Cow<'_, str> {
 
 /// One pass of the rules in the module docs.
 fn scrub_once(text: &str) -> Cow<'_, str> {
-    let bytes = text.as_bytes();
-    let literal = TRIGGERS.iter().any(|f| f.find(bytes).is_some());
+    let literal = TRIGGERS.is_in(text.as_bytes());
     let mut out = Cow::Borrowed(text);
     if literal {
         if let Cow::Owned(s) = SECRET_RE.replace_all(text, replace_match) {
@@ -257,4 +260,205 @@ fn looks_random(run: &[u8]) -> bool {
             && s.iter().any(u8::is_ascii_digit)
             && s.iter().any(u8::is_ascii_alphabetic)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use memchr::memmem;
+
+    /// The scrub as it was with one `memmem` scan per trigger word: the reference the
+    /// single-pass trigger search must agree with.
+    fn old_scrub(text: &str) -> Cow<'_, str> {
+        let mut out = old_scrub_once(text);
+        for _ in 1..MAX_PASSES {
+            let Cow::Owned(prev) = &out else {
+                break;
+            };
+            match old_scrub_once(prev) {
+                Cow::Owned(next) if next != *prev => out = Cow::Owned(next),
+                _ => break,
+            }
+        }
+        out
+    }
+
+    fn old_scrub_once(text: &str) -> Cow<'_, str> {
+        static OLD_TRIGGERS: LazyLock<Vec<memmem::Finder<'static>>> = LazyLock::new(|| {
+            trigger_words()
+                .iter()
+                .map(|t| memmem::Finder::new(t.as_bytes()).into_owned())
+                .collect()
+        });
+        let bytes = text.as_bytes();
+        let literal = OLD_TRIGGERS.iter().any(|f| f.find(bytes).is_some());
+        let mut out = Cow::Borrowed(text);
+        if literal {
+            if let Cow::Owned(s) = SECRET_RE.replace_all(text, replace_match) {
+                if s != text {
+                    out = Cow::Owned(s);
+                }
+            }
+        }
+        if secret_runs(out.as_bytes()).next().is_some() {
+            let mut s = String::with_capacity(out.len());
+            let mut last = 0;
+            for (start, end) in secret_runs(out.as_bytes()) {
+                s.push_str(out.get(last..start).unwrap_or_default());
+                s.push_str(MARK);
+                last = end;
+            }
+            s.push_str(out.get(last..).unwrap_or_default());
+            out = Cow::Owned(s);
+        }
+        out
+    }
+
+    /// xorshift64*: deterministic mutations without a dependency.
+    struct Rng(u64);
+
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 >> 12;
+            self.0 ^= self.0 << 25;
+            self.0 ^= self.0 >> 27;
+            self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+        }
+
+        fn below(&mut self, n: usize) -> usize {
+            (self.next() % n.max(1) as u64) as usize
+        }
+    }
+
+    /// Seed texts: the fixtures' secret-bearing lines, fuzz regressions and hand-made shapes.
+    fn seeds() -> Vec<String> {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut seeds: Vec<String> = [
+            "using key sk-FAKESECRET-prim-key1-7f3a9c2e01 for prim-acct-1",
+            "Authorization: Bearer abc123def456ghi789",
+            r#"{"Authorization": "Basic dXNlcjpwYXNz", "api_key": "FAKEKEY123456"}"#,
+            "tok eyJhbGciOiJSUzI1NiJ9.FAKE-ACCESS-TOKEN.c2lnbmF0dXJl end",
+            "refresh rt_FAKE_REFRESH_TOKEN_DO_NOT_PRINT_0123456789 done",
+            "x-api-key: sk-pro...EFGH password=hunter2 client_secret='s3cr3t'",
+            "sha256:0f3a9c2e01b7d4e5f60718293a4b5c6d7e8f9a0b1c2d3e4f5a6b7c8d9e0f1a2b",
+            "run 8f14e45fceea167a5a36dedd4bea2543 and AbCdEf0123GhIjKl4567MnOpQr89StUv",
+            "plain line with nothing to hide: model=gpt-5.5 provider=openrouter",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        for dir in ["fixtures/secrets", "fixtures/fuzz-regressions/redact"] {
+            let Ok(entries) = std::fs::read_dir(root.join(dir)) else {
+                continue;
+            };
+            for e in entries.flatten() {
+                if let Ok(bytes) = std::fs::read(e.path()) {
+                    let text = String::from_utf8_lossy(&bytes).into_owned();
+                    seeds.push(text.clone());
+                    seeds.extend(text.lines().map(str::to_string));
+                }
+            }
+        }
+        seeds
+    }
+
+    fn mutate(rng: &mut Rng, seed: &str, words: &[String]) -> String {
+        const PIECES: &[&str] = &[
+            "=",
+            ": ",
+            "\"",
+            "'",
+            " ",
+            "\t",
+            ".",
+            "_",
+            "-",
+            "/",
+            "+",
+            "…",
+            "...",
+            "***",
+            "Bearer ",
+            "basic ",
+            "token ",
+            "<x>",
+            "$V",
+            "null",
+            "ü",
+            "\u{2014}",
+            "sha256:",
+            "A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7",
+            "0123456789abcdef0123456789abcdef",
+        ];
+        let mut chars: Vec<char> = seed.chars().collect();
+        for _ in 0..=rng.below(4) {
+            let at = rng.below(chars.len() + 1);
+            match rng.below(6) {
+                0 | 1 => {
+                    let w = &words[rng.below(words.len())];
+                    chars.splice(at..at, w.chars());
+                }
+                2 => {
+                    let p = PIECES[rng.below(PIECES.len())];
+                    chars.splice(at..at, p.chars());
+                }
+                3 => {
+                    let end = (at + rng.below(12)).min(chars.len());
+                    chars.drain(at..end);
+                }
+                4 => {
+                    let end = (at + rng.below(40)).min(chars.len());
+                    let copy: Vec<char> = chars[at..end].to_vec();
+                    chars.splice(at..at, copy);
+                }
+                _ => {
+                    let end = (at + rng.below(20)).min(chars.len());
+                    for c in &mut chars[at..end] {
+                        *c = if c.is_ascii_lowercase() {
+                            c.to_ascii_uppercase()
+                        } else {
+                            c.to_ascii_lowercase()
+                        };
+                    }
+                }
+            }
+        }
+        chars.into_iter().collect()
+    }
+
+    #[test]
+    fn single_pass_triggers_match_the_old_scans() {
+        let words = trigger_words();
+        assert_eq!(words.len(), PREFIXES.len() + 1 + 3 * WORD_TRIGGERS.len());
+        let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+        let mut compared = 0;
+        let mut changed = 0;
+        for seed in seeds() {
+            for _ in 0..60 {
+                let text = mutate(&mut rng, &seed, &words);
+                let new = scrub(&text);
+                assert_eq!(new, old_scrub(&text), "{text:?}");
+                compared += 1;
+                changed += usize::from(matches!(new, Cow::Owned(_)));
+            }
+            assert_eq!(scrub(&seed), old_scrub(&seed), "{seed:?}");
+        }
+        assert!(compared > 500 && changed > 100, "{compared} {changed}");
+    }
+
+    #[test]
+    fn trigger_search_finds_every_word_anywhere() {
+        for w in trigger_words() {
+            for text in [
+                w.clone(),
+                format!("x{w}"),
+                format!("{w}y"),
+                format!("ü {w} ü"),
+            ] {
+                assert!(TRIGGERS.is_in(text.as_bytes()), "{text:?}");
+            }
+        }
+        assert!(!TRIGGERS.is_in(b"model=gpt-5.5 provider=openrouter status=429"));
+        assert!(!TRIGGERS.is_in(b""));
+    }
 }

@@ -1,13 +1,14 @@
 //! The literal prefilter (`classify::may_be_event`) and the parser filter built on it: every
 //! record of every fixture and of generated traffic that classifies as a request event passes
 //! the prefilter, and a filtered parse returns exactly the records an unfiltered one keeps,
-//! with the same line accounting.
+//! with the same line accounting. Records that pass the prefilter classify the same without
+//! the second gate scan (`classify_gated`), and every gate word is needed by some fixture event.
 
 #[path = "../examples/gen/synth.rs"]
 #[allow(dead_code)]
 mod synth;
 
-use hermes_forensics::classify::{classify, may_be_event};
+use hermes_forensics::classify::{classify, classify_gated, may_be_event, GATE_WORDS};
 use hermes_forensics::model::{Record, Shape};
 use hermes_forensics::parse::{detect, record_lines, InputFormat, ParseStats, Parser, TimeContext};
 use hermes_forensics::read::{self, InputSpec, SourceHint};
@@ -57,12 +58,23 @@ fn parse(lines: &[String], format: InputFormat, filter: bool) -> (Vec<Record>, P
     (out, parser.stats())
 }
 
-/// Checks one input under `format`; returns the number of request events seen.
-fn check(name: &str, lines: &[String], format: InputFormat) -> usize {
+/// Checks one input under `format`; returns the number of request events seen and marks in
+/// `used` the gate words found in their messages.
+fn check(name: &str, lines: &[String], format: InputFormat, used: &mut [bool]) -> usize {
     let (all, stats) = parse(lines, format, false);
     let mut events = 0;
     for r in &all {
-        if classify(r).is_request_event() {
+        let kind = classify(r);
+        if may_be_event(r) {
+            assert_eq!(
+                classify_gated(r),
+                kind,
+                "{name}:{}: gated classification differs: {:?}",
+                r.loc.line,
+                r.raw
+            );
+        }
+        if kind.is_request_event() {
             events += 1;
             assert!(
                 may_be_event(r),
@@ -70,6 +82,9 @@ fn check(name: &str, lines: &[String], format: InputFormat) -> usize {
                 r.loc.line,
                 r.raw
             );
+            for (flag, word) in used.iter_mut().zip(GATE_WORDS) {
+                *flag |= r.message.contains(word);
+            }
         }
     }
     let (kept, fstats) = parse(lines, format, true);
@@ -107,16 +122,29 @@ fn fixtures_request_events_pass_the_prefilter() {
     paths.sort();
     assert!(paths.len() > 100, "fixtures found: {}", paths.len());
     let mut events = 0;
+    let mut used = vec![false; GATE_WORDS.len()];
     for path in &paths {
         let lines = read_lines(path);
         let name = path.display().to_string();
         let head: Vec<&str> = lines.iter().take(20).map(String::as_str).collect();
         let detected = detect(&head);
         for format in [detected, InputFormat::Auto, InputFormat::AgentLog] {
-            events += check(&name, &lines, format);
+            events += check(&name, &lines, format, &mut used);
         }
     }
     assert!(events > 1000, "request events seen: {events}");
+    // A gate word no fixture event holds is either dead (drop it) or guards a template with no
+    // fixture line (add one).
+    let unused: Vec<&str> = GATE_WORDS
+        .iter()
+        .zip(&used)
+        .filter(|(_, u)| !**u)
+        .map(|(w, _)| *w)
+        .collect();
+    assert!(
+        unused.is_empty(),
+        "gate words no fixture event holds: {unused:?}"
+    );
 }
 
 #[test]
@@ -140,7 +168,8 @@ fn generated_request_events_pass_the_prefilter() {
         drop(file);
         let lines = read_lines(&path);
         let head: Vec<&str> = lines.iter().take(20).map(String::as_str).collect();
-        let events = check(&format!("{format:?}"), &lines, detect(&head));
+        let mut used = vec![false; GATE_WORDS.len()];
+        let events = check(&format!("{format:?}"), &lines, detect(&head), &mut used);
         assert!(events > 100, "{format:?}: request events seen: {events}");
     }
 }

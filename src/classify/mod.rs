@@ -15,24 +15,133 @@ pub mod quota;
 mod turn;
 
 use crate::model::{EventKind, Record};
+use aho_corasick::{packed, AhoCorasick, Input, MatchKind, Span};
 use memchr::memmem::Finder;
-use regex::Regex;
 use std::borrow::Cow;
 use std::sync::LazyLock;
 
 pub use details::{parse_details, status_from_text};
 
-/// Literal prefilter: every classified template contains one of these words. A pure literal
-/// alternation compiles to a SIMD multi-substring search, so `Other` lines cost one scan.
-static PREFILTER: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(
-        "API|Retr|retr|Rate|rate|Fallback|fallback|Credential|credential|Primary|primary|\
-         Provider|provider|inbound message|response ready|conversation turn|Turn ended|\
-         client created|Waiting|Details:|returned |profile_rotation|Exhausted|exhausted|\
-         Restore|limit|401|Streaming failed|Non-retryable|Billing|rebuilt client",
-    )
-    .expect("static regex")
-});
+/// Gate literals: every message a family recognises contains one of these (audited against
+/// each template the families match; the family and the condition that needs the literal are
+/// noted). Longer literals keep common non-event lines (`check_fn ... returned False`, `search
+/// returned N results`, `... provider=...`) out of classification.
+///
+/// None holds a backslash or a backtick, so a literal found in the cleaned message is also in
+/// the raw one ([`may_be_event`]).
+pub const GATE_WORDS: &[&str] = &[
+    // gateway
+    "inbound message: ",
+    "response ready: ",
+    "Primary provider auth failed",
+    // gateway `Primary provider rate-limited`, turn `Primary P rate-limited until`,
+    // attempts `The model provider is rate-limiting requests`
+    "rate-limit",
+    // fallback
+    "Fallback activated: ",
+    "Fallback provider resolved: ",
+    "Fallback skip: ",
+    "Fallback to ",
+    "Failed to activate fallback ",
+    "Model fallback: ",
+    "Primary model restored: ",
+    "Primary runtime restored for new turn: ",
+    // switching lines, also `Primary model failed — switching to fallback: `
+    "switching to fallback",
+    // `trying fallback`, `Trying fallback`
+    "rying fallback",
+    // attempts: `API call failed (attempt `, `API call failed after `
+    "API call failed ",
+    "Retrying API call in ",
+    "Streaming failed before delivery: ",
+    "Non-retryable ",
+    "Rate limited after ",
+    "API failed after ",
+    "Billing or credits exhausted",
+    // `Max retries (N) exceeded for invalid responses`
+    "exceeded for invalid responses",
+    "All API retries exhausted",
+    // `Invalid API response (attempt|retry ` and `... after `
+    "Invalid API response ",
+    "The model provider failed after retries",
+    // console waits: `Waiting Xs`, `retrying in Xs`, `Retrying in Xs`, `rebuilt client, waiting`
+    "Waiting ",
+    "etrying in ",
+    "rebuilt client, waiting ",
+    // successes, detail lines
+    "API call #",
+    "API call completed in ",
+    "Details:",
+    // sanitized `<provider> returned <4xx|5xx>` (see [`gate_hit`]: a status must follow)
+    RETURNED,
+    // pool
+    "credential pool: ",
+    "Credential pool provider mismatch: ",
+    "Credential already exhausted (last_status=",
+    // `Credential S (cause) — rotated to pool entry `
+    "rotated to pool entry ",
+    "Restore re-selected pool entry ",
+    "Restore skipped pool entry ",
+    "profile_rotation",
+    // turn
+    "will be sent with placeholder",
+    "conversation turn: ",
+    "Turn ended",
+    "OpenAI client created (",
+    "Rate-limit backoff level ",
+    "Rate limit resets in ",
+    "Your API key was rejected by the provider",
+    // `Provider authentication failed`, `... 401 — ... authentication failed`
+    "authentication failed",
+];
+
+const RETURNED: &str = "returned ";
+
+/// A set of literals searched in one pass: the SIMD packed searcher (Teddy) where the CPU has
+/// one, an Aho-Corasick automaton elsewhere. Leftmost-first, so a match exists exactly when
+/// some literal occurs, and comes with its literal and end.
+pub(crate) enum LiteralSet {
+    Packed(packed::Searcher),
+    Automaton(AhoCorasick),
+}
+
+impl LiteralSet {
+    /// Panics only on a set the automaton cannot hold (far larger than any static one here).
+    pub(crate) fn new<W: AsRef<[u8]>>(words: &[W]) -> Self {
+        let packed = packed::Config::new()
+            .match_kind(packed::MatchKind::LeftmostFirst)
+            .builder()
+            .extend(words)
+            .build();
+        match packed {
+            Some(s) => LiteralSet::Packed(s),
+            None => LiteralSet::Automaton(
+                AhoCorasick::builder()
+                    .match_kind(MatchKind::LeftmostFirst)
+                    .build(words)
+                    .expect("static literal set"),
+            ),
+        }
+    }
+
+    /// The leftmost literal in `hay[at..]`: its index in the set, its start and its end.
+    pub(crate) fn find(&self, hay: &[u8], at: usize) -> Option<(usize, usize, usize)> {
+        let at = at.min(hay.len());
+        let m = match self {
+            LiteralSet::Packed(s) => s.find_in(hay, Span::from(at..hay.len()))?,
+            LiteralSet::Automaton(ac) => ac.find(Input::new(hay).range(at..))?,
+        };
+        Some((m.pattern().as_usize(), m.start(), m.end()))
+    }
+
+    /// Whether any literal occurs in `hay`.
+    pub(crate) fn is_in(&self, hay: &[u8]) -> bool {
+        self.find(hay, 0).is_some()
+    }
+}
+
+/// One scan over [`GATE_WORDS`], so `Other` lines cost one pass.
+static PREFILTER: LazyLock<LiteralSet> = LazyLock::new(|| LiteralSet::new(GATE_WORDS));
 
 /// A substring search built once: `str::find(&str)` / `contains(&str)` set up a new searcher on
 /// every call, and the searches every candidate message goes through add up.
@@ -62,6 +171,22 @@ pub fn classify(record: &Record) -> EventKind {
     if !candidate(msg) {
         return EventKind::Other;
     }
+    families(msg, record)
+}
+
+/// [`classify`] for a record [`may_be_event`] accepted: the same result without scanning for
+/// the gate words again (the gate only skips messages no family recognises).
+pub fn classify_gated(record: &Record) -> EventKind {
+    let text = clean_message(&record.message);
+    let msg = text.as_ref();
+    if msg.is_empty() {
+        return EventKind::Other;
+    }
+    families(msg, record)
+}
+
+/// Ask each family in turn about a cleaned, non-empty message.
+fn families(msg: &str, record: &Record) -> EventKind {
     gateway::classify(msg)
         .or_else(|| fallback::classify(msg))
         .or_else(|| attempts::classify(msg, record))
@@ -78,12 +203,40 @@ pub fn classify(record: &Record) -> EventKind {
 /// whitespace and glyphs from the ends and turns `` \` `` into `` ` ``, and no gate word holds
 /// a backslash or backtick, so a word found in the cleaned message is also in the raw one.
 pub fn may_be_event(record: &Record) -> bool {
-    PREFILTER.is_match(&record.message)
+    passes_gate(&record.message)
 }
 
 /// The gate of [`classify`]: a cleaned message that some family may recognise.
 fn candidate(msg: &str) -> bool {
-    !msg.is_empty() && PREFILTER.is_match(msg)
+    !msg.is_empty() && passes_gate(msg)
+}
+
+/// Whether `text` holds a gate word ([`GATE_WORDS`]) that [`gate_hit`] accepts.
+fn passes_gate(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    let mut at = 0;
+    while let Some((word, start, end)) = PREFILTER.find(bytes, at) {
+        let word = GATE_WORDS.get(word).copied().unwrap_or("");
+        if gate_hit(word, bytes.get(end..).unwrap_or_default()) {
+            return true;
+        }
+        at = start + 1;
+    }
+    false
+}
+
+/// The second check of a gate word found in a message, `after` being the bytes that follow it.
+/// `returned ` counts only before a status the provider error pattern accepts (`[45]\d\d`;
+/// `\d` being Unicode, a non-ASCII byte counts as a possible digit), so `search returned 5
+/// results` and `check_fn ... returned False` stay out. Every other word counts as found.
+fn gate_hit(word: &str, after: &[u8]) -> bool {
+    if word != RETURNED {
+        return true;
+    }
+    let digit_like = |b: Option<&u8>| b.is_some_and(|b| b.is_ascii_digit() || !b.is_ascii());
+    matches!(after.first(), Some(b'4' | b'5'))
+        && digit_like(after.get(1))
+        && digit_like(after.get(2))
 }
 
 /// The [`quota::FailureClass`] of a failure event (attempt, stream failure, retry with an error
@@ -249,14 +402,28 @@ mod tests {
     fn gate_words_survive_cleaning() {
         // `may_be_event` scans the raw message: sound as long as cleaning cannot create a
         // gate word, i.e. no word holds what cleaning rewrites.
-        let words: Vec<&str> = PREFILTER.as_str().split('|').collect();
-        assert!(words.len() > 20);
-        for w in words {
-            assert!(
-                !w.is_empty() && !w.contains(['\\', '`', '[', '(', '.', '*']),
-                "{w:?}"
-            );
+        assert!(GATE_WORDS.len() > 20);
+        // The packed (Teddy) search takes at most 64 words.
+        assert!(GATE_WORDS.len() <= 64, "{}", GATE_WORDS.len());
+        for w in GATE_WORDS {
+            assert!(!w.is_empty() && !w.contains(['\\', '`']), "{w:?}");
+            assert!(PREFILTER.find(w.as_bytes(), 0).is_some(), "{w:?}");
         }
+    }
+
+    #[test]
+    fn returned_needs_a_status() {
+        assert!(passes_gate("zai returned 429 code=1113"));
+        assert!(passes_gate(
+            "search returned 5 results, then openrouter returned 503"
+        ));
+        assert!(passes_gate("x returned 4\u{0664}\u{0664}"));
+        assert!(!passes_gate("search returned 5 results"));
+        assert!(!passes_gate("search returned 45 results"));
+        assert!(!passes_gate("returned 4"));
+        assert!(!passes_gate("x returned 42"));
+        assert!(!passes_gate("x returned 301"));
+        assert!(!passes_gate("check_fn returned False"));
     }
 
     #[test]
