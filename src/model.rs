@@ -138,6 +138,28 @@ pub struct Record {
     pub raw: String,
 }
 
+impl Record {
+    /// An empty record (bare, no time, no text).
+    pub fn empty() -> Record {
+        Record {
+            loc: Loc { source: 0, line: 0 },
+            end_line: 0,
+            shape: Shape::Bare,
+            time: Stamp::default(),
+            level: None,
+            session: None,
+            logger: None,
+            host: None,
+            ident: None,
+            pid: None,
+            subagent: None,
+            message: String::new(),
+            continuation: Vec::new(),
+            raw: String::new(),
+        }
+    }
+}
+
 /// Parsed error body: Python-dict repr or JSON inside `📋 Details:`, `Error code: 429 - {...}`,
 /// `Retrying API call ... error=...` and similar.
 #[derive(Debug, Clone, PartialEq, Default, Serialize)]

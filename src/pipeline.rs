@@ -216,11 +216,11 @@ const MERGE_CHANNEL: usize = 4;
 /// `keep` (the `--since`/`--until` window) are not passed on.
 pub fn ingest_merged(
     args: &IngestArgs,
+    specs: Vec<InputSpec>,
     keep: &(dyn Fn(&Event) -> bool + Sync),
     streamer: &mut Streamer,
 ) -> Result<Ingested, Error> {
     let ctx = time_context(args)?;
-    let specs = input_specs(args)?;
     let n = specs.len();
     std::thread::scope(|scope| {
         let mut receivers = Vec::with_capacity(n);
@@ -664,6 +664,7 @@ pub fn analyze(args: &AnalyzeArgs) -> Result<Outcome, Error> {
     };
     let version = copts.hermes_version;
     let specs = input_specs(&args.ingest)?;
+    let all_files = specs.iter().all(|s| s.path.is_some());
     let streaming = !args.no_streaming && !args.timeline;
     let (mut ing, analysis, totals) = if streaming {
         let names = specs.iter().map(|s| s.name.clone()).collect();
@@ -671,11 +672,10 @@ pub fn analyze(args: &AnalyzeArgs) -> Result<Outcome, Error> {
         if let Some(n) = args.settle_every {
             streamer = streamer.settle_every(n);
         }
-        let mut ing = ingest_merged(&args.ingest, &in_window, &mut streamer)?;
-        let sources = std::mem::take(&mut ing.sources);
+        let mut ing = ingest_merged(&args.ingest, specs, &in_window, &mut streamer)?;
         let auths = std::mem::take(&mut ing.auths);
         let lists = std::mem::take(&mut ing.lists);
-        let (analysis, totals) = streamer.finish(sources, auths, lists, copts);
+        let (analysis, totals) = streamer.finish(auths, lists, copts);
         (ing, analysis, totals)
     } else {
         let (mut ing, mut events) = ingest_collect(&args.ingest)?;
@@ -687,7 +687,7 @@ pub fn analyze(args: &AnalyzeArgs) -> Result<Outcome, Error> {
         let totals = totals_of(&analysis);
         (ing, analysis, totals)
     };
-    if totals.late_events > 0 && specs.iter().all(|s| s.path.is_some()) {
+    if totals.late_events > 0 && all_files {
         // Files can be read again: sort the whole input rather than analyze lines out of order.
         let whole = AnalyzeArgs {
             no_streaming: true,
@@ -761,30 +761,11 @@ pub fn analyze(args: &AnalyzeArgs) -> Result<Outcome, Error> {
 
 /// Counts over every event of a whole-input analysis (a streamed one counts as it goes).
 fn totals_of(a: &Analysis) -> StreamTotals {
-    let mut rotations = 0;
-    let mut prev_rotated = false;
-    for e in &a.events {
-        match e.kind {
-            EventKind::PoolRotated { .. } | EventKind::ProfileRotation { .. } => {
-                rotations += 1;
-                prev_rotated = true;
-            }
-            // `rotated to pool entry ID` repeats the `rotated to LABEL` line before it.
-            EventKind::PoolRecoveryRotated { .. } => {
-                if !prev_rotated {
-                    rotations += 1;
-                }
-                prev_rotated = false;
-            }
-            _ => prev_rotated = false,
-        }
+    let mut totals = StreamTotals::default();
+    for (e, t) in a.events.iter().zip(&a.times) {
+        totals.count(&e.kind, *t);
     }
-    StreamTotals {
-        rotations,
-        first_time: a.times.iter().flatten().min().copied(),
-        last_time: a.times.iter().flatten().max().copied(),
-        ..Default::default()
-    }
+    totals
 }
 
 fn summarize(

@@ -108,7 +108,8 @@ impl Slab {
 
 pub(super) struct Grouper<E: Events> {
     pub events: E,
-    sources: Vec<String>,
+    /// Display names of the inputs, by source id.
+    pub sources: Vec<String>,
     /// Request the last stepped event joined, if any.
     pub placed: Option<usize>,
     pub requests: Slab,

@@ -13,7 +13,7 @@
 use super::group::{self, Events, Grouper};
 use super::providers;
 use super::{AuthInput, AuthListInput, CorrelateOptions, Grouped, Request};
-use crate::model::{Event, EventKind, Loc, Record, Shape, Stamp};
+use crate::model::{Event, EventKind, Record};
 use crate::rules::auth_blame_text;
 use chrono::{DateTime, Duration, Utc};
 use std::collections::{BTreeSet, VecDeque};
@@ -37,6 +37,32 @@ pub struct StreamTotals {
     /// Events that came more than the reorder window behind earlier ones: analysed where they
     /// came.
     pub late_events: u64,
+    /// The last event counted was a rotation (a `rotated to pool entry` line repeats it).
+    prev_rotated: bool,
+}
+
+impl StreamTotals {
+    /// Count an event (in merged order, with its effective time) into the rotations and the
+    /// time span.
+    pub fn count(&mut self, kind: &EventKind, time: Option<DateTime<Utc>>) {
+        match kind {
+            EventKind::PoolRotated { .. } | EventKind::ProfileRotation { .. } => {
+                self.rotations += 1;
+                self.prev_rotated = true;
+            }
+            EventKind::PoolRecoveryRotated { .. } => {
+                if !self.prev_rotated {
+                    self.rotations += 1;
+                }
+                self.prev_rotated = false;
+            }
+            _ => self.prev_rotated = false,
+        }
+        if let Some(t) = time {
+            self.first_time = Some(self.first_time.map_or(t, |f| f.min(t)));
+            self.last_time = Some(self.last_time.map_or(t, |l| l.max(t)));
+        }
+    }
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -101,22 +127,7 @@ impl Store {
     /// An empty event (what an index no longer held reads as).
     fn default_missing() -> Event {
         Event {
-            record: Record {
-                loc: Loc { source: 0, line: 0 },
-                end_line: 0,
-                shape: Shape::Bare,
-                time: Stamp::default(),
-                level: None,
-                session: None,
-                logger: None,
-                host: None,
-                ident: None,
-                pid: None,
-                subagent: None,
-                message: String::new(),
-                continuation: Vec::new(),
-                raw: String::new(),
-            },
+            record: Record::empty(),
             kind: EventKind::Other,
         }
     }
@@ -276,8 +287,6 @@ pub struct Streamer {
     settle_every: usize,
     kept_requests: Vec<(usize, Request)>,
     totals: StreamTotals,
-    /// Rotation counting state (a `rotated to pool entry` line repeats the rotation before it).
-    prev_rotated: bool,
     /// Providers restored as primary whose next call has not been seen yet.
     restored: BTreeSet<String>,
     /// Success lines that are the first call of a restored provider: their requests are kept
@@ -306,7 +315,6 @@ impl Streamer {
             settle_every: SETTLE_EVERY,
             kept_requests: Vec::new(),
             totals: StreamTotals::default(),
-            prev_rotated: false,
             restored: BTreeSet::new(),
             pinned: BTreeSet::new(),
         }
@@ -331,22 +339,8 @@ impl Streamer {
 
     /// Take the next event in merged (time) order, with its effective time.
     pub fn accept(&mut self, event: Event, time: Option<DateTime<Utc>>) {
-        match &event.kind {
-            EventKind::PoolRotated { .. } | EventKind::ProfileRotation { .. } => {
-                self.totals.rotations += 1;
-                self.prev_rotated = true;
-            }
-            EventKind::PoolRecoveryRotated { .. } => {
-                if !self.prev_rotated {
-                    self.totals.rotations += 1;
-                }
-                self.prev_rotated = false;
-            }
-            _ => self.prev_rotated = false,
-        }
+        self.totals.count(&event.kind, time);
         if let Some(t) = time {
-            self.totals.first_time = Some(self.totals.first_time.map_or(t, |f| f.min(t)));
-            self.totals.last_time = Some(self.totals.last_time.map_or(t, |l| l.max(t)));
             self.now = Some(self.now.map_or(t, |n| n.max(t)));
         }
         let drop_if_alone = droppable(&event);
@@ -433,7 +427,6 @@ impl Streamer {
     /// End of input: settle everything and build the analysis of what was kept.
     pub fn finish(
         mut self,
-        sources: Vec<String>,
         auths: Vec<AuthInput>,
         lists: Vec<AuthListInput>,
         opts: CorrelateOptions,
@@ -468,6 +461,7 @@ impl Streamer {
                 r
             })
             .collect();
+        let sources = std::mem::take(&mut self.grouper.sources);
         let analysis = super::finish(
             Grouped {
                 events,

@@ -32,7 +32,7 @@ mod verbose;
 
 pub use detect::detect;
 
-use crate::model::{Level, Loc, Record, Shape, SourceId, Stamp};
+use crate::model::{Level, Loc, Record, Shape, SourceId};
 use chrono::NaiveDate;
 use std::borrow::Cow;
 use time::{Clock, RawTime};
@@ -227,26 +227,6 @@ fn set_opt(slot: &mut Option<String>, value: Option<&str>) {
     }
 }
 
-/// An empty record to fill.
-fn blank_record() -> Record {
-    Record {
-        loc: Loc { source: 0, line: 0 },
-        end_line: 0,
-        shape: Shape::Bare,
-        time: Stamp::default(),
-        level: None,
-        session: None,
-        logger: None,
-        host: None,
-        ident: None,
-        pid: None,
-        subagent: None,
-        message: String::new(),
-        continuation: Vec::new(),
-        raw: String::new(),
-    }
-}
-
 /// A line that matched no structured shape: a bare message (console, stderr logging, cat).
 fn bare(line: &str) -> Head<'_> {
     let mut head = Head::new(Shape::Bare, RawTime::None);
@@ -419,7 +399,7 @@ impl Parser {
         out: &mut Vec<Record>,
     ) {
         self.flush(out);
-        let mut rec = self.spare.pop().unwrap_or_else(blank_record);
+        let mut rec = self.spare.pop().unwrap_or_else(Record::empty);
         head.fill(&mut rec);
         rec.loc = Loc {
             source: self.source,
