@@ -19,5 +19,6 @@ pub mod parse;
 pub mod pipeline;
 pub mod read;
 pub mod redact;
+pub mod replay;
 pub mod report;
 pub mod rules;

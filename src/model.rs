@@ -552,6 +552,47 @@ pub struct Summary {
     pub warnings: Vec<String>,
     /// False when `--no-redact` was given.
     pub redacted: bool,
+    /// What a Hermes keeping the rotation contract would have saved (see [`Counterfactual`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub impact: Option<Impact>,
+}
+
+/// Totals of the per-request counterfactual replays.
+#[derive(Debug, Clone, PartialEq, Default, Serialize)]
+pub struct Impact {
+    /// Requests that failed (or fell back) in the logs.
+    pub failed_requests: u64,
+    /// Failed requests the replay serves from the primary pool.
+    pub avoidable_failures: u64,
+    /// Fallbacks the replay does without (a profile of the pool serves).
+    pub avoidable_fallbacks: u64,
+    pub wasted_attempts: u64,
+    pub wasted_wait_s: f64,
+    /// Requests whose replay depends on an answer the logs do not show.
+    pub undecided: u64,
+    /// Profiles that would have served avoidable failures, with counts (label order).
+    pub served_by: Vec<(String, u64)>,
+}
+
+/// A request replayed under the rotation contract: rotate to an untried healthy profile on a
+/// quota or rate-limit answer, never retry a cooled profile, a retry budget per profile,
+/// rotation capped by the pool size, fall back only when the pool is empty.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Counterfactual {
+    /// `served`, `failed`, or `unknown` when the replay reaches a profile whose answer the logs
+    /// and snapshots do not show.
+    pub outcome: String,
+    pub served_by: Option<String>,
+    /// Calls the replay makes.
+    pub attempts: u32,
+    /// Calls Hermes made that the contract would not have made (retries on a cooled profile or
+    /// after a quota / rate-limit answer).
+    pub wasted_attempts: u32,
+    /// Seconds Hermes waited before those calls.
+    pub wasted_wait_s: f64,
+    pub fallback_needed: bool,
+    /// How each step was known (answers seen, snapshots, unknowns).
+    pub notes: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
@@ -593,6 +634,9 @@ pub struct RequestTimeline {
     pub provider: Option<String>,
     pub outcome: String,
     pub entries: Vec<TimelineEntry>,
+    /// The request replayed under the rotation contract.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub counterfactual: Option<Counterfactual>,
 }
 
 /// Static description of a rule (for `rules`, `explain`, reports).

@@ -665,7 +665,16 @@ pub fn analyze(args: &AnalyzeArgs) -> Result<Outcome, Error> {
     let version = copts.hermes_version;
     let specs = input_specs(&args.ingest)?;
     let all_files = specs.iter().all(|s| s.path.is_some());
-    let streaming = !args.no_streaming && !args.timeline;
+    // Markdown diagrams (also in the GitHub step summary) and the HTML page draw each request's
+    // timeline.
+    let want_timelines = args.timeline
+        || matches!(
+            args.format,
+            crate::report::Format::Markdown
+                | crate::report::Format::Html
+                | crate::report::Format::Github
+        );
+    let streaming = !args.no_streaming && !want_timelines;
     let (mut ing, analysis, totals) = if streaming {
         let names = specs.iter().map(|s| s.name.clone()).collect();
         let mut streamer = Streamer::new(names);
@@ -735,7 +744,7 @@ pub fn analyze(args: &AnalyzeArgs) -> Result<Outcome, Error> {
         Some(t) if findings.iter().any(|f| f.severity >= t) => 1,
         _ => 0,
     };
-    let summary = summarize(
+    let mut summary = summarize(
         &analysis,
         &totals,
         ing.summaries,
@@ -743,8 +752,14 @@ pub fn analyze(args: &AnalyzeArgs) -> Result<Outcome, Error> {
         &findings,
         version,
     );
-    let timelines = if args.timeline {
-        timelines(&analysis)
+    let counterfactuals = crate::replay::all(&analysis);
+    summary.impact = Some(crate::replay::impact(&analysis, &counterfactuals));
+    let timelines = if want_timelines {
+        let mut tls = timelines(&analysis);
+        for (tl, cf) in tls.iter_mut().zip(counterfactuals) {
+            tl.counterfactual = Some(cf);
+        }
+        tls
     } else {
         Vec::new()
     };
@@ -830,6 +845,7 @@ fn summarize(
             .collect(),
         warnings,
         redacted: crate::redact::is_enabled(),
+        impact: None,
     }
 }
 
@@ -938,6 +954,7 @@ pub fn timelines(a: &Analysis) -> Vec<RequestTimeline> {
                 provider: r.primary_provider.clone(),
                 outcome: r.outcome.as_str().to_string(),
                 entries,
+                counterfactual: None,
             }
         })
         .collect()

@@ -128,6 +128,7 @@ fn sample_report() -> Report {
     ];
     let timelines = vec![
         RequestTimeline {
+            counterfactual: None,
             id: "r1".into(),
             provider: Some("openai-codex".into()),
             outcome: "failed".into(),
@@ -175,6 +176,7 @@ fn sample_report() -> Report {
             ],
         },
         RequestTimeline {
+            counterfactual: None,
             id: "r2".into(),
             provider: Some("zai".into()),
             outcome: "fallback <failed>".into(),
@@ -258,6 +260,7 @@ fn sample_report() -> Report {
                 "journal.log: no date in the input; times are time-of-day only (use --date)".into(),
             ],
             redacted: true,
+            impact: None,
         },
         findings,
         timelines,
@@ -269,6 +272,7 @@ fn empty_report() -> Report {
         tool_version: "0.1.0",
         summary: Summary {
             redacted: true,
+            impact: None,
             ..Summary::default()
         },
         findings: vec![],

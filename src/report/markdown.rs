@@ -33,6 +33,25 @@ pub fn render(
             finding(&mut w, i + 1, f, rules)?;
         }
     }
+    if let Some(imp) = &report.summary.impact {
+        writeln!(w)?;
+        writeln!(w, "## Impact")?;
+        writeln!(w)?;
+        writeln!(w, "{}", md(&crate::replay::impact_sentence(imp)))?;
+    }
+    let diagrams = super::mermaid::diagrams(&report.timelines, &report.findings);
+    if !diagrams.is_empty() {
+        writeln!(w)?;
+        writeln!(w, "## Sequence diagrams")?;
+        for (id, d) in diagrams {
+            writeln!(w)?;
+            writeln!(w, "### Request {}", md(&id))?;
+            writeln!(w)?;
+            writeln!(w, "```mermaid")?;
+            write!(w, "{d}")?;
+            writeln!(w, "```")?;
+        }
+    }
     if !report.timelines.is_empty() {
         writeln!(w)?;
         writeln!(w, "## Request timelines")?;

@@ -10,8 +10,10 @@
 //! (`time_text`) is shown, else `-`. JSON uses RFC 3339 (see [`json`]).
 
 pub mod github;
+pub mod html;
 pub mod json;
 pub mod markdown;
+pub mod mermaid;
 pub mod sarif;
 pub mod text;
 
@@ -38,6 +40,8 @@ pub enum Format {
     Sarif,
     /// GitHub Actions workflow commands (annotations), then the text report.
     Github,
+    /// One self-contained HTML page: findings, SVG swimlane timelines, impact.
+    Html,
 }
 
 /// Rendering options.
@@ -63,6 +67,7 @@ pub fn render(
         Format::Json => json::render(report, rules, opts, out),
         Format::Sarif => sarif::render(report, rules, opts, out),
         Format::Github => github::render(report, rules, opts, out),
+        Format::Html => html::render(report, rules, opts, out),
     }
 }
 

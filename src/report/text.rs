@@ -35,6 +35,14 @@ pub fn render(
             finding(&mut w, f, opts)?;
         }
     }
+    if let Some(imp) = &report.summary.impact {
+        writeln!(w)?;
+        writeln!(
+            w,
+            "Impact: {}",
+            super::visible(&crate::replay::impact_sentence(imp), false)
+        )?;
+    }
     if opts.timeline {
         writeln!(w)?;
         timelines(&mut w, &report.timelines)?;
