@@ -85,7 +85,7 @@ fn no_fake_key_reaches_any_output() {
             .flatten()
             .filter_map(|v| v.as_str())
             .collect();
-        for format in ["text", "markdown", "json"] {
+        for format in ["text", "markdown", "json", "html"] {
             let mut all = vec![
                 "analyze",
                 "--timeline",

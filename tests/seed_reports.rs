@@ -164,7 +164,7 @@ fn no_auth_token_reaches_any_output() {
         ),
     ];
     for (case, args) in cases {
-        let mut runs: Vec<Vec<&str>> = ["text", "markdown", "json", "sarif", "github"]
+        let mut runs: Vec<Vec<&str>> = ["text", "markdown", "json", "sarif", "github", "html"]
             .iter()
             .map(|f| {
                 let mut v = vec!["analyze", "--timeline", "--fail-on", "never", "--format", f];
