@@ -548,6 +548,12 @@ pub struct Summary {
     pub hermes_version: String,
     /// Providers and their pool sizes as known from auth snapshots / logs.
     pub pools: Vec<PoolSummary>,
+    /// Each auth snapshot, with the time it speaks for and how that was decided.
+    pub snapshots: Vec<SnapshotSummary>,
+    /// Where snapshots and the log agree or disagree about marks.
+    pub snapshot_notes: Vec<String>,
+    /// Entries whose state changed between an earlier and a later snapshot.
+    pub snapshot_changes: Vec<SnapshotChange>,
     /// Warnings about the input (mixed zones, missing dates, ...).
     pub warnings: Vec<String>,
     /// False when `--no-redact` was given.
@@ -568,6 +574,35 @@ pub struct PoolSummary {
     pub profiles: Vec<String>,
     /// Where the pool is known from (`auth.json`, `hermes auth list`, `log lines`).
     pub known_from: String,
+}
+
+/// An auth snapshot given as input: the moment it speaks for.
+#[derive(Debug, Clone, PartialEq, Default, Serialize)]
+pub struct SnapshotSummary {
+    pub source: String,
+    /// `auth.json` or `hermes auth list`.
+    pub kind: String,
+    /// The time it speaks for (UTC), when known.
+    pub time: Option<String>,
+    /// How that time was decided.
+    pub basis: String,
+    /// Where it stands against the log (`before the log`, `after the log`, ...).
+    pub relation: String,
+}
+
+/// An entry whose state differs between two snapshots.
+#[derive(Debug, Clone, PartialEq, Default, Serialize)]
+pub struct SnapshotChange {
+    pub provider: String,
+    pub profile: String,
+    pub before: String,
+    pub after: String,
+    /// The status time the later snapshot records.
+    pub at: Option<String>,
+    pub from_snapshot: String,
+    pub to_snapshot: String,
+    /// `source:line` of the log line that made the change; None when no line did.
+    pub evidence: Option<String>,
 }
 
 /// One line of a request's timeline (`--timeline`).

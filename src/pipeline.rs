@@ -791,6 +791,15 @@ fn summarize(
             a.duplicates_dropped
         ));
     }
+    let epoch =
+        |t: Option<chrono::DateTime<chrono::Utc>>| t.map(|t| t.timestamp_millis() as f64 / 1000.0);
+    let review = crate::correlate::review_snapshots(
+        a,
+        crate::correlate::LogSpan {
+            first: epoch(totals.first_time),
+            last: epoch(totals.last_time),
+        },
+    );
     if a.echo_requests_dropped > 0 {
         warnings.push(format!(
             "{} request(s) in untimed console output repeat a timed log and were merged into it",
@@ -828,6 +837,9 @@ fn summarize(
                 },
             })
             .collect(),
+        snapshots: review.snapshots,
+        snapshot_notes: review.notes,
+        snapshot_changes: review.changes,
         warnings,
         redacted: crate::redact::is_enabled(),
     }

@@ -9,6 +9,7 @@ mod merge;
 mod pool;
 mod profile;
 pub mod providers;
+mod snapshot;
 mod stream;
 
 use crate::auth::{AuthListRow, AuthSnapshot};
@@ -19,6 +20,7 @@ use std::collections::BTreeMap;
 
 pub use cooldown::HermesVersion;
 pub use pool::{fmt_epoch, reset_from_details, same_account, PoolModel, ProfileState};
+pub use snapshot::{review as review_snapshots, LogSpan};
 pub use stream::{Orderer, StreamTotals, Streamer};
 
 /// An auth.json snapshot given as input.
@@ -84,6 +86,9 @@ pub struct Cooling {
     pub since_snapshot: Option<String>,
     /// Until when (epoch seconds); None = dead (until re-auth) or unknown.
     pub until: Option<f64>,
+    /// From when this state holds (epoch seconds): the benching call or mark, or the time a
+    /// snapshot recorded for the entry. None = unknown.
+    pub from: Option<f64>,
     pub dead: bool,
     /// Wording: `usage_limit_reached until 2026-05-09 02:51:16Z`, ...
     pub reason: String,

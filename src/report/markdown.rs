@@ -173,6 +173,18 @@ fn environment(w: &mut impl Write, s: &Summary) -> io::Result<()> {
             )?;
         }
     }
+    if !s.snapshots.is_empty() {
+        writeln!(w, "- **Snapshots:**")?;
+        for snap in &s.snapshots {
+            writeln!(w, "  - {}", md(&super::snapshot_line(snap)))?;
+        }
+        for note in &s.snapshot_notes {
+            writeln!(w, "  - note: {}", md(note))?;
+        }
+        for change in &s.snapshot_changes {
+            writeln!(w, "  - change: {}", md(&super::change_line(change)))?;
+        }
+    }
     if !s.redacted {
         writeln!(w, "- **Secrets NOT redacted (--no-redact)**")?;
     }

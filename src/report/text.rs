@@ -129,6 +129,22 @@ fn header(w: &mut impl Write, report: &Report, opts: RenderOptions) -> io::Resul
             )?;
         }
     }
+    if !s.snapshots.is_empty() {
+        writeln!(w, "snapshots:")?;
+        for snap in &s.snapshots {
+            writeln!(w, "  {}", visible(&super::snapshot_line(snap), false))?;
+        }
+        for note in &s.snapshot_notes {
+            writeln!(w, "  note: {}", visible(note, false))?;
+        }
+        for change in &s.snapshot_changes {
+            writeln!(
+                w,
+                "  change: {}",
+                visible(&super::change_line(change), false)
+            )?;
+        }
+    }
     for warning in &s.warnings {
         writeln!(w, "warning: {}", visible(warning, false))?;
     }

@@ -131,7 +131,7 @@ fn check(a: &Analysis, out: &mut Vec<Finding>) {
                     .provider(Some(&owner))
                     .profile(Some(&label))
                     .at(e)
-                    .note(format!("provider of {label} is known from the {basis}"));
+                    .note(format!("provider of {label} is known from {basis}"));
                     if other_backend {
                         f = f.note(format!(
                             "same provider name, different backend: the error came from {} while {label} serves {}",

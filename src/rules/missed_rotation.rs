@@ -82,6 +82,13 @@ fn check(a: &Analysis, out: &mut Vec<Finding>) {
         )
         .request(req)
         .provider(prev.provider.as_deref())
+        .membership(
+            prev.provider
+                .as_deref()
+                .map(providers::normalize)
+                .as_deref(),
+            &last.others_available,
+        )
         .profile(Some(&profile))
         .at(req.attempts[hits[0].1].events[0])
         .events(prev.events.iter().copied());
@@ -174,6 +181,7 @@ fn skipped_rotations(a: &Analysis, out: &mut Vec<Finding>) {
         )
         .request(req)
         .provider(Some(&provider))
+        .membership(Some(&provider), &available)
         .at(req.attempts[first + 1].events[0])
         .note("the credential is the same because no rotation line separates the calls; the log does not name it");
         for &(w, g) in &hits {

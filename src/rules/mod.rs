@@ -131,6 +131,36 @@ impl<'a> FindingBuilder<'a> {
         }
     }
 
+    /// Say which snapshots list the pool members `names` of `provider` when no log line does:
+    /// a snapshot tells who is in the pool, and its members are taken to have been members
+    /// during the log.
+    pub fn membership(mut self, provider: Option<&str>, names: &[String]) -> Self {
+        let Some(pool) = provider.and_then(|p| self.analysis.pools.pool(p)) else {
+            return self;
+        };
+        let mut from: Vec<&str> = pool
+            .members
+            .iter()
+            .filter(|m| names.contains(&m.label))
+            .filter_map(|m| {
+                m.known_from
+                    .strip_prefix("auth.json ")
+                    .or_else(|| m.known_from.strip_prefix("hermes auth list "))
+            })
+            .collect();
+        from.sort_unstable();
+        from.dedup();
+        if !from.is_empty() {
+            let note = format!(
+                "pool members {} are listed by {}, not by the log; a snapshot's members are taken as members during the log",
+                join_names(names),
+                from.join(", ")
+            );
+            self = self.note(note);
+        }
+        self
+    }
+
     pub fn severity(mut self, s: Severity) -> Self {
         self.finding.severity = s;
         self
