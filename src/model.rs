@@ -546,6 +546,8 @@ pub struct Summary {
     pub findings_by_severity: FindingCounts,
     /// Hermes version whose cooldown rules were applied.
     pub hermes_version: String,
+    /// The Hermes release the logs show, and whose rules were applied.
+    pub hermes_release: HermesRelease,
     /// Providers and their pool sizes as known from auth snapshots / logs.
     pub pools: Vec<PoolSummary>,
     /// Each auth snapshot, with the time it speaks for and how that was decided.
@@ -574,6 +576,20 @@ pub struct PoolSummary {
     pub profiles: Vec<String>,
     /// Where the pool is known from (`auth.json`, `hermes auth list`, `log lines`).
     pub known_from: String,
+}
+
+/// The Hermes release that wrote the input, as far as the logs show it.
+#[derive(Debug, Clone, PartialEq, Default, Serialize)]
+pub struct HermesRelease {
+    /// Oldest and newest release the log shapes admit (None: not shown / open-ended).
+    pub min: Option<String>,
+    pub max: Option<String>,
+    /// The line shapes that decided it, each with the releases it admits.
+    pub basis: Vec<String>,
+    /// The release whose rules were applied.
+    pub applied: String,
+    /// `detected` (from the logs), `flag` (--hermes-version) or `default` (nothing shown).
+    pub source: String,
 }
 
 /// An auth snapshot given as input: the moment it speaks for.

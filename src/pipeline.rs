@@ -604,10 +604,13 @@ fn parse_instant(s: &str, tz: Option<chrono_tz::Tz>, flag: &str) -> Result<DateT
 
 /// Analysis options derived from the command line.
 pub fn correlate_options(args: &AnalyzeArgs) -> Result<CorrelateOptions, Error> {
-    let hermes_version = match &args.hermes_version {
-        Some(v) => v.parse::<HermesVersion>().map_err(Error::Usage)?,
-        None => HermesVersion::NEWEST,
-    };
+    let hermes_flag = args
+        .hermes_version
+        .as_deref()
+        .map(|v| v.parse::<HermesVersion>().map_err(Error::Usage))
+        .transpose()?;
+    // The release the logs show replaces the default once they are read.
+    let hermes_version = hermes_flag.unwrap_or(crate::release::NEWEST);
     let mut strategies = BTreeMap::new();
     for s in &args.strategies {
         let Some((p, strat)) = s.split_once('=') else {
@@ -626,6 +629,7 @@ pub fn correlate_options(args: &AnalyzeArgs) -> Result<CorrelateOptions, Error> 
     }
     Ok(CorrelateOptions {
         hermes_version,
+        hermes_flag,
         strategies,
     })
 }
@@ -662,7 +666,6 @@ pub fn analyze(args: &AnalyzeArgs) -> Result<Outcome, Error> {
         // Lines without an instant cannot be placed in the window: kept.
         None => true,
     };
-    let version = copts.hermes_version;
     let specs = input_specs(&args.ingest)?;
     let all_files = specs.iter().all(|s| s.path.is_some());
     let streaming = !args.no_streaming && !args.timeline;
@@ -735,14 +738,7 @@ pub fn analyze(args: &AnalyzeArgs) -> Result<Outcome, Error> {
         Some(t) if findings.iter().any(|f| f.severity >= t) => 1,
         _ => 0,
     };
-    let summary = summarize(
-        &analysis,
-        &totals,
-        ing.summaries,
-        warnings,
-        &findings,
-        version,
-    );
+    let summary = summarize(&analysis, &totals, ing.summaries, warnings, &findings);
     let timelines = if args.timeline {
         timelines(&analysis)
     } else {
@@ -763,7 +759,7 @@ pub fn analyze(args: &AnalyzeArgs) -> Result<Outcome, Error> {
 fn totals_of(a: &Analysis) -> StreamTotals {
     let mut totals = StreamTotals::default();
     for (e, t) in a.events.iter().zip(&a.times) {
-        totals.count(&e.kind, *t);
+        totals.count(e, *t);
     }
     totals
 }
@@ -774,7 +770,6 @@ fn summarize(
     sources: Vec<SourceSummary>,
     mut warnings: Vec<String>,
     findings: &[Finding],
-    version: HermesVersion,
 ) -> Summary {
     let mut counts = FindingCounts::default();
     for f in findings {
@@ -800,6 +795,9 @@ fn summarize(
             last: epoch(totals.last_time),
         },
     );
+    if let Some(w) = &a.release_warning {
+        warnings.push(w.clone());
+    }
     if a.echo_requests_dropped > 0 {
         warnings.push(format!(
             "{} request(s) in untimed console output repeat a timed log and were merged into it",
@@ -820,7 +818,8 @@ fn summarize(
         rotations: totals.rotations,
         fallbacks: a.requests.iter().map(|r| r.fallbacks.len() as u64).sum(),
         findings_by_severity: counts,
-        hermes_version: version.to_string(),
+        hermes_version: a.opts.hermes_version.to_string(),
+        hermes_release: a.release.clone(),
         pools: a
             .pools
             .pools

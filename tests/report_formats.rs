@@ -3,8 +3,8 @@
 
 use chrono::{DateTime, TimeZone, Utc};
 use hermes_forensics::model::{
-    Evidence, Finding, FindingCounts, PoolSummary, Report, RequestTimeline, RuleInfo, Severity,
-    SnapshotChange, SnapshotSummary, SourceSummary, Summary, TimelineEntry,
+    Evidence, Finding, FindingCounts, HermesRelease, PoolSummary, Report, RequestTimeline,
+    RuleInfo, Severity, SnapshotChange, SnapshotSummary, SourceSummary, Summary, TimelineEntry,
 };
 use hermes_forensics::report::{render, Format, RenderOptions};
 
@@ -238,6 +238,15 @@ fn sample_report() -> Report {
                 info: 1,
             },
             hermes_version: "0.19.0".into(),
+            hermes_release: HermesRelease {
+                min: Some("0.17.0".into()),
+                max: None,
+                basis: vec![
+                    "`conversation turn:` from logger agent.turn_context (≥0.17)".into(),
+                ],
+                applied: "0.19.0".into(),
+                source: "detected".into(),
+            },
             pools: vec![
                 PoolSummary {
                     provider: "openai-codex".into(),

@@ -14,7 +14,8 @@ mod stream;
 
 use crate::auth::{AuthListRow, AuthSnapshot};
 use crate::classify::quota::FailureClass;
-use crate::model::{ErrorDetails, Event, SourceId};
+use crate::model::{ErrorDetails, Event, HermesRelease, SourceId};
+use crate::release::{self, Fingerprint};
 use chrono::{DateTime, Utc};
 use std::collections::BTreeMap;
 
@@ -42,8 +43,10 @@ pub struct AuthListInput {
 /// Options that change how the correlated model is built.
 #[derive(Debug, Clone, Default)]
 pub struct CorrelateOptions {
-    /// Cooldown rules of this Hermes version.
+    /// Cooldown rules of this Hermes version (the flag's, else the detected one).
     pub hermes_version: HermesVersion,
+    /// `--hermes-version`, when given.
+    pub hermes_flag: Option<HermesVersion>,
     /// Pool strategy per provider (`fill_first` when absent).
     pub strategies: BTreeMap<String, String>,
 }
@@ -219,6 +222,10 @@ pub struct Analysis {
     pub echo_requests_dropped: u64,
     /// Request index of each event, if it belongs to one.
     pub request_of: Vec<Option<usize>>,
+    /// The release the logs show and whose rules were applied.
+    pub release: HermesRelease,
+    /// Set when the flag disagrees with the logs, or the logs with each other.
+    pub release_warning: Option<String>,
 }
 
 impl Analysis {
@@ -251,6 +258,10 @@ pub fn correlate(
 ) -> Analysis {
     let merged = merge::merge(events);
     let requests = group::group(&merged.events, &merged.times, &sources);
+    let mut fingerprint = Fingerprint::default();
+    for e in &merged.events {
+        fingerprint.observe(e);
+    }
     finish(
         Grouped {
             events: merged.events,
@@ -261,7 +272,7 @@ pub fn correlate(
         sources,
         auths,
         lists,
-        opts,
+        (opts, &fingerprint),
     )
 }
 
@@ -279,8 +290,12 @@ fn finish(
     sources: Vec<String>,
     auths: Vec<AuthInput>,
     lists: Vec<AuthListInput>,
-    opts: CorrelateOptions,
+    (mut opts, fingerprint): (CorrelateOptions, &Fingerprint),
 ) -> Analysis {
+    let (release, release_warning) = release::resolve(fingerprint, opts.hermes_flag);
+    if let Ok(v) = release.applied.parse() {
+        opts.hermes_version = v;
+    }
     let Grouped {
         events,
         times,
@@ -319,5 +334,7 @@ fn finish(
         opts,
         duplicates_dropped: duplicates,
         echo_requests_dropped: echo_dropped,
+        release,
+        release_warning,
     }
 }

@@ -156,9 +156,12 @@ fn environment(w: &mut impl Write, s: &Summary) -> io::Result<()> {
     )?;
     writeln!(
         w,
-        "- **Hermes rules version:** {}",
-        md(or_dash(Some(&s.hermes_version)))
+        "- **Hermes:** {}",
+        md(&crate::release::describe(&s.hermes_release))
     )?;
+    for b in &s.hermes_release.basis {
+        writeln!(w, "  - {}", md(b))?;
+    }
     if s.pools.is_empty() {
         writeln!(w, "- **Pools:** none known")?;
     } else {

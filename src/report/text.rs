@@ -112,9 +112,16 @@ fn header(w: &mut impl Write, report: &Report, opts: RenderOptions) -> io::Resul
     writeln!(w, "findings: {}", counts.join(", "))?;
     writeln!(
         w,
-        "hermes rules: {}",
-        visible(or_dash(Some(&s.hermes_version)), false)
+        "hermes: {}",
+        visible(&crate::release::describe(&s.hermes_release), false)
     )?;
+    if !s.hermes_release.basis.is_empty() {
+        writeln!(
+            w,
+            "  from: {}",
+            visible(&s.hermes_release.basis.join("; "), false)
+        )?;
+    }
     if s.pools.is_empty() {
         writeln!(w, "pools: none known")?;
     } else {
