@@ -935,11 +935,12 @@ pub fn timelines(a: &Analysis) -> Vec<RequestTimeline> {
                     line: ev.record.loc.line,
                     what: what.to_string(),
                     profile: attempt.and_then(|at| at.profile.clone()),
-                    profile_basis: attempt.map(|at| {
-                        at.basis
-                            .map(|b| b.describe())
-                            .unwrap_or("unknown")
-                            .to_string()
+                    profile_basis: attempt.map(|at| match (at.basis, at.unknown_reason) {
+                        (Some(b), _) => b.describe().to_string(),
+                        (None, Some(why)) => format!("unknown: {why}"),
+                        (None, None) => {
+                            "unknown: no rotation, mark or account fingerprint names it".to_string()
+                        }
                     }),
                     text: redact(&text).into_owned(),
                 });

@@ -464,7 +464,10 @@ mod tests {
                 .filter(|m| *m >= s.min && s.max.is_none_or(|x| *m <= x))
                 .collect();
             if present != expected {
-                errors.push(format!("{}: census {present:?}, table {expected:?}", s.what));
+                errors.push(format!(
+                    "{}: census {present:?}, table {expected:?}",
+                    s.what
+                ));
             }
         }
         assert!(errors.is_empty(), "{}", errors.join("\n"));

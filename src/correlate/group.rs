@@ -149,6 +149,7 @@ fn new_attempt(i: usize, ev: &Event, time: Option<DateTime<Utc>>) -> Option<Atte
         details: None,
         profile: None,
         basis: None,
+        unknown_reason: None,
         time,
         cooled: None,
         others_available: Vec::new(),

@@ -116,6 +116,8 @@ pub struct Attempt {
     pub details: Option<ErrorDetails>,
     pub profile: Option<String>,
     pub basis: Option<ProfileBasis>,
+    /// Why the profile is unknown, when a line seemed to name it but does not prove it.
+    pub unknown_reason: Option<&'static str>,
     pub time: Option<DateTime<Utc>>,
     /// The profile was cooled when this call was sent.
     pub cooled: Option<Cooling>,

@@ -99,10 +99,22 @@ pub fn assign(req: &mut Request, events: &[Event], pools: &mut PoolModel) {
             EventKind::PoolMarked { label, .. } => {
                 let label = pools.canonical(label);
                 let owner = pools.provider_of_label(&label).map(|(p, _)| p);
-                // After a fallback, a mark of the primary's own entry does not name the
-                // fallback's calls (that is the misattribution the rules look for).
-                if fallback_provider.is_some() && owner == primary {
-                    continue;
+                // After a fallback, a mark names the fallback's calls only when the marked
+                // entry is known to be the fallback's: a mark of the primary's own entry, or of
+                // an entry whose provider nothing shows, is no evidence of the key those calls
+                // carried (Hermes 0.13/0.14 mark the primary's entry for the fallback's error).
+                if let Some(fb) = &fallback_provider {
+                    if owner == primary || owner.as_ref() != Some(fb) {
+                        for &ai in &since_rotation {
+                            let a = &mut req.attempts[ai];
+                            if a.profile.is_none() {
+                                a.unknown_reason = Some(
+                                    "after a fallback, the mark line names an entry not known to be the fallback's",
+                                );
+                            }
+                        }
+                        continue;
+                    }
                 }
                 for &ai in &since_rotation {
                     let a = &mut req.attempts[ai];
