@@ -484,3 +484,77 @@ mod tests {
         }
     }
 }
+
+/// What one range of releases does, as the captures of the real Hermes show it
+/// (`fixtures/captured/hermes-<release>/<scenario>`, judged from the provider's request log).
+#[derive(Debug, Clone, Copy)]
+pub struct Semantics {
+    /// First and last minor release of the row (None: up to the newest).
+    pub min: u32,
+    pub max: Option<u32>,
+    /// A usage-limit 429 is retried once on the same key before the entry is marked and the
+    /// pool rotates.
+    pub retries_usage_limit_once: bool,
+    /// A named custom provider's pool (`custom:NAME`) rotates; 0.15–0.16 compare the pool key with
+    /// `custom` literally and skip every pool mutation (`Credential pool provider mismatch`).
+    pub named_custom_pool_rotates: bool,
+    /// The primary's entry is marked for the fallback provider's error.
+    pub marks_primary_for_fallback_error: bool,
+    /// The primary's credential pool is cleared when the request falls back
+    /// (`Fallback to …: clearing primary credential pool`).
+    pub clears_primary_pool_on_fallback: bool,
+    /// The fixtures that show each behaviour of the row.
+    pub fixtures: &'static str,
+}
+
+/// Release → behaviour, one row per range of releases that behave alike.
+pub const SEMANTICS: &[Semantics] = &[
+    Semantics {
+        min: 13,
+        max: Some(14),
+        retries_usage_limit_once: true,
+        named_custom_pool_rotates: true,
+        marks_primary_for_fallback_error: true,
+        clears_primary_pool_on_fallback: false,
+        fixtures: "hermes-0.13.0 and hermes-0.14.0: healthy-rotation (key1, key1, key2), fallback-1113-single-key (prim-acct-1 marked for the fallback's 1113)",
+    },
+    Semantics {
+        min: 15,
+        max: Some(16),
+        retries_usage_limit_once: false,
+        named_custom_pool_rotates: false,
+        marks_primary_for_fallback_error: false,
+        clears_primary_pool_on_fallback: true,
+        fixtures: "hermes-0.15.2 and hermes-0.16.0: healthy-rotation (key1 three times, `Credential pool provider mismatch … skipping pool mutation`), all-exhausted-fallback-ok (`clearing primary credential pool`)",
+    },
+    Semantics {
+        min: 17,
+        max: None,
+        retries_usage_limit_once: false,
+        named_custom_pool_rotates: true,
+        marks_primary_for_fallback_error: false,
+        clears_primary_pool_on_fallback: true,
+        fixtures: "hermes-0.17.0, hermes-0.18.2 and hermes-0.19.0: healthy-rotation (key1, key2), fallback-1113-single-key (no mark after the fallback)",
+    },
+];
+
+/// The behaviour row of `version`, when one covers it.
+pub fn semantics(version: HermesVersion) -> Option<&'static Semantics> {
+    if version.major != 0 {
+        return None;
+    }
+    SEMANTICS
+        .iter()
+        .find(|s| version.minor >= s.min && s.max.is_none_or(|m| version.minor <= m))
+}
+
+impl Semantics {
+    /// The row's releases, e.g. `0.15–0.16`.
+    pub fn range(&self) -> String {
+        match self.max {
+            Some(m) if m == self.min => format!("0.{m}"),
+            Some(m) => format!("0.{}–0.{m}", self.min),
+            None => format!("0.{}+", self.min),
+        }
+    }
+}

@@ -114,3 +114,66 @@ fn logs_that_show_no_release_say_so() {
         "the header does not present the default as a fact:\n{text}"
     );
 }
+
+/// Provider calls of a capture as `key:status`, from its request log.
+fn calls(dir: &std::path::Path) -> Vec<String> {
+    let text = std::fs::read_to_string(dir.join("requests.log")).expect("requests.log");
+    text.lines()
+        .filter_map(|l| {
+            let f: Vec<&str> = l.split('\t').collect();
+            if !f.get(5)?.contains("chat/completions") {
+                return None;
+            }
+            Some(format!(
+                "{}:{}",
+                f.get(6)?.strip_prefix("key=")?,
+                f.get(11)?
+            ))
+        })
+        .collect()
+}
+
+/// Every row of the release semantics table holds on the captures of its releases.
+#[test]
+fn release_semantics_hold_on_the_captures() {
+    use hermes_forensics::release::{semantics, RELEASES};
+    let root = common::fixtures().join("captured");
+    let mut checked = 0;
+    for (_, name) in RELEASES {
+        let dir = root.join(format!("hermes-{name}"));
+        if !dir.is_dir() {
+            continue;
+        }
+        let s = semantics(name.parse().expect("release")).expect("a row covers every release");
+        let healthy = calls(&dir.join("healthy-rotation"));
+        let rotated = healthy.last().map(String::as_str) == Some("key2:200");
+        assert_eq!(s.named_custom_pool_rotates, rotated, "{name}: {healthy:?}");
+        if rotated {
+            let once = healthy.starts_with(&["key1:429".into(), "key1:429".into()]);
+            assert_eq!(s.retries_usage_limit_once, once, "{name}: {healthy:?}");
+        }
+        let after = std::fs::read_to_string(dir.join("fallback-1113-single-key/auth.after.json"))
+            .expect("auth.after.json");
+        let after: Value = serde_json::from_str(&after).expect("parses");
+        let entry = &after["credential_pool"]["custom:fakeprimary"][0];
+        let marked_for_1113 = entry["last_error_reason"] == "1113";
+        assert_eq!(
+            s.marks_primary_for_fallback_error, marked_for_1113,
+            "{name}"
+        );
+        let log = std::fs::read_to_string(dir.join("all-exhausted-fallback-ok/logs/agent.log"))
+            .expect("agent.log");
+        assert_eq!(
+            s.clears_primary_pool_on_fallback,
+            log.contains("clearing primary credential pool"),
+            "{name}"
+        );
+        assert!(
+            s.fixtures.contains(&format!("hermes-{name}")),
+            "{name}: {}",
+            s.fixtures
+        );
+        checked += 1;
+    }
+    assert!(checked >= 4, "only {checked} releases captured");
+}

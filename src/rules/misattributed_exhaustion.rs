@@ -131,7 +131,11 @@ fn check(a: &Analysis, out: &mut Vec<Finding>) {
                     .provider(Some(&owner))
                     .profile(Some(&label))
                     .at(e)
-                    .note(format!("provider of {label} is known from {basis}"));
+                    .note(format!("provider of {label} is known from {basis}"))
+                    .release_semantics(|s| {
+                        (fallback_ev.is_some() && s.marks_primary_for_fallback_error)
+                            .then_some("mark the primary's entry for the fallback provider's error")
+                    });
                     if other_backend {
                         f = f.note(format!(
                             "same provider name, different backend: the error came from {} while {label} serves {}",

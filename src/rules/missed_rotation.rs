@@ -98,6 +98,23 @@ fn check(a: &Analysis, out: &mut Vec<Finding>) {
         if let Some(n) = profile_note(prev) {
             f = f.note(n);
         }
+        if prev.class == crate::classify::quota::FailureClass::QuotaWall {
+            f = f.release_semantics(|s| {
+                s.retries_usage_limit_once
+                    .then_some("retry a usage-limit 429 once on the same key before rotating")
+            });
+        }
+        let guarded = req
+            .events
+            .iter()
+            .any(|&e| matches!(a.events[e].kind, EventKind::PoolProviderMismatch { .. }));
+        if guarded {
+            f = f.release_semantics(|s| {
+                (!s.named_custom_pool_rotates).then_some(
+                    "never rotate a named custom provider's pool (`custom:NAME` is compared with `custom`)",
+                )
+            });
+        }
         if last.availability_inferred {
             f = f.note(format!(
                 "availability inferred: the pool lists {} profile(s) not cooled; accounts seen only by fingerprint are counted as some of them",
@@ -182,6 +199,10 @@ fn skipped_rotations(a: &Analysis, out: &mut Vec<Finding>) {
         .request(req)
         .provider(Some(&provider))
         .membership(Some(&provider), &available)
+        .release_semantics(|s| {
+            (!s.named_custom_pool_rotates)
+                .then_some("never rotate a named custom provider's pool (`custom:NAME` is compared with `custom`)")
+        })
         .at(req.attempts[first + 1].events[0])
         .note("the credential is the same because no rotation line separates the calls; the log does not name it");
         for &(w, g) in &hits {

@@ -161,6 +161,30 @@ impl<'a> FindingBuilder<'a> {
         self
     }
 
+    /// Say which release behaviour (`release::SEMANTICS`) the finding matches, when the applied
+    /// release's row has it: `pick` returns the sentence for that row, or None.
+    pub fn release_semantics(
+        mut self,
+        pick: impl Fn(&crate::release::Semantics) -> Option<&'static str>,
+    ) -> Self {
+        let version = self.analysis.opts.hermes_version;
+        if let Some(s) = crate::release::semantics(version) {
+            if let Some(what) = pick(s) {
+                let how = match self.analysis.release.source.as_str() {
+                    "flag" => "given with --hermes-version",
+                    "detected" => "read from the logs",
+                    _ => "the newest release, not shown by the logs",
+                };
+                let note = format!(
+                    "Hermes {} {what} (release semantics of {version}, {how})",
+                    s.range()
+                );
+                self = self.note(note);
+            }
+        }
+        self
+    }
+
     pub fn severity(mut self, s: Severity) -> Self {
         self.finding.severity = s;
         self
