@@ -590,6 +590,17 @@ pub struct HermesRelease {
     pub applied: String,
     /// `detected` (from the logs), `flag` (--hermes-version) or `default` (nothing shown).
     pub source: String,
+    /// Per host, when the hosts of the input show different releases.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub hosts: Vec<HostRelease>,
+}
+
+/// The release range one host's lines show.
+#[derive(Debug, Clone, PartialEq, Default, Serialize)]
+pub struct HostRelease {
+    pub host: String,
+    pub min: Option<String>,
+    pub max: Option<String>,
 }
 
 /// An auth snapshot given as input: the moment it speaks for.

@@ -11,7 +11,7 @@
 //! (0.15.2, 0.18.2).
 
 use crate::correlate::HermesVersion;
-use crate::model::{Event, HermesRelease};
+use crate::model::{Event, HermesRelease, HostRelease};
 
 /// The published minor releases, oldest first, each as its newest patch.
 pub const RELEASES: &[(u32, &str)] = &[
@@ -265,6 +265,8 @@ impl Signal {
 pub struct Fingerprint {
     /// Indices into [`SIGNALS`], one bit each.
     seen: u64,
+    /// The same per host named by the lines (journal hostname), for inputs that hold several.
+    per_host: std::collections::BTreeMap<String, u64>,
 }
 
 impl Fingerprint {
@@ -273,9 +275,20 @@ impl Fingerprint {
         let r = &event.record;
         let logger = r.logger.as_deref();
         for (i, s) in SIGNALS.iter().enumerate() {
-            if self.seen & (1 << i) == 0 && s.matches(logger, &r.message) {
+            if s.matches(logger, &r.message) {
                 self.seen |= 1 << i;
+                if let Some(h) = &r.host {
+                    *self.per_host.entry(h.clone()).or_default() |= 1 << i;
+                }
             }
+        }
+    }
+
+    /// The fingerprint of one host's lines.
+    fn of_host(&self, host: &str) -> Fingerprint {
+        Fingerprint {
+            seen: self.per_host.get(host).copied().unwrap_or(0),
+            per_host: Default::default(),
         }
     }
 
@@ -342,6 +355,25 @@ pub fn resolve(fp: &Fingerprint, flag: Option<HermesVersion>) -> (HermesRelease,
         Some(Err(())) | None => (None, None, None),
     };
     let conflict = matches!(fp.range(), Some(Err(())));
+    // Hosts whose own lines show a release, when they do not all show the same one.
+    let mut hosts: Vec<HostRelease> = fp
+        .per_host
+        .keys()
+        .filter_map(|h| match fp.of_host(h).range() {
+            Some(Ok((lo, hi))) => Some(HostRelease {
+                host: h.clone(),
+                min: Some(name_of_minor(lo)),
+                max: hi.map(name_of_minor),
+            }),
+            _ => None,
+        })
+        .collect();
+    let alike = hosts
+        .windows(2)
+        .all(|w| w[0].min == w[1].min && w[0].max == w[1].max);
+    if alike {
+        hosts.clear();
+    }
     let mut warning = None;
     let (applied, source) = match (flag, detected) {
         (Some(f), _) => {
@@ -359,6 +391,16 @@ pub fn resolve(fp: &Fingerprint, flag: Option<HermesVersion>) -> (HermesRelease,
         (None, Some(d)) => (d, "detected"),
         (None, None) => (NEWEST, "default"),
     };
+    if !hosts.is_empty() && warning.is_none() {
+        warning = Some(format!(
+            "the hosts run different Hermes releases ({}): the rules of {applied} are applied to all",
+            hosts
+                .iter()
+                .map(|h| format!("{} {}", h.host, range_text_of(h)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
     if conflict && warning.is_none() {
         warning = Some(format!(
             "the log shapes match no single Hermes release ({}): several releases wrote this input, or one newer than the ones known",
@@ -372,9 +414,19 @@ pub fn resolve(fp: &Fingerprint, flag: Option<HermesVersion>) -> (HermesRelease,
             basis,
             applied: applied.to_string(),
             source: source.to_string(),
+            hosts,
         },
         warning,
     )
+}
+
+fn range_text_of(h: &HostRelease) -> String {
+    match (&h.min, &h.max) {
+        (Some(a), Some(b)) if a == b => a.clone(),
+        (Some(a), Some(b)) => format!("{a}–{b}"),
+        (Some(a), None) => format!("{a} or newer"),
+        _ => "unknown".into(),
+    }
 }
 
 fn range_text(min: Option<u32>, max: Option<u32>) -> String {
@@ -394,6 +446,17 @@ pub fn describe(r: &HermesRelease) -> String {
         (Some(a), None) => format!("{a} or newer"),
         _ => String::new(),
     };
+    if !r.hosts.is_empty() {
+        return format!(
+            "the hosts run different releases ({}); rules of {} applied to all",
+            r.hosts
+                .iter()
+                .map(|h| format!("{} {}", h.host, range_text_of(h)))
+                .collect::<Vec<_>>()
+                .join(", "),
+            r.applied
+        );
+    }
     match r.source.as_str() {
         "detected" => format!(
             "Hermes {} (from log shapes); rules of {} applied",

@@ -177,3 +177,26 @@ fn release_semantics_hold_on_the_captures() {
     }
     assert!(checked >= 4, "only {checked} releases captured");
 }
+
+/// A journal of two hosts that run different releases (the same PID on both) reports each
+/// host's release and says that one set of rules was applied to both.
+#[test]
+fn hosts_on_different_releases_are_told_apart() {
+    let dir = common::fixtures().join("release");
+    let (report, _) = common::analyze_json(&dir, &["two-hosts.journal"]);
+    let r = &report["summary"]["hermes_release"];
+    let hosts = r["hosts"].as_array().expect("per-host releases");
+    let of = |h: &str| {
+        hosts
+            .iter()
+            .find(|x| x["host"] == h)
+            .unwrap_or_else(|| panic!("{h} in {r}"))
+    };
+    assert_eq!(of("gw-old")["min"], "0.13.0");
+    assert_eq!(of("gw-old")["max"], "0.14.0");
+    assert_eq!(of("gw-new")["min"], "0.17.0");
+    assert!(of("gw-new")["max"].is_null());
+    let text = common::run_in(&dir, &["--fail-on", "never", "two-hosts.journal"]);
+    let text = String::from_utf8_lossy(&text.stdout);
+    assert!(text.contains("the hosts run different releases"), "{text}");
+}
