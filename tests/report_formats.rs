@@ -246,6 +246,7 @@ fn sample_report() -> Report {
                 ],
                 applied: "0.19.0".into(),
                 source: "detected".into(),
+                hosts: vec![],
             },
             pools: vec![
                 PoolSummary {
