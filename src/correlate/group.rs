@@ -717,12 +717,40 @@ pub fn drop_echo_requests(
     };
     let sigs: Vec<Signature> = requests.iter().map(signature).collect();
     let mut echo_of: Vec<Option<usize>> = vec![None; requests.len()];
-    for (i, r) in requests.iter().enumerate() {
-        if !untimed(r) || !console(r) || sigs[i].is_empty() {
+    let echo_like: Vec<bool> = requests
+        .iter()
+        .zip(&sigs)
+        .map(|(r, s)| untimed(r) && console(r) && !s.is_empty())
+        .collect();
+    let timed_match =
+        |sig: &Signature| (0..requests.len()).find(|&j| !untimed(&requests[j]) && sigs[j] == *sig);
+    for i in 0..requests.len() {
+        if !echo_like[i] || echo_of[i].is_some() {
             continue;
         }
-        echo_of[i] =
-            (0..requests.len()).find(|&j| j != i && !untimed(&requests[j]) && sigs[j] == sigs[i]);
+        if let Some(j) = timed_match(&sigs[i]) {
+            echo_of[i] = Some(j);
+            continue;
+        }
+        // A console copy may split one logged request in several (a counter that restarts
+        // after a rebuilt client or a fallback): consecutive console requests of the same
+        // source whose attempts, together, are the logged request's.
+        let source = requests[i].lane.clone();
+        let mut joined = sigs[i].clone();
+        let mut run = vec![i];
+        for k in i + 1..requests.len() {
+            if !echo_like[k] || requests[k].lane != source {
+                break;
+            }
+            joined.extend(sigs[k].iter().copied());
+            run.push(k);
+            if let Some(j) = timed_match(&joined) {
+                for &r in &run {
+                    echo_of[r] = Some(j);
+                }
+                break;
+            }
+        }
     }
     // The echo's lines (console notices such as `💡 Your API key was rejected`) stay reachable
     // from the request they repeat.

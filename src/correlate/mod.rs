@@ -21,6 +21,7 @@ use std::collections::BTreeMap;
 
 pub use cooldown::HermesVersion;
 pub use pool::{fmt_epoch, reset_from_details, same_account, PoolModel, ProfileState};
+pub use profile::is_rebuild;
 pub use snapshot::{review as review_snapshots, LogSpan};
 pub use stream::{Orderer, StreamTotals, Streamer};
 
@@ -60,6 +61,10 @@ pub enum ProfileBasis {
     RotationLine,
     /// A `credential pool: marking L exhausted` line right after the attempt.
     MarkLine,
+    /// The client was rebuilt from the turn's primary runtime (`OpenAI client created
+    /// (primary_recovery|restore_primary, …)`): it carries the credential the turn started with,
+    /// not the entry the pool last rotated to.
+    RebuiltClient,
     /// The account fingerprint (`plan_type` + `resets_at`) from the error body.
     Fingerprint,
 }
@@ -71,6 +76,7 @@ impl ProfileBasis {
             ProfileBasis::RotationLine => "rotation line",
             ProfileBasis::MarkLine => "mark line",
             ProfileBasis::Fingerprint => "account fingerprint",
+            ProfileBasis::RebuiltClient => "rebuilt client (the turn's start-up credential)",
         }
     }
 

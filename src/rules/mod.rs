@@ -316,6 +316,10 @@ pub fn profile_note(a: &Attempt) -> Option<String> {
         format!(
             "profile {profile} is inferred from the account fingerprint (plan_type + resets_at) in the error body, not from a pool label"
         )
+    } else if basis == crate::correlate::ProfileBasis::RebuiltClient {
+        format!(
+            "profile {profile} is inferred: the call went out on a client rebuilt from the turn's primary runtime, which carries the credential the turn started with ({profile}), not the entry the pool had rotated to"
+        )
     } else {
         format!("profile {profile} is known from a {}", basis.describe())
     })

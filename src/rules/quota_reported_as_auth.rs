@@ -161,8 +161,8 @@ fn check(a: &Analysis, out: &mut Vec<Finding>) {
 
 /// The log events that benched each labelled credential of `provider` for a quota or rate
 /// limit before event `before`; empty unless every one of them was.
-/// An untimed line (a console copy) is placed by its request: the benches of that request
-/// came before the failure it reports.
+/// An untimed line (a console copy) is placed by its request: the benches up to that request's
+/// end came before the failure it reports.
 fn quota_benched_pool(
     a: &Analysis,
     provider: &str,
@@ -190,7 +190,7 @@ fn quota_benched_pool(
             .and_then(|c| c.since_event)
             .filter(|&e| {
                 let earlier = match (t, request) {
-                    (None, Some(r)) => r.events.contains(&e),
+                    (None, Some(r)) => r.events.last().is_some_and(|&last| e <= last),
                     _ => e < before,
                 };
                 earlier && quota_bench(a, e)
