@@ -98,6 +98,9 @@ pub struct Cooling {
     /// From when this state holds (epoch seconds): the benching call or mark, or the time a
     /// snapshot recorded for the entry. None = unknown.
     pub from: Option<f64>,
+    /// Host whose log line benched it (a pool's state is per gateway: one host's marks say
+    /// nothing of another host's pool). None: no host named, or a snapshot.
+    pub host: Option<String>,
     pub dead: bool,
     /// Wording: `usage_limit_reached until 2026-05-09 02:51:16Z`, ...
     pub reason: String,
@@ -312,6 +315,7 @@ fn finish(
     } = g;
     let mut pools = PoolModel::from_snapshots(&auths, &lists, opts.hermes_version);
     let echo_dropped = group::drop_echo_requests(&mut requests, &events, &times);
+    group::name_hosts(&mut requests);
     for req in &mut requests {
         profile::assign(req, &events, &mut pools);
     }

@@ -32,6 +32,8 @@ pub struct ProfileState {
     pub snapshot_line: Option<(String, u32)>,
     /// What snapshots said of this entry, each holding from the time it records.
     pub observed: Vec<Observation>,
+    /// Hosts whose log lines named this member (empty: lines that name no host, or snapshots).
+    pub seen_on: BTreeSet<String>,
 }
 
 /// What one snapshot said of one entry. A snapshot is an observation at a time: the state holds
@@ -68,11 +70,12 @@ impl ProfileState {
     fn bench(
         &mut self,
         since: usize,
-        at: Option<f64>,
+        at: (Option<f64>, Option<String>),
         dead: bool,
         until: Option<f64>,
         reason: String,
     ) {
+        let (at, host) = at;
         self.status = if dead {
             Status::Dead
         } else {
@@ -83,6 +86,7 @@ impl ProfileState {
             since_snapshot: None,
             until: if dead { None } else { until },
             from: at,
+            host,
             dead,
             reason,
             inferred: false,
@@ -100,6 +104,7 @@ impl ProfileState {
             cooling: None,
             snapshot_line: None,
             observed: Vec::new(),
+            seen_on: BTreeSet::new(),
         }
     }
 }
@@ -274,6 +279,7 @@ impl PoolModel {
                             since_snapshot: Some(list.name.clone()),
                             until: None,
                             from: None,
+                            host: None,
                             dead: false,
                             reason: format!(
                                 "{} in {}",
@@ -399,20 +405,23 @@ impl PoolModel {
         &mut pool.members[n]
     }
 
-    /// Bench `label` of `provider` at event `at.0` (time `at.1`), and remember it.
+    /// Bench `label` of `provider` at event `at.0` (time `at.1`, host `at.2`), and remember it.
     #[allow(clippy::too_many_arguments)]
     fn bench(
         &mut self,
         provider: &str,
         label: &str,
         is_account: bool,
-        at: (usize, Option<f64>),
+        at: (usize, Option<f64>, Option<String>),
         dead: bool,
         until: Option<f64>,
         reason: String,
     ) {
-        self.member_mut(provider, label, is_account)
-            .bench(at.0, at.1, dead, until, reason);
+        let m = self.member_mut(provider, label, is_account);
+        if let Some(h) = &at.2 {
+            m.seen_on.insert(h.clone());
+        }
+        m.bench(at.0, (at.1, at.2), dead, until, reason);
         self.benches.push(LogBench {
             provider: provider.to_string(),
             label: label.to_string(),
@@ -423,14 +432,21 @@ impl PoolModel {
         });
     }
 
-    /// Is `label` of `provider` cooled at `t` (epoch seconds; None = unknown instant)?
-    pub fn cooled_at(&self, provider: &str, label: &str, t: Option<f64>) -> Option<Cooling> {
+    /// Is `label` of `provider` cooled at `t` (epoch seconds; None = unknown instant) for the
+    /// gateway on `host`?
+    pub fn cooled_at(
+        &self,
+        provider: &str,
+        label: &str,
+        t: Option<f64>,
+        host: Option<&str>,
+    ) -> Option<Cooling> {
         let pool = self.pool(provider)?;
         let m = pool
             .members
             .iter()
             .find(|m| m.label == label || m.id.as_deref() == Some(label))?;
-        member_cooled(m, t)
+        member_cooled(m, t, host)
     }
 
     /// Other available profiles of `provider` at `t`, excluding `exclude`; `tried` are the
@@ -438,15 +454,30 @@ impl PoolModel {
     pub fn availability(
         &self,
         provider: &str,
-        t: Option<f64>,
+        (t, host): (Option<f64>, Option<&str>),
         exclude: &str,
         tried: &BTreeSet<String>,
     ) -> (Availability, Availability) {
         let Some(pool) = self.pool(provider) else {
             return (Availability::default(), Availability::default());
         };
-        let labeled: Vec<&ProfileState> = pool.members.iter().filter(|m| !m.is_account).collect();
-        let accounts: Vec<&ProfileState> = pool.members.iter().filter(|m| m.is_account).collect();
+        // A member only another host's lines named is not known to be in this host's pool.
+        let here = |m: &&ProfileState| match host {
+            Some(h) => m.snapshot_line.is_some() || m.seen_on.is_empty() || m.seen_on.contains(h),
+            None => true,
+        };
+        let labeled: Vec<&ProfileState> = pool
+            .members
+            .iter()
+            .filter(|m| !m.is_account)
+            .filter(here)
+            .collect();
+        let accounts: Vec<&ProfileState> = pool
+            .members
+            .iter()
+            .filter(|m| m.is_account)
+            .filter(here)
+            .collect();
         // With labelled entries known, accounts seen only by fingerprint are some of them;
         // without, the accounts are the candidates.
         let candidates = if labeled.is_empty() {
@@ -459,7 +490,7 @@ impl PoolModel {
             .iter()
             .filter(|m| {
                 m.label != exclude
-                    && member_cooled(m, t).is_none()
+                    && member_cooled(m, t, host).is_none()
                     && !(m.is_account && reset_passed(m, t))
             })
             .map(|m| m.label.clone())
@@ -479,7 +510,7 @@ impl PoolModel {
                 .iter()
                 .filter(|a| {
                     a.label == exclude
-                        || member_cooled(a, t).is_some()
+                        || member_cooled(a, t, host).is_some()
                         || (include_tried && tried.contains(&a.label))
                 })
                 .count()
@@ -516,7 +547,7 @@ pub const SNAPSHOT_SKEW_SECS: f64 = 5.0;
 /// Is `m` cooled at `t`? The newest statement that holds at `t` decides: the log's own bench,
 /// or a snapshot observation from its recorded time on. Snapshot states never reach back before
 /// the time they record, nor to calls of unknown time.
-fn member_cooled(m: &ProfileState, t: Option<f64>) -> Option<Cooling> {
+fn member_cooled(m: &ProfileState, t: Option<f64>, host: Option<&str>) -> Option<Cooling> {
     let snap = t.and_then(|t| {
         m.observed
             .iter()
@@ -527,10 +558,13 @@ fn member_cooled(m: &ProfileState, t: Option<f64>) -> Option<Cooling> {
                     .total_cmp(&b.from.unwrap_or(f64::MIN))
             })
     });
+    // Another host's bench says nothing of this host's pool.
+    let other_host =
+        |c: &Cooling| matches!((c.host.as_deref(), host), (Some(a), Some(b)) if a != b);
     let log_from = m
         .cooling
         .as_ref()
-        .filter(|_| m.status != Status::Ok)
+        .filter(|c| m.status != Status::Ok && !other_host(c))
         .map(|c| c.from);
     let snapshot_newer = match (snap, log_from) {
         (None, _) => false,
@@ -539,6 +573,7 @@ fn member_cooled(m: &ProfileState, t: Option<f64>) -> Option<Cooling> {
     };
     match snap {
         Some(o) if snapshot_newer => state_cooled(&o.status, o.cooling.as_ref(), t),
+        _ if log_from.is_none() => None,
         _ => state_cooled(&m.status, m.cooling.as_ref(), t),
     }
 }
@@ -581,6 +616,7 @@ fn snapshot_observations(
                 since_snapshot: Some(name.to_string()),
                 until: None,
                 from: at,
+                host: None,
                 dead: true,
                 reason: format!(
                     "dead in {name} ({})",
@@ -606,6 +642,7 @@ fn snapshot_observations(
                     since_snapshot: Some(name.to_string()),
                     until,
                     from: at,
+                    host: None,
                     dead: false,
                     reason: format!(
                         "exhausted in {name} ({}{})",
@@ -667,7 +704,7 @@ fn untried_of(
     pools: &PoolModel,
     req: &Request,
     provider: &str,
-    t: Option<f64>,
+    at: (Option<f64>, Option<&str>),
     tried: &BTreeSet<String>,
     unknown: usize,
 ) -> (Vec<String>, bool) {
@@ -677,7 +714,7 @@ fn untried_of(
         .rev()
         .find_map(|a| a.profile.as_deref())
         .unwrap_or_default();
-    let (_, untried) = pools.availability(provider, t, last, tried);
+    let (_, untried) = pools.availability(provider, at, last, tried);
     if untried.count > unknown {
         (untried.names, untried.inferred)
     } else {
@@ -743,6 +780,10 @@ pub fn replay(
                     .map(|p| providers::normalize(&p))
                     .unwrap_or_else(|| UNKNOWN_PROVIDER.to_string());
                 let t = epoch(a.time);
+                let host = a
+                    .events
+                    .first()
+                    .and_then(|&e| events[e].record.host.clone());
                 let Some(profile) = a.profile.clone() else {
                     // A call whose profile is unknown may have used any entry: it shadows one
                     // "untried" entry when a fallback or the end of the request is judged.
@@ -772,10 +813,14 @@ pub fn replay(
                     continue;
                 };
                 let is_account = a.basis == Some(super::ProfileBasis::Fingerprint);
-                pools.member_mut(&provider, &profile, is_account);
+                let m = pools.member_mut(&provider, &profile, is_account);
+                if let Some(h) = &host {
+                    m.seen_on.insert(h.clone());
+                }
                 let tried_set = tried.entry(ri).or_default().clone();
-                let cooled = pools.cooled_at(&provider, &profile, t);
-                let (others, untried) = pools.availability(&provider, t, &profile, &tried_set);
+                let cooled = pools.cooled_at(&provider, &profile, t, host.as_deref());
+                let (others, untried) =
+                    pools.availability(&provider, (t, host.as_deref()), &profile, &tried_set);
                 let a = &mut requests[ri].attempts[ai];
                 if a.provider.is_none() {
                     a.provider = Some(provider.clone());
@@ -840,12 +885,21 @@ pub fn replay(
                         );
                         let dead = a.class == FailureClass::AuthInvalid
                             && a.details.as_ref().is_some_and(is_dead_reason);
-                        pools.bench(&provider, &profile, is_account, (e, t), dead, until, reason);
+                        pools.bench(
+                            &provider,
+                            &profile,
+                            is_account,
+                            (e, t, host.clone()),
+                            dead,
+                            until,
+                            reason,
+                        );
                     }
                 }
             }
             Item::Event(ri, e) => {
                 let t = epoch(times.get(e).copied().flatten());
+                let host = events[e].record.host.clone();
                 match &events[e].kind {
                     EventKind::PoolMarked {
                         label,
@@ -891,7 +945,7 @@ pub fn replay(
                                 .map(|u| format!(" until {}", fmt_epoch(u)))
                                 .unwrap_or_default()
                         );
-                        pools.bench(&provider, &label, false, (e, t), *dead, until, reason);
+                        pools.bench(&provider, &label, false, (e, t, host), *dead, until, reason);
                     }
                     EventKind::TerminalFailure { .. } => {
                         let Some(provider) = requests[ri]
@@ -909,7 +963,7 @@ pub fn replay(
                             pools,
                             &requests[ri],
                             &provider,
-                            t,
+                            (t, host.as_deref()),
                             tried.entry(ri).or_default(),
                             unknown,
                         );
@@ -939,7 +993,7 @@ pub fn replay(
                                 pools,
                                 &requests[ri],
                                 p,
-                                t,
+                                (t, host.as_deref()),
                                 tried.entry(ri).or_default(),
                                 unknown,
                             ),

@@ -170,10 +170,14 @@ fn skipped_rotations(a: &Analysis, out: &mut Vec<Finding>) {
         let t = req.attempts[first]
             .time
             .map(|t| t.timestamp_millis() as f64 / 1000.0);
+        let host = req.attempts[first]
+            .events
+            .first()
+            .and_then(|&e| a.events[e].record.host.as_deref());
         let available: Vec<String> = pool
             .members
             .iter()
-            .filter(|m| !m.is_account && a.pools.cooled_at(&provider, &m.label, t).is_none())
+            .filter(|m| !m.is_account && a.pools.cooled_at(&provider, &m.label, t, host).is_none())
             .map(|m| m.label.clone())
             .collect();
         if available.len() < 2 {

@@ -186,7 +186,12 @@ fn quota_benched_pool(
     for m in members {
         let bench = a
             .pools
-            .cooled_at(provider, &m.label, t)
+            .cooled_at(
+                provider,
+                &m.label,
+                t,
+                a.events[before].record.host.as_deref(),
+            )
             .and_then(|c| c.since_event)
             .filter(|&e| {
                 let earlier = match (t, request) {
