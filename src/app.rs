@@ -30,6 +30,7 @@ pub fn run(cli: Cli) -> u8 {
         Some(Command::Explain { rule }) => explain(&rule),
         Some(Command::Completions { shell }) => completions(shell),
         Some(Command::Man) => man(),
+        Some(Command::Matrix { dir }) => matrix(&dir),
     };
     match result {
         Ok(code) => code,
@@ -65,6 +66,14 @@ impl From<Error> for RunError {
     fn from(e: Error) -> Self {
         RunError::Pipeline(e)
     }
+}
+
+fn matrix(dir: &std::path::Path) -> Result<u8, RunError> {
+    let m = crate::matrix::build(dir)?;
+    let mut out = io::stdout().lock();
+    out.write_all(crate::matrix::markdown(&m).as_bytes())?;
+    out.flush()?;
+    Ok(0)
 }
 
 fn analyze(args: &AnalyzeArgs) -> Result<u8, RunError> {

@@ -50,6 +50,12 @@ pub enum Command {
     },
     /// Print the manual page (roff), e.g. `hermes-forensics man > hermes-forensics.1`.
     Man,
+    /// Print the regression matrix over captures of the real Hermes: scenario × release, the
+    /// findings of each (e.g. `hermes-forensics matrix fixtures/captured`).
+    Matrix {
+        /// Directory of `hermes-<release>/<scenario>/` captures.
+        dir: PathBuf,
+    },
 }
 
 /// Options shared by every command that reads input.

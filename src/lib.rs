@@ -14,11 +14,13 @@ pub mod fingerprint;
 pub mod follow;
 #[doc(hidden)]
 pub mod fuzzing;
+pub mod matrix;
 pub mod model;
 pub mod parse;
 pub mod pipeline;
 pub mod read;
 pub mod redact;
+pub mod release;
 pub mod replay;
 pub mod report;
 pub mod rules;

@@ -546,8 +546,16 @@ pub struct Summary {
     pub findings_by_severity: FindingCounts,
     /// Hermes version whose cooldown rules were applied.
     pub hermes_version: String,
+    /// The Hermes release the logs show, and whose rules were applied.
+    pub hermes_release: HermesRelease,
     /// Providers and their pool sizes as known from auth snapshots / logs.
     pub pools: Vec<PoolSummary>,
+    /// Each auth snapshot, with the time it speaks for and how that was decided.
+    pub snapshots: Vec<SnapshotSummary>,
+    /// Where snapshots and the log agree or disagree about marks.
+    pub snapshot_notes: Vec<String>,
+    /// Entries whose state changed between an earlier and a later snapshot.
+    pub snapshot_changes: Vec<SnapshotChange>,
     /// Warnings about the input (mixed zones, missing dates, ...).
     pub warnings: Vec<String>,
     /// False when `--no-redact` was given.
@@ -609,6 +617,60 @@ pub struct PoolSummary {
     pub profiles: Vec<String>,
     /// Where the pool is known from (`auth.json`, `hermes auth list`, `log lines`).
     pub known_from: String,
+}
+
+/// The Hermes release that wrote the input, as far as the logs show it.
+#[derive(Debug, Clone, PartialEq, Default, Serialize)]
+pub struct HermesRelease {
+    /// Oldest and newest release the log shapes admit (None: not shown / open-ended).
+    pub min: Option<String>,
+    pub max: Option<String>,
+    /// The line shapes that decided it, each with the releases it admits.
+    pub basis: Vec<String>,
+    /// The release whose rules were applied.
+    pub applied: String,
+    /// `detected` (from the logs), `flag` (--hermes-version) or `default` (nothing shown).
+    pub source: String,
+    /// Per host, when the hosts of the input show different releases.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub hosts: Vec<HostRelease>,
+}
+
+/// The release range one host's lines show.
+#[derive(Debug, Clone, PartialEq, Default, Serialize)]
+pub struct HostRelease {
+    pub host: String,
+    pub min: Option<String>,
+    pub max: Option<String>,
+}
+
+/// An auth snapshot given as input: the moment it speaks for.
+#[derive(Debug, Clone, PartialEq, Default, Serialize)]
+pub struct SnapshotSummary {
+    pub source: String,
+    /// `auth.json` or `hermes auth list`.
+    pub kind: String,
+    /// The time it speaks for (UTC), when known.
+    pub time: Option<String>,
+    /// How that time was decided.
+    pub basis: String,
+    /// Where it stands against the log (`before the log`, `after the log`, ...).
+    pub relation: String,
+}
+
+/// An entry whose state differs between two snapshots.
+#[derive(Debug, Clone, PartialEq, Default, Serialize)]
+pub struct SnapshotChange {
+    pub provider: String,
+    pub profile: String,
+    pub before: String,
+    pub after: String,
+    /// The status time the later snapshot records.
+    pub at: Option<String>,
+    pub from_snapshot: String,
+    pub to_snapshot: String,
+    /// `source:line` of the log line that made the change; None when no line did.
+    pub evidence: Option<String>,
 }
 
 /// One line of a request's timeline (`--timeline`).

@@ -604,10 +604,13 @@ fn parse_instant(s: &str, tz: Option<chrono_tz::Tz>, flag: &str) -> Result<DateT
 
 /// Analysis options derived from the command line.
 pub fn correlate_options(args: &AnalyzeArgs) -> Result<CorrelateOptions, Error> {
-    let hermes_version = match &args.hermes_version {
-        Some(v) => v.parse::<HermesVersion>().map_err(Error::Usage)?,
-        None => HermesVersion::NEWEST,
-    };
+    let hermes_flag = args
+        .hermes_version
+        .as_deref()
+        .map(|v| v.parse::<HermesVersion>().map_err(Error::Usage))
+        .transpose()?;
+    // The release the logs show replaces the default once they are read.
+    let hermes_version = hermes_flag.unwrap_or(crate::release::NEWEST);
     let mut strategies = BTreeMap::new();
     for s in &args.strategies {
         let Some((p, strat)) = s.split_once('=') else {
@@ -626,6 +629,7 @@ pub fn correlate_options(args: &AnalyzeArgs) -> Result<CorrelateOptions, Error> 
     }
     Ok(CorrelateOptions {
         hermes_version,
+        hermes_flag,
         strategies,
     })
 }
@@ -662,7 +666,6 @@ pub fn analyze(args: &AnalyzeArgs) -> Result<Outcome, Error> {
         // Lines without an instant cannot be placed in the window: kept.
         None => true,
     };
-    let version = copts.hermes_version;
     let specs = input_specs(&args.ingest)?;
     let all_files = specs.iter().all(|s| s.path.is_some());
     // Markdown diagrams (also in the GitHub step summary) and the HTML page draw each request's
@@ -744,14 +747,7 @@ pub fn analyze(args: &AnalyzeArgs) -> Result<Outcome, Error> {
         Some(t) if findings.iter().any(|f| f.severity >= t) => 1,
         _ => 0,
     };
-    let mut summary = summarize(
-        &analysis,
-        &totals,
-        ing.summaries,
-        warnings,
-        &findings,
-        version,
-    );
+    let mut summary = summarize(&analysis, &totals, ing.summaries, warnings, &findings);
     let counterfactuals = crate::replay::all(&analysis);
     summary.impact = Some(crate::replay::impact(&analysis, &counterfactuals));
     let timelines = if want_timelines {
@@ -778,7 +774,7 @@ pub fn analyze(args: &AnalyzeArgs) -> Result<Outcome, Error> {
 fn totals_of(a: &Analysis) -> StreamTotals {
     let mut totals = StreamTotals::default();
     for (e, t) in a.events.iter().zip(&a.times) {
-        totals.count(&e.kind, *t);
+        totals.count(e, *t);
     }
     totals
 }
@@ -789,7 +785,6 @@ fn summarize(
     sources: Vec<SourceSummary>,
     mut warnings: Vec<String>,
     findings: &[Finding],
-    version: HermesVersion,
 ) -> Summary {
     let mut counts = FindingCounts::default();
     for f in findings {
@@ -805,6 +800,18 @@ fn summarize(
             "{} records repeated across files (agent.log / errors.log / gateway.log) were counted once",
             a.duplicates_dropped
         ));
+    }
+    let epoch =
+        |t: Option<chrono::DateTime<chrono::Utc>>| t.map(|t| t.timestamp_millis() as f64 / 1000.0);
+    let review = crate::correlate::review_snapshots(
+        a,
+        crate::correlate::LogSpan {
+            first: epoch(totals.first_time),
+            last: epoch(totals.last_time),
+        },
+    );
+    if let Some(w) = &a.release_warning {
+        warnings.push(w.clone());
     }
     if a.echo_requests_dropped > 0 {
         warnings.push(format!(
@@ -826,7 +833,8 @@ fn summarize(
         rotations: totals.rotations,
         fallbacks: a.requests.iter().map(|r| r.fallbacks.len() as u64).sum(),
         findings_by_severity: counts,
-        hermes_version: version.to_string(),
+        hermes_version: a.opts.hermes_version.to_string(),
+        hermes_release: a.release.clone(),
         pools: a
             .pools
             .pools
@@ -843,6 +851,9 @@ fn summarize(
                 },
             })
             .collect(),
+        snapshots: review.snapshots,
+        snapshot_notes: review.notes,
+        snapshot_changes: review.changes,
         warnings,
         redacted: crate::redact::is_enabled(),
         impact: None,
@@ -940,11 +951,12 @@ pub fn timelines(a: &Analysis) -> Vec<RequestTimeline> {
                     line: ev.record.loc.line,
                     what: what.to_string(),
                     profile: attempt.and_then(|at| at.profile.clone()),
-                    profile_basis: attempt.map(|at| {
-                        at.basis
-                            .map(|b| b.describe())
-                            .unwrap_or("unknown")
-                            .to_string()
+                    profile_basis: attempt.map(|at| match (at.basis, at.unknown_reason) {
+                        (Some(b), _) => b.describe().to_string(),
+                        (None, Some(why)) => format!("unknown: {why}"),
+                        (None, None) => {
+                            "unknown: no rotation, mark or account fingerprint names it".to_string()
+                        }
                     }),
                     text: redact(&text).into_owned(),
                 });

@@ -234,7 +234,6 @@ fn hostile_log_lines_cannot_inject_workflow_commands() {
         "% escaped first"
     );
     assert!(annotations.contains("Insufficient balance%0D::warning file=x::cr"));
-    assert!(annotations.contains("profile ::error::pwned is known"));
     // A runner acts on our annotations and the fence, and on nothing from the log.
     let commands = runner_commands(&text);
     let expected: Vec<&str> = head

@@ -3,8 +3,8 @@
 
 use chrono::{DateTime, TimeZone, Utc};
 use hermes_forensics::model::{
-    Evidence, Finding, FindingCounts, PoolSummary, Report, RequestTimeline, RuleInfo, Severity,
-    SourceSummary, Summary, TimelineEntry,
+    Evidence, Finding, FindingCounts, HermesRelease, PoolSummary, Report, RequestTimeline,
+    RuleInfo, Severity, SnapshotChange, SnapshotSummary, SourceSummary, Summary, TimelineEntry,
 };
 use hermes_forensics::report::{render, Format, RenderOptions};
 
@@ -240,6 +240,16 @@ fn sample_report() -> Report {
                 info: 1,
             },
             hermes_version: "0.19.0".into(),
+            hermes_release: HermesRelease {
+                min: Some("0.17.0".into()),
+                max: None,
+                basis: vec![
+                    "`conversation turn:` from logger agent.turn_context (≥0.17)".into(),
+                ],
+                applied: "0.19.0".into(),
+                source: "detected".into(),
+                hosts: vec![],
+            },
             pools: vec![
                 PoolSummary {
                     provider: "openai-codex".into(),
@@ -256,6 +266,26 @@ fn sample_report() -> Report {
                     known_from: "log lines".into(),
                 },
             ],
+            snapshots: vec![SnapshotSummary {
+                source: "auth.json".into(),
+                kind: "auth.json".into(),
+                time: Some("2026-05-27 06:30:00Z".into()),
+                basis: "its updated_at field".into(),
+                relation: "after the log".into(),
+            }],
+            snapshot_notes: vec![
+                "auth.json: openai-codex openai-codex-oauth-2 was recorded exhausted at 2026-05-27 06:28:48Z, inside the log, but no log line shows that mark".into(),
+            ],
+            snapshot_changes: vec![SnapshotChange {
+                provider: "openai-codex".into(),
+                profile: "openai-codex-oauth-2".into(),
+                before: "ok".into(),
+                after: "exhausted (usage_limit_reached)".into(),
+                at: Some("2026-05-27 06:28:48Z".into()),
+                from_snapshot: "auth.before.json".into(),
+                to_snapshot: "auth.json".into(),
+                evidence: Some("journal.log:3".into()),
+            }],
             warnings: vec![
                 "journal.log: no date in the input; times are time-of-day only (use --date)".into(),
             ],

@@ -12,18 +12,10 @@ pub struct HermesVersion {
     pub patch: u32,
 }
 
-impl HermesVersion {
-    /// The newest rules we know (v0.21).
-    pub const NEWEST: HermesVersion = HermesVersion {
-        major: 0,
-        minor: 21,
-        patch: 0,
-    };
-}
-
 impl Default for HermesVersion {
+    /// The newest published release.
     fn default() -> Self {
-        Self::NEWEST
+        crate::release::NEWEST
     }
 }
 
@@ -110,7 +102,7 @@ mod tests {
     fn ttl_by_version() {
         let v12: HermesVersion = "0.12".parse().unwrap();
         let v19: HermesVersion = "0.19.0".parse().unwrap();
-        let v21 = HermesVersion::NEWEST;
+        let v21: HermesVersion = "0.21.0".parse().unwrap();
         assert_eq!(exhausted_ttl(v12, TtlCause::Status401, false), 3600.0);
         assert_eq!(exhausted_ttl(v19, TtlCause::Status401, false), 300.0);
         assert_eq!(exhausted_ttl(v19, TtlCause::Status429, true), 3600.0);

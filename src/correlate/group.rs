@@ -118,6 +118,38 @@ pub(super) struct Grouper<E: Events> {
     counters: HashMap<String, u32>,
 }
 
+/// The lane of a process: its PID on its host (`pid 2101@gw-1`), never a PID alone — two hosts
+/// (containers) easily share one. [`name_hosts`] renders it for display.
+fn pid_lane(pid: u32, host: Option<&str>, sub: &str) -> String {
+    match host {
+        Some(h) => format!("pid {pid}@{h}{sub}"),
+        None => format!("pid {pid}{sub}"),
+    }
+}
+
+/// Request ids name the host only when the input holds several: `gw-2 pid 3101#1`; with one
+/// host, `pid 3101#1`.
+pub(super) fn name_hosts(requests: &mut [Request]) {
+    let host_of = |id: &str| -> Option<String> {
+        let rest = id.strip_prefix("pid ")?;
+        let (_, after) = rest.split_once('@')?;
+        let end = after.find(['/', '#']).unwrap_or(after.len());
+        Some(after[..end].to_string())
+    };
+    let mut hosts: Vec<String> = requests.iter().filter_map(|r| host_of(&r.id)).collect();
+    hosts.sort();
+    hosts.dedup();
+    for r in requests.iter_mut() {
+        let Some(h) = host_of(&r.id) else { continue };
+        let plain = r.id.replacen(&format!("@{h}"), "", 1);
+        r.id = if hosts.len() > 1 {
+            format!("{h} {plain}")
+        } else {
+            plain
+        };
+    }
+}
+
 fn lane_of(ev: &Event) -> Option<String> {
     let r = &ev.record;
     let sub = r
@@ -128,7 +160,7 @@ fn lane_of(ev: &Event) -> Option<String> {
         return Some(format!("session {s}{sub}"));
     }
     if let Some(p) = r.pid {
-        return Some(format!("pid {p}{sub}"));
+        return Some(pid_lane(p, r.host.as_deref(), &sub));
     }
     if r.subagent.is_some() {
         return Some(format!("src{}{sub}", r.loc.source));
@@ -149,6 +181,7 @@ fn new_attempt(i: usize, ev: &Event, time: Option<DateTime<Utc>>) -> Option<Atte
         details: None,
         profile: None,
         basis: None,
+        unknown_reason: None,
         time,
         cooled: None,
         others_available: Vec::new(),
@@ -333,7 +366,9 @@ impl<E: Events> Grouper<E> {
                     .map(|n| format!("/subagent-{n}"))
                     .unwrap_or_default();
                 let candidates = [
-                    ev.record.pid.map(|p| format!("pid {p}{sub}")),
+                    ev.record
+                        .pid
+                        .map(|p| pid_lane(p, ev.record.host.as_deref(), &sub)),
                     Some(format!("src{}", ev.record.loc.source)),
                 ];
                 let young = candidates.into_iter().flatten().find_map(|untagged| {
@@ -716,12 +751,40 @@ pub fn drop_echo_requests(
     };
     let sigs: Vec<Signature> = requests.iter().map(signature).collect();
     let mut echo_of: Vec<Option<usize>> = vec![None; requests.len()];
-    for (i, r) in requests.iter().enumerate() {
-        if !untimed(r) || !console(r) || sigs[i].is_empty() {
+    let echo_like: Vec<bool> = requests
+        .iter()
+        .zip(&sigs)
+        .map(|(r, s)| untimed(r) && console(r) && !s.is_empty())
+        .collect();
+    let timed_match =
+        |sig: &Signature| (0..requests.len()).find(|&j| !untimed(&requests[j]) && sigs[j] == *sig);
+    for i in 0..requests.len() {
+        if !echo_like[i] || echo_of[i].is_some() {
             continue;
         }
-        echo_of[i] =
-            (0..requests.len()).find(|&j| j != i && !untimed(&requests[j]) && sigs[j] == sigs[i]);
+        if let Some(j) = timed_match(&sigs[i]) {
+            echo_of[i] = Some(j);
+            continue;
+        }
+        // A console copy may split one logged request in several (a counter that restarts
+        // after a rebuilt client or a fallback): consecutive console requests of the same
+        // source whose attempts, together, are the logged request's.
+        let source = requests[i].lane.clone();
+        let mut joined = sigs[i].clone();
+        let mut run = vec![i];
+        for k in i + 1..requests.len() {
+            if !echo_like[k] || requests[k].lane != source {
+                break;
+            }
+            joined.extend(sigs[k].iter().copied());
+            run.push(k);
+            if let Some(j) = timed_match(&joined) {
+                for &r in &run {
+                    echo_of[r] = Some(j);
+                }
+                break;
+            }
+        }
     }
     // The echo's lines (console notices such as `💡 Your API key was rejected`) stay reachable
     // from the request they repeat.

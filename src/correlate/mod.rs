@@ -9,16 +9,20 @@ mod merge;
 mod pool;
 mod profile;
 pub mod providers;
+mod snapshot;
 mod stream;
 
 use crate::auth::{AuthListRow, AuthSnapshot};
 use crate::classify::quota::FailureClass;
-use crate::model::{ErrorDetails, Event, SourceId};
+use crate::model::{ErrorDetails, Event, HermesRelease, SourceId};
+use crate::release::{self, Fingerprint};
 use chrono::{DateTime, Utc};
 use std::collections::BTreeMap;
 
 pub use cooldown::HermesVersion;
 pub use pool::{fmt_epoch, reset_from_details, same_account, PoolModel, ProfileState};
+pub use profile::is_rebuild;
+pub use snapshot::{review as review_snapshots, LogSpan};
 pub use stream::{Orderer, StreamTotals, Streamer};
 
 /// An auth.json snapshot given as input.
@@ -40,8 +44,10 @@ pub struct AuthListInput {
 /// Options that change how the correlated model is built.
 #[derive(Debug, Clone, Default)]
 pub struct CorrelateOptions {
-    /// Cooldown rules of this Hermes version.
+    /// Cooldown rules of this Hermes version (the flag's, else the detected one).
     pub hermes_version: HermesVersion,
+    /// `--hermes-version`, when given.
+    pub hermes_flag: Option<HermesVersion>,
     /// Pool strategy per provider (`fill_first` when absent).
     pub strategies: BTreeMap<String, String>,
 }
@@ -55,6 +61,10 @@ pub enum ProfileBasis {
     RotationLine,
     /// A `credential pool: marking L exhausted` line right after the attempt.
     MarkLine,
+    /// The client was rebuilt from the turn's primary runtime (`OpenAI client created
+    /// (primary_recovery|restore_primary, …)`): it carries the credential the turn started with,
+    /// not the entry the pool last rotated to.
+    RebuiltClient,
     /// The account fingerprint (`plan_type` + `resets_at`) from the error body.
     Fingerprint,
 }
@@ -66,6 +76,7 @@ impl ProfileBasis {
             ProfileBasis::RotationLine => "rotation line",
             ProfileBasis::MarkLine => "mark line",
             ProfileBasis::Fingerprint => "account fingerprint",
+            ProfileBasis::RebuiltClient => "rebuilt client (the turn's start-up credential)",
         }
     }
 
@@ -84,6 +95,12 @@ pub struct Cooling {
     pub since_snapshot: Option<String>,
     /// Until when (epoch seconds); None = dead (until re-auth) or unknown.
     pub until: Option<f64>,
+    /// From when this state holds (epoch seconds): the benching call or mark, or the time a
+    /// snapshot recorded for the entry. None = unknown.
+    pub from: Option<f64>,
+    /// Host whose log line benched it (a pool's state is per gateway: one host's marks say
+    /// nothing of another host's pool). None: no host named, or a snapshot.
+    pub host: Option<String>,
     pub dead: bool,
     /// Wording: `usage_limit_reached until 2026-05-09 02:51:16Z`, ...
     pub reason: String,
@@ -108,6 +125,8 @@ pub struct Attempt {
     pub details: Option<ErrorDetails>,
     pub profile: Option<String>,
     pub basis: Option<ProfileBasis>,
+    /// Why the profile is unknown, when a line seemed to name it but does not prove it.
+    pub unknown_reason: Option<&'static str>,
     pub time: Option<DateTime<Utc>>,
     /// The profile was cooled when this call was sent.
     pub cooled: Option<Cooling>,
@@ -214,6 +233,10 @@ pub struct Analysis {
     pub echo_requests_dropped: u64,
     /// Request index of each event, if it belongs to one.
     pub request_of: Vec<Option<usize>>,
+    /// The release the logs show and whose rules were applied.
+    pub release: HermesRelease,
+    /// Set when the flag disagrees with the logs, or the logs with each other.
+    pub release_warning: Option<String>,
 }
 
 impl Analysis {
@@ -246,6 +269,10 @@ pub fn correlate(
 ) -> Analysis {
     let merged = merge::merge(events);
     let requests = group::group(&merged.events, &merged.times, &sources);
+    let mut fingerprint = Fingerprint::default();
+    for e in &merged.events {
+        fingerprint.observe(e);
+    }
     finish(
         Grouped {
             events: merged.events,
@@ -256,7 +283,7 @@ pub fn correlate(
         sources,
         auths,
         lists,
-        opts,
+        (opts, &fingerprint),
     )
 }
 
@@ -274,8 +301,12 @@ fn finish(
     sources: Vec<String>,
     auths: Vec<AuthInput>,
     lists: Vec<AuthListInput>,
-    opts: CorrelateOptions,
+    (mut opts, fingerprint): (CorrelateOptions, &Fingerprint),
 ) -> Analysis {
+    let (release, release_warning) = release::resolve(fingerprint, opts.hermes_flag);
+    if let Ok(v) = release.applied.parse() {
+        opts.hermes_version = v;
+    }
     let Grouped {
         events,
         times,
@@ -284,6 +315,7 @@ fn finish(
     } = g;
     let mut pools = PoolModel::from_snapshots(&auths, &lists, opts.hermes_version);
     let echo_dropped = group::drop_echo_requests(&mut requests, &events, &times);
+    group::name_hosts(&mut requests);
     for req in &mut requests {
         profile::assign(req, &events, &mut pools);
     }
@@ -314,5 +346,7 @@ fn finish(
         opts,
         duplicates_dropped: duplicates,
         echo_requests_dropped: echo_dropped,
+        release,
+        release_warning,
     }
 }

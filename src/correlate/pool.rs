@@ -30,11 +30,52 @@ pub struct ProfileState {
     pub cooling: Option<Cooling>,
     /// The auth snapshot line of this entry, for evidence.
     pub snapshot_line: Option<(String, u32)>,
+    /// What snapshots said of this entry, each holding from the time it records.
+    pub observed: Vec<Observation>,
+    /// Hosts whose log lines named this member (empty: lines that name no host, or snapshots).
+    pub seen_on: BTreeSet<String>,
+}
+
+/// What one snapshot said of one entry. A snapshot is an observation at a time: the state holds
+/// from the time it records (the entry's `last_status_at`, a `hermes auth reset`), never before;
+/// a state without a recorded time is taken as at or after the end of the log.
+#[derive(Debug, Clone)]
+pub struct Observation {
+    /// Epoch seconds from which the state holds; None = unknown (at or after the log's end).
+    pub from: Option<f64>,
+    pub status: Status,
+    /// Cooling details of an exhausted or dead state.
+    pub cooling: Option<Cooling>,
+    /// Snapshot name.
+    pub source: String,
+    /// 1-based line of the entry or row in the snapshot.
+    pub line: u32,
+}
+
+/// A profile benched by the log (a profile-level failure or a mark line), for reconciling
+/// snapshots with the log.
+#[derive(Debug, Clone)]
+pub struct LogBench {
+    pub provider: String,
+    pub label: String,
+    pub event: usize,
+    pub at: Option<f64>,
+    pub until: Option<f64>,
+    pub dead: bool,
 }
 
 impl ProfileState {
-    /// Bench this profile from event `since`: dead (until re-auth) or exhausted until `until`.
-    fn bench(&mut self, since: usize, dead: bool, until: Option<f64>, reason: String) {
+    /// Bench this profile from event `since` at `at`: dead (until re-auth) or exhausted until
+    /// `until`.
+    fn bench(
+        &mut self,
+        since: usize,
+        at: (Option<f64>, Option<String>),
+        dead: bool,
+        until: Option<f64>,
+        reason: String,
+    ) {
+        let (at, host) = at;
         self.status = if dead {
             Status::Dead
         } else {
@@ -44,10 +85,27 @@ impl ProfileState {
             since_event: Some(since),
             since_snapshot: None,
             until: if dead { None } else { until },
+            from: at,
+            host,
             dead,
             reason,
             inferred: false,
         });
+    }
+
+    fn new(label: String, known_from: String, is_account: bool) -> Self {
+        ProfileState {
+            label,
+            id: None,
+            priority: None,
+            is_account,
+            known_from,
+            status: Status::Ok,
+            cooling: None,
+            snapshot_line: None,
+            observed: Vec::new(),
+            seen_on: BTreeSet::new(),
+        }
     }
 }
 
@@ -61,6 +119,40 @@ pub struct Pool {
     pub members: Vec<ProfileState>,
     /// Members came from an auth snapshot or an auth list (the pool's size is known).
     pub size_known: bool,
+}
+
+impl Pool {
+    /// The member a snapshot lists as `label` (or `id`), created when new.
+    fn snapshot_member(
+        &mut self,
+        label: &str,
+        id: Option<&str>,
+        priority: Option<i64>,
+        known_from: impl FnOnce() -> String,
+        line: (&str, u32),
+    ) -> &mut ProfileState {
+        let found = self.members.iter().position(|m| {
+            !m.is_account && (m.label == label || (id.is_some() && m.id.as_deref() == id))
+        });
+        let i = match found {
+            Some(i) => i,
+            None => {
+                let mut m = ProfileState::new(label.to_string(), known_from(), false);
+                m.id = id.map(str::to_string);
+                m.snapshot_line = Some((line.0.to_string(), line.1));
+                self.members.push(m);
+                self.members.len() - 1
+            }
+        };
+        let m = &mut self.members[i];
+        if m.priority.is_none() {
+            m.priority = priority;
+        }
+        if m.id.is_none() {
+            m.id = id.map(str::to_string);
+        }
+        m
+    }
 }
 
 /// Profiles available at a moment.
@@ -85,6 +177,8 @@ pub struct PoolModel {
     pub fp_alias: HashMap<String, String>,
     /// Accounts seen by fingerprint: plan type, reset instant, canonical name.
     pub accounts: Vec<(String, Option<f64>, String)>,
+    /// Every bench the log caused, in replay order.
+    pub benches: Vec<LogBench>,
 }
 
 /// Two error bodies whose reset instants differ by at most this much come from the same
@@ -120,12 +214,13 @@ pub fn fmt_epoch(e: f64) -> String {
 }
 
 impl PoolModel {
-    /// Build the initial pools: each provider from the earliest snapshot that has it, then
-    /// members only listed by `hermes auth list` captures.
+    /// Build the pools from every snapshot: a snapshot's entries are its pool's members, and
+    /// what it says of each entry is kept as an observation that holds from the time it
+    /// records, never before (see [`Observation`]).
     pub fn from_snapshots(
         auths: &[AuthInput],
         lists: &[AuthListInput],
-        _version: HermesVersion,
+        version: HermesVersion,
     ) -> Self {
         let mut model = PoolModel::default();
         let mut order: Vec<&AuthInput> = auths.iter().collect();
@@ -141,37 +236,23 @@ impl PoolModel {
                         model.id_alias.insert(id.clone(), label.clone());
                     }
                 }
-                let provider = providers::normalize(key);
-                if model.pools.iter().any(|p| p.key == *key) {
-                    continue;
+                let pi = model.snapshot_pool(key);
+                for e in entries {
+                    let label = e
+                        .label
+                        .clone()
+                        .or_else(|| e.id.clone())
+                        .unwrap_or_else(|| format!("entry@{}", e.line));
+                    let m = model.pools[pi].snapshot_member(
+                        &label,
+                        e.id.as_deref(),
+                        e.priority,
+                        || format!("auth.json {}", auth.name),
+                        (&auth.name, e.line),
+                    );
+                    m.observed
+                        .extend(snapshot_observations(e, &auth.name, version));
                 }
-                let members = entries
-                    .iter()
-                    .map(|e| {
-                        let label = e
-                            .label
-                            .clone()
-                            .or_else(|| e.id.clone())
-                            .unwrap_or_else(|| format!("entry@{}", e.line));
-                        let (status, cooling) = snapshot_state(e, &auth.name);
-                        ProfileState {
-                            label,
-                            id: e.id.clone(),
-                            priority: e.priority,
-                            is_account: false,
-                            known_from: format!("auth.json {}", auth.name),
-                            status,
-                            cooling,
-                            snapshot_line: Some((auth.name.clone(), e.line)),
-                        }
-                    })
-                    .collect();
-                model.pools.push(Pool {
-                    provider,
-                    key: key.clone(),
-                    members,
-                    size_known: true,
-                });
             }
         }
         for list in lists {
@@ -179,52 +260,56 @@ impl PoolModel {
                 let (Some(key), Some(label)) = (&row.provider, &row.label) else {
                     continue;
                 };
-                let provider = providers::normalize(key);
-                let idx = match model.pools.iter().position(|p| p.key == *key) {
-                    Some(i) => i,
-                    None => {
-                        model.pools.push(Pool {
-                            provider,
-                            key: key.clone(),
-                            members: Vec::new(),
-                            size_known: true,
-                        });
-                        model.pools.len() - 1
-                    }
-                };
-                let pool = &mut model.pools[idx];
-                if pool.members.iter().any(|m| m.label == *label) {
-                    continue;
+                let pi = model.snapshot_pool(key);
+                let m = model.pools[pi].snapshot_member(
+                    label,
+                    row.id.as_deref(),
+                    row.priority,
+                    || format!("hermes auth list {}", list.name),
+                    (&list.name, row.line),
+                );
+                // A capture's time is not written in it: its states hold at or after the
+                // end of the log.
+                if row.status.is_some() && !row.ready_to_retry {
+                    m.observed.push(Observation {
+                        from: None,
+                        status: Status::Exhausted,
+                        cooling: Some(Cooling {
+                            since_event: None,
+                            since_snapshot: Some(list.name.clone()),
+                            until: None,
+                            from: None,
+                            host: None,
+                            dead: false,
+                            reason: format!(
+                                "{} in {}",
+                                row.status.clone().unwrap_or_default(),
+                                list.name
+                            ),
+                            inferred: true,
+                        }),
+                        source: list.name.clone(),
+                        line: row.line,
+                    });
                 }
-                let cooled = row.status.is_some() && !row.ready_to_retry;
-                pool.members.push(ProfileState {
-                    label: label.clone(),
-                    id: row.id.clone(),
-                    priority: row.priority,
-                    is_account: false,
-                    known_from: format!("hermes auth list {}", list.name),
-                    status: if cooled {
-                        Status::Exhausted
-                    } else {
-                        Status::Ok
-                    },
-                    cooling: cooled.then(|| Cooling {
-                        since_event: None,
-                        since_snapshot: Some(list.name.clone()),
-                        until: None,
-                        dead: false,
-                        reason: format!(
-                            "{} in {}",
-                            row.status.clone().unwrap_or_default(),
-                            list.name
-                        ),
-                        inferred: true,
-                    }),
-                    snapshot_line: Some((list.name.clone(), row.line)),
-                });
             }
         }
         model
+    }
+
+    /// Index of the snapshot pool `key`, created when new.
+    fn snapshot_pool(&mut self, key: &str) -> usize {
+        if let Some(i) = self.pools.iter().position(|p| p.key == key) {
+            self.pools[i].size_known = true;
+            return i;
+        }
+        self.pools.push(Pool {
+            provider: providers::normalize(key),
+            key: key.to_string(),
+            members: Vec::new(),
+            size_known: true,
+        });
+        self.pools.len() - 1
     }
 
     /// The canonical name of the account an error body's fingerprint belongs to, registering
@@ -256,18 +341,22 @@ impl PoolModel {
         name.to_string()
     }
 
-    /// Provider of a pool label and how it is known.
-    pub fn provider_of_label(&self, label: &str) -> Option<(String, &'static str)> {
+    /// Provider of a pool label and how it is known (the snapshot that lists it, or the label
+    /// prefix).
+    pub fn provider_of_label(&self, label: &str) -> Option<(String, String)> {
         for p in &self.pools {
-            if p.size_known
-                && p.members
-                    .iter()
-                    .any(|m| m.label == label || m.id.as_deref() == Some(label))
+            if !p.size_known {
+                continue;
+            }
+            if let Some(m) = p
+                .members
+                .iter()
+                .find(|m| m.label == label || m.id.as_deref() == Some(label))
             {
-                return Some((p.provider.clone(), "auth snapshot"));
+                return Some((p.provider.clone(), m.known_from.clone()));
             }
         }
-        providers::from_label(label).map(|p| (p.to_string(), "label prefix"))
+        providers::from_label(label).map(|p| (p.to_string(), "the label prefix".to_string()))
     }
 
     pub fn pool(&self, provider: &str) -> Option<&Pool> {
@@ -303,32 +392,61 @@ impl PoolModel {
         {
             return &mut pool.members[i];
         }
-        pool.members.push(ProfileState {
-            label: label.to_string(),
-            id: None,
-            priority: None,
-            is_account,
-            known_from: if is_account {
+        pool.members.push(ProfileState::new(
+            label.to_string(),
+            if is_account {
                 "account fingerprint in error bodies".into()
             } else {
                 "log lines".into()
             },
-            status: Status::Ok,
-            cooling: None,
-            snapshot_line: None,
-        });
+            is_account,
+        ));
         let n = pool.members.len() - 1;
         &mut pool.members[n]
     }
 
-    /// Is `label` of `provider` cooled at `t` (epoch seconds; None = unknown instant)?
-    pub fn cooled_at(&self, provider: &str, label: &str, t: Option<f64>) -> Option<Cooling> {
+    /// Bench `label` of `provider` at event `at.0` (time `at.1`, host `at.2`), and remember it.
+    #[allow(clippy::too_many_arguments)]
+    fn bench(
+        &mut self,
+        provider: &str,
+        label: &str,
+        is_account: bool,
+        at: (usize, Option<f64>, Option<String>),
+        dead: bool,
+        until: Option<f64>,
+        reason: String,
+    ) {
+        let m = self.member_mut(provider, label, is_account);
+        if let Some(h) = &at.2 {
+            m.seen_on.insert(h.clone());
+        }
+        m.bench(at.0, (at.1, at.2), dead, until, reason);
+        self.benches.push(LogBench {
+            provider: provider.to_string(),
+            label: label.to_string(),
+            event: at.0,
+            at: at.1,
+            until,
+            dead,
+        });
+    }
+
+    /// Is `label` of `provider` cooled at `t` (epoch seconds; None = unknown instant) for the
+    /// gateway on `host`?
+    pub fn cooled_at(
+        &self,
+        provider: &str,
+        label: &str,
+        t: Option<f64>,
+        host: Option<&str>,
+    ) -> Option<Cooling> {
         let pool = self.pool(provider)?;
         let m = pool
             .members
             .iter()
             .find(|m| m.label == label || m.id.as_deref() == Some(label))?;
-        member_cooled(m, t)
+        member_cooled(m, t, host)
     }
 
     /// Other available profiles of `provider` at `t`, excluding `exclude`; `tried` are the
@@ -336,15 +454,30 @@ impl PoolModel {
     pub fn availability(
         &self,
         provider: &str,
-        t: Option<f64>,
+        (t, host): (Option<f64>, Option<&str>),
         exclude: &str,
         tried: &BTreeSet<String>,
     ) -> (Availability, Availability) {
         let Some(pool) = self.pool(provider) else {
             return (Availability::default(), Availability::default());
         };
-        let labeled: Vec<&ProfileState> = pool.members.iter().filter(|m| !m.is_account).collect();
-        let accounts: Vec<&ProfileState> = pool.members.iter().filter(|m| m.is_account).collect();
+        // A member only another host's lines named is not known to be in this host's pool.
+        let here = |m: &&ProfileState| match host {
+            Some(h) => m.snapshot_line.is_some() || m.seen_on.is_empty() || m.seen_on.contains(h),
+            None => true,
+        };
+        let labeled: Vec<&ProfileState> = pool
+            .members
+            .iter()
+            .filter(|m| !m.is_account)
+            .filter(here)
+            .collect();
+        let accounts: Vec<&ProfileState> = pool
+            .members
+            .iter()
+            .filter(|m| m.is_account)
+            .filter(here)
+            .collect();
         // With labelled entries known, accounts seen only by fingerprint are some of them;
         // without, the accounts are the candidates.
         let candidates = if labeled.is_empty() {
@@ -357,7 +490,7 @@ impl PoolModel {
             .iter()
             .filter(|m| {
                 m.label != exclude
-                    && member_cooled(m, t).is_none()
+                    && member_cooled(m, t, host).is_none()
                     && !(m.is_account && reset_passed(m, t))
             })
             .map(|m| m.label.clone())
@@ -377,7 +510,7 @@ impl PoolModel {
                 .iter()
                 .filter(|a| {
                     a.label == exclude
-                        || member_cooled(a, t).is_some()
+                        || member_cooled(a, t, host).is_some()
                         || (include_tried && tried.contains(&a.label))
                 })
                 .count()
@@ -406,9 +539,48 @@ fn reset_passed(m: &ProfileState, t: Option<f64>) -> bool {
     matches!((until, t), (Some(u), Some(t)) if u <= t)
 }
 
-fn member_cooled(m: &ProfileState, t: Option<f64>) -> Option<Cooling> {
-    let c = m.cooling.clone()?;
-    match m.status {
+/// A snapshot's recorded time and a log line's time for the same change may differ by this
+/// much (the mark is written milliseconds after the call it follows; journald stamps a line when
+/// it arrives): an observation holds only from this long after its recorded time.
+pub const SNAPSHOT_SKEW_SECS: f64 = 5.0;
+
+/// Is `m` cooled at `t`? The newest statement that holds at `t` decides: the log's own bench,
+/// or a snapshot observation from its recorded time on. Snapshot states never reach back before
+/// the time they record, nor to calls of unknown time.
+fn member_cooled(m: &ProfileState, t: Option<f64>, host: Option<&str>) -> Option<Cooling> {
+    let snap = t.and_then(|t| {
+        m.observed
+            .iter()
+            .filter(|o| o.from.is_some_and(|f| f + SNAPSHOT_SKEW_SECS <= t))
+            .max_by(|a, b| {
+                a.from
+                    .unwrap_or(f64::MIN)
+                    .total_cmp(&b.from.unwrap_or(f64::MIN))
+            })
+    });
+    // Another host's bench says nothing of this host's pool.
+    let other_host =
+        |c: &Cooling| matches!((c.host.as_deref(), host), (Some(a), Some(b)) if a != b);
+    let log_from = m
+        .cooling
+        .as_ref()
+        .filter(|c| m.status != Status::Ok && !other_host(c))
+        .map(|c| c.from);
+    let snapshot_newer = match (snap, log_from) {
+        (None, _) => false,
+        (Some(_), None) => true,
+        (Some(o), Some(lf)) => matches!((o.from, lf), (Some(of), Some(lf)) if of > lf),
+    };
+    match snap {
+        Some(o) if snapshot_newer => state_cooled(&o.status, o.cooling.as_ref(), t),
+        _ if log_from.is_none() => None,
+        _ => state_cooled(&m.status, m.cooling.as_ref(), t),
+    }
+}
+
+fn state_cooled(status: &Status, cooling: Option<&Cooling>, t: Option<f64>) -> Option<Cooling> {
+    let c = cooling?.clone();
+    match status {
         Status::Ok => None,
         Status::Dead => Some(c),
         Status::Exhausted => match (c.until, t) {
@@ -421,14 +593,30 @@ fn member_cooled(m: &ProfileState, t: Option<f64>) -> Option<Cooling> {
     }
 }
 
-fn snapshot_state(e: &crate::auth::PoolEntry, name: &str) -> (Status, Option<Cooling>) {
+/// What an auth.json entry says, as observations at the times it records.
+fn snapshot_observations(
+    e: &crate::auth::PoolEntry,
+    name: &str,
+    version: HermesVersion,
+) -> Vec<Observation> {
+    let mut out = Vec::new();
+    let at = e.last_status_at;
+    let observation = |status: Status, cooling: Option<Cooling>| Observation {
+        from: at,
+        status,
+        cooling,
+        source: name.to_string(),
+        line: e.line,
+    };
     match e.last_status.as_deref() {
-        Some("dead") => (
+        Some("dead") => out.push(observation(
             Status::Dead,
             Some(Cooling {
                 since_event: None,
                 since_snapshot: Some(name.to_string()),
                 until: None,
+                from: at,
+                host: None,
                 dead: true,
                 reason: format!(
                     "dead in {name} ({})",
@@ -436,7 +624,7 @@ fn snapshot_state(e: &crate::auth::PoolEntry, name: &str) -> (Status, Option<Coo
                 ),
                 inferred: false,
             }),
-        ),
+        )),
         Some("exhausted") => {
             let until = e.last_error_reset_at.or_else(|| {
                 let cause = match e.last_error_code {
@@ -445,15 +633,16 @@ fn snapshot_state(e: &crate::auth::PoolEntry, name: &str) -> (Status, Option<Coo
                     Some(429) => TtlCause::Status429,
                     _ => TtlCause::Other,
                 };
-                e.last_status_at
-                    .map(|at| at + exhausted_ttl(HermesVersion::NEWEST, cause, false))
+                at.map(|at| at + exhausted_ttl(version, cause, false))
             });
-            (
+            out.push(observation(
                 Status::Exhausted,
                 Some(Cooling {
                     since_event: None,
                     since_snapshot: Some(name.to_string()),
                     until,
+                    from: at,
+                    host: None,
                     dead: false,
                     reason: format!(
                         "exhausted in {name} ({}{})",
@@ -466,10 +655,22 @@ fn snapshot_state(e: &crate::auth::PoolEntry, name: &str) -> (Status, Option<Coo
                     ),
                     inferred: false,
                 }),
-            )
+            ))
         }
-        _ => (Status::Ok, None),
+        Some(_) if at.is_some() => out.push(observation(Status::Ok, None)),
+        _ => {}
     }
+    // `hermes auth reset` clears the status and records when.
+    if let Some(cleared) = e.status_cleared_at {
+        out.push(Observation {
+            from: Some(cleared),
+            status: Status::Ok,
+            cooling: None,
+            source: name.to_string(),
+            line: e.line,
+        });
+    }
+    out
 }
 
 /// Reset instant from an error body (epoch seconds).
@@ -503,7 +704,7 @@ fn untried_of(
     pools: &PoolModel,
     req: &Request,
     provider: &str,
-    t: Option<f64>,
+    at: (Option<f64>, Option<&str>),
     tried: &BTreeSet<String>,
     unknown: usize,
 ) -> (Vec<String>, bool) {
@@ -513,7 +714,7 @@ fn untried_of(
         .rev()
         .find_map(|a| a.profile.as_deref())
         .unwrap_or_default();
-    let (_, untried) = pools.availability(provider, t, last, tried);
+    let (_, untried) = pools.availability(provider, at, last, tried);
     if untried.count > unknown {
         (untried.names, untried.inferred)
     } else {
@@ -579,6 +780,10 @@ pub fn replay(
                     .map(|p| providers::normalize(&p))
                     .unwrap_or_else(|| UNKNOWN_PROVIDER.to_string());
                 let t = epoch(a.time);
+                let host = a
+                    .events
+                    .first()
+                    .and_then(|&e| events[e].record.host.clone());
                 let Some(profile) = a.profile.clone() else {
                     // A call whose profile is unknown may have used any entry: it shadows one
                     // "untried" entry when a fallback or the end of the request is judged.
@@ -608,10 +813,14 @@ pub fn replay(
                     continue;
                 };
                 let is_account = a.basis == Some(super::ProfileBasis::Fingerprint);
-                pools.member_mut(&provider, &profile, is_account);
+                let m = pools.member_mut(&provider, &profile, is_account);
+                if let Some(h) = &host {
+                    m.seen_on.insert(h.clone());
+                }
                 let tried_set = tried.entry(ri).or_default().clone();
-                let cooled = pools.cooled_at(&provider, &profile, t);
-                let (others, untried) = pools.availability(&provider, t, &profile, &tried_set);
+                let cooled = pools.cooled_at(&provider, &profile, t, host.as_deref());
+                let (others, untried) =
+                    pools.availability(&provider, (t, host.as_deref()), &profile, &tried_set);
                 let a = &mut requests[ri].attempts[ai];
                 if a.provider.is_none() {
                     a.provider = Some(provider.clone());
@@ -676,14 +885,21 @@ pub fn replay(
                         );
                         let dead = a.class == FailureClass::AuthInvalid
                             && a.details.as_ref().is_some_and(is_dead_reason);
-                        pools
-                            .member_mut(&provider, &profile, is_account)
-                            .bench(e, dead, until, reason);
+                        pools.bench(
+                            &provider,
+                            &profile,
+                            is_account,
+                            (e, t, host.clone()),
+                            dead,
+                            until,
+                            reason,
+                        );
                     }
                 }
             }
             Item::Event(ri, e) => {
                 let t = epoch(times.get(e).copied().flatten());
+                let host = events[e].record.host.clone();
                 match &events[e].kind {
                     EventKind::PoolMarked {
                         label,
@@ -729,9 +945,7 @@ pub fn replay(
                                 .map(|u| format!(" until {}", fmt_epoch(u)))
                                 .unwrap_or_default()
                         );
-                        pools
-                            .member_mut(&provider, &label, false)
-                            .bench(e, *dead, until, reason);
+                        pools.bench(&provider, &label, false, (e, t, host), *dead, until, reason);
                     }
                     EventKind::TerminalFailure { .. } => {
                         let Some(provider) = requests[ri]
@@ -749,7 +963,7 @@ pub fn replay(
                             pools,
                             &requests[ri],
                             &provider,
-                            t,
+                            (t, host.as_deref()),
                             tried.entry(ri).or_default(),
                             unknown,
                         );
@@ -779,7 +993,7 @@ pub fn replay(
                                 pools,
                                 &requests[ri],
                                 p,
-                                t,
+                                (t, host.as_deref()),
                                 tried.entry(ri).or_default(),
                                 unknown,
                             ),

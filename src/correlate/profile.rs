@@ -13,6 +13,12 @@ pub fn account_name(plan_type: &str, resets_at: Option<f64>) -> String {
     }
 }
 
+/// Client constructions that rebuild the primary client from the turn's runtime snapshot
+/// (transport recovery, restore of the primary) rather than from the pool's current entry.
+pub fn is_rebuild(reason: &str) -> bool {
+    matches!(reason, "primary_recovery" | "restore_primary")
+}
+
 /// Assign profiles in place; learn id and fingerprint aliases into `pools`.
 pub fn assign(req: &mut Request, events: &[Event], pools: &mut PoolModel) {
     // Position of each attempt's first event in the request's event list.
@@ -24,6 +30,8 @@ pub fn assign(req: &mut Request, events: &[Event], pools: &mut PoolModel) {
     // the primary's: the current profile is unknown until a pool line names one.
     let mut fallback_provider: Option<String> = None;
     let primary = req.primary_provider.as_deref().map(providers::normalize);
+    // A client was rebuilt and no line names the credential it carries.
+    let mut rebuilt = false;
     for &e in &req.events {
         // Attempts whose first event is `e`.
         while next_attempt < req.attempts.len()
@@ -59,10 +67,26 @@ pub fn assign(req: &mut Request, events: &[Event], pools: &mut PoolModel) {
                     }
                 }
             }
+            if rebuilt && a.profile.is_none() {
+                a.unknown_reason =
+                    Some("sent on a rebuilt client whose start-up credential no line names");
+            }
             since_rotation.push(next_attempt);
             next_attempt += 1;
         }
         match &events[e].kind {
+            EventKind::ClientCreated { reason, .. } if is_rebuild(reason) => {
+                // The rebuilt client carries the turn's start-up credential: the profile of the
+                // request's first call, when a line named it.
+                let first = req
+                    .attempts
+                    .first()
+                    .filter(|a| a.basis.is_some_and(|b| b != ProfileBasis::Fingerprint))
+                    .and_then(|a| a.profile.clone());
+                current = first.map(|p| (p, ProfileBasis::RebuiltClient));
+                rebuilt = current.is_none();
+                since_rotation.clear();
+            }
             EventKind::FallbackActivated { to_provider, .. } => {
                 current = None;
                 since_rotation.clear();
@@ -77,6 +101,7 @@ pub fn assign(req: &mut Request, events: &[Event], pools: &mut PoolModel) {
                 fallback_provider = Some(providers::normalize(p));
             }
             EventKind::PoolRotated { to } => {
+                rebuilt = false;
                 current = Some((pools.canonical(to), ProfileBasis::RotationLine));
                 since_rotation.clear();
             }
@@ -99,10 +124,22 @@ pub fn assign(req: &mut Request, events: &[Event], pools: &mut PoolModel) {
             EventKind::PoolMarked { label, .. } => {
                 let label = pools.canonical(label);
                 let owner = pools.provider_of_label(&label).map(|(p, _)| p);
-                // After a fallback, a mark of the primary's own entry does not name the
-                // fallback's calls (that is the misattribution the rules look for).
-                if fallback_provider.is_some() && owner == primary {
-                    continue;
+                // After a fallback, a mark names the fallback's calls only when the marked
+                // entry is known to be the fallback's: a mark of the primary's own entry, or of
+                // an entry whose provider nothing shows, is no evidence of the key those calls
+                // carried (Hermes 0.13/0.14 mark the primary's entry for the fallback's error).
+                if let Some(fb) = &fallback_provider {
+                    if owner == primary || owner.as_ref() != Some(fb) {
+                        for &ai in &since_rotation {
+                            let a = &mut req.attempts[ai];
+                            if a.profile.is_none() {
+                                a.unknown_reason = Some(
+                                    "after a fallback, the mark line names an entry not known to be the fallback's",
+                                );
+                            }
+                        }
+                        continue;
+                    }
                 }
                 for &ai in &since_rotation {
                     let a = &mut req.attempts[ai];

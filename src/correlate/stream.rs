@@ -39,13 +39,16 @@ pub struct StreamTotals {
     pub late_events: u64,
     /// The last event counted was a rotation (a `rotated to pool entry` line repeats it).
     prev_rotated: bool,
+    /// Line shapes that tell the Hermes release.
+    pub fingerprint: crate::release::Fingerprint,
 }
 
 impl StreamTotals {
     /// Count an event (in merged order, with its effective time) into the rotations and the
     /// time span.
-    pub fn count(&mut self, kind: &EventKind, time: Option<DateTime<Utc>>) {
-        match kind {
+    pub fn count(&mut self, event: &Event, time: Option<DateTime<Utc>>) {
+        self.fingerprint.observe(event);
+        match &event.kind {
             EventKind::PoolRotated { .. } | EventKind::ProfileRotation { .. } => {
                 self.rotations += 1;
                 self.prev_rotated = true;
@@ -339,7 +342,7 @@ impl Streamer {
 
     /// Take the next event in merged (time) order, with its effective time.
     pub fn accept(&mut self, event: Event, time: Option<DateTime<Utc>>) {
-        self.totals.count(&event.kind, time);
+        self.totals.count(&event, time);
         if let Some(t) = time {
             self.now = Some(self.now.map_or(t, |n| n.max(t)));
         }
@@ -472,7 +475,7 @@ impl Streamer {
             sources,
             auths,
             lists,
-            opts,
+            (opts, &self.totals.fingerprint),
         );
         (analysis, self.totals)
     }

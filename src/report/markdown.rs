@@ -175,9 +175,12 @@ fn environment(w: &mut impl Write, s: &Summary) -> io::Result<()> {
     )?;
     writeln!(
         w,
-        "- **Hermes rules version:** {}",
-        md(or_dash(Some(&s.hermes_version)))
+        "- **Hermes:** {}",
+        md(&crate::release::describe(&s.hermes_release))
     )?;
+    for b in &s.hermes_release.basis {
+        writeln!(w, "  - {}", md(b))?;
+    }
     if s.pools.is_empty() {
         writeln!(w, "- **Pools:** none known")?;
     } else {
@@ -190,6 +193,18 @@ fn environment(w: &mut impl Write, s: &Summary) -> io::Result<()> {
                 md(&join_or_dash(&p.profiles)),
                 md(&p.known_from)
             )?;
+        }
+    }
+    if !s.snapshots.is_empty() {
+        writeln!(w, "- **Snapshots:**")?;
+        for snap in &s.snapshots {
+            writeln!(w, "  - {}", md(&super::snapshot_line(snap)))?;
+        }
+        for note in &s.snapshot_notes {
+            writeln!(w, "  - note: {}", md(note))?;
+        }
+        for change in &s.snapshot_changes {
+            writeln!(w, "  - change: {}", md(&super::change_line(change)))?;
         }
     }
     if !s.redacted {

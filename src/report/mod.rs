@@ -17,7 +17,7 @@ pub mod mermaid;
 pub mod sarif;
 pub mod text;
 
-use crate::model::{Report, RuleInfo};
+use crate::model::{Report, RuleInfo, SnapshotChange, SnapshotSummary};
 use chrono::{DateTime, Timelike, Utc};
 use std::borrow::Cow;
 use std::fmt::Write as _;
@@ -73,6 +73,41 @@ pub fn render(
 
 /// Formats an instant for display: `2026-05-08 22:41:08Z`, or `2026-05-08 22:41:08.250Z` when
 /// the millisecond part is non-zero.
+/// One snapshot of the header: its name, kind, the time it speaks for and how that was decided.
+pub fn snapshot_line(s: &SnapshotSummary) -> String {
+    format!(
+        "{}: {}, {}, {} ({})",
+        s.source,
+        s.kind,
+        s.time
+            .as_deref()
+            .map(|t| format!("at {t}"))
+            .unwrap_or_else(|| "time unknown".into()),
+        s.relation,
+        s.basis
+    )
+}
+
+/// One entry that changed between two snapshots, with the log line that changed it.
+pub fn change_line(c: &SnapshotChange) -> String {
+    format!(
+        "{} {}: {} in {} -> {} in {}{} ({})",
+        c.provider,
+        c.profile,
+        c.before,
+        c.from_snapshot,
+        c.after,
+        c.to_snapshot,
+        c.at.as_deref()
+            .map(|t| format!(" at {t}"))
+            .unwrap_or_default(),
+        c.evidence
+            .as_deref()
+            .map(|e| format!("changed by {e}"))
+            .unwrap_or_else(|| "no log line shows this change".into())
+    )
+}
+
 pub fn display_time(t: &DateTime<Utc>) -> String {
     let ms = t.nanosecond() % 1_000_000_000 / 1_000_000;
     if ms == 0 {

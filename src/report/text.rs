@@ -120,9 +120,16 @@ fn header(w: &mut impl Write, report: &Report, opts: RenderOptions) -> io::Resul
     writeln!(w, "findings: {}", counts.join(", "))?;
     writeln!(
         w,
-        "hermes rules: {}",
-        visible(or_dash(Some(&s.hermes_version)), false)
+        "hermes: {}",
+        visible(&crate::release::describe(&s.hermes_release), false)
     )?;
+    if !s.hermes_release.basis.is_empty() {
+        writeln!(
+            w,
+            "  from: {}",
+            visible(&s.hermes_release.basis.join("; "), false)
+        )?;
+    }
     if s.pools.is_empty() {
         writeln!(w, "pools: none known")?;
     } else {
@@ -134,6 +141,22 @@ fn header(w: &mut impl Write, report: &Report, opts: RenderOptions) -> io::Resul
                 visible(&p.provider, false),
                 visible(&join_or_dash(&p.profiles), false),
                 visible(&p.known_from, false)
+            )?;
+        }
+    }
+    if !s.snapshots.is_empty() {
+        writeln!(w, "snapshots:")?;
+        for snap in &s.snapshots {
+            writeln!(w, "  {}", visible(&super::snapshot_line(snap), false))?;
+        }
+        for note in &s.snapshot_notes {
+            writeln!(w, "  note: {}", visible(note, false))?;
+        }
+        for change in &s.snapshot_changes {
+            writeln!(
+                w,
+                "  change: {}",
+                visible(&super::change_line(change), false)
             )?;
         }
     }

@@ -93,6 +93,22 @@ fn check(a: &Analysis, out: &mut Vec<Finding>) {
             if !same_model {
                 f = f.severity(Severity::Info);
             }
+            if named_custom {
+                let key = format!("custom:{target}");
+                let from: Vec<&str> = a
+                    .pools
+                    .pools
+                    .iter()
+                    .filter(|p| p.key == key)
+                    .flat_map(|p| &p.members)
+                    .map(|m| m.known_from.as_str())
+                    .collect();
+                if let Some(k) = from.first() {
+                    f = f.note(format!(
+                        "the primary's pool key {key} (the named custom provider {q}) is known from {k}"
+                    ));
+                }
+            }
             out.push(f.build());
         }
     }

@@ -1,7 +1,7 @@
 //! misattributed-exhaustion: a pool entry of provider P benched for an error of provider Q.
 
 use super::{FindingBuilder, Rule};
-use crate::correlate::{providers, Analysis};
+use crate::correlate::{is_rebuild, providers, Analysis, ProfileBasis};
 use crate::model::{EventKind, Finding, RuleInfo, Severity};
 
 pub const RULE: Rule = Rule {
@@ -36,11 +36,19 @@ ends although it never failed.
 2026-05-27 14:28:48 CST  credential pool: marking openai-codex-oauth-2 exhausted
 ```
 
+Same provider, another key: after a transport error Hermes rebuilds its client from the turn's
+primary runtime (`OpenAI client created (primary_recovery, …)`), so the next call carries the
+credential the turn started with, while the pool still points at the entry it rotated to; the
+mark that follows names that entry for an error its key never received.
+
 ## Not triggered by
 A mark of P after a P error; a mark of Q's own entry after a Q error; a fallback with no later
 mark; a mark whose provider cannot be told (no auth.json, no provider prefix, no context).
 The provider of the marked entry comes from auth.json, else from the label's prefix, else from
-the request's provider; the finding says which.
+the request's provider; the finding says which. A difference between an entry's stored
+`base_url` and the provider's configured endpoint is not evidence on its own: the error must be
+shown to come from another backend (the order of attempts and marks across a fallback, the
+failing attempt's own endpoint) or another key (a rebuilt client).
 ";
 
 /// Error signatures only one provider produces.
@@ -50,12 +58,15 @@ const SIGNATURES: &[(&str, &[&str])] = &[(
 )];
 
 fn check(a: &Analysis, out: &mut Vec<Finding>) {
+    stale_client(a, out);
     for req in &a.requests {
         let primary = req.primary_provider.as_deref().map(providers::normalize);
         let mut active = primary.clone();
         let mut fallback_ev: Option<usize> = None;
         let mut last_error: Option<(Option<String>, usize)> = None;
         let mut last_url: Option<String> = None;
+        // Endpoints the primary's own calls went to before any fallback.
+        let mut primary_urls: std::collections::BTreeSet<String> = Default::default();
         for &e in &req.events {
             match &a.events[e].kind {
                 EventKind::FallbackActivated { to_provider, .. } => {
@@ -93,6 +104,9 @@ fn check(a: &Analysis, out: &mut Vec<Finding>) {
                     } = &a.events[e].kind
                     {
                         last_url = Some(u.trim_end_matches('/').to_string());
+                        if fallback_ev.is_none() {
+                            primary_urls.insert(u.trim_end_matches('/').to_string());
+                        }
                     }
                     last_error = Some((p, e));
                 }
@@ -110,9 +124,13 @@ fn check(a: &Analysis, out: &mut Vec<Finding>) {
                     let entry_url = entry_base_url(a, &label);
                     // The attempt line of the failing call may follow the mark line.
                     let last_url = call_base_url(a, req, *err_ev).or_else(|| last_url.clone());
+                    // Evidence, not configuration: the marked entry's endpoint is where the
+                    // primary's calls went before the fallback, and the error came from another
+                    // one. An entry whose stored base_url merely differs from the endpoint a
+                    // call used (a base_url override in config.yaml) proves nothing.
                     let other_backend = matches!(
                         (&entry_url, &last_url),
-                        (Some(x), Some(y)) if fallback_ev.is_some() && x != y
+                        (Some(x), Some(y)) if fallback_ev.is_some() && x != y && primary_urls.contains(x)
                     );
                     if *err_provider == owner && !other_backend {
                         continue;
@@ -131,7 +149,11 @@ fn check(a: &Analysis, out: &mut Vec<Finding>) {
                     .provider(Some(&owner))
                     .profile(Some(&label))
                     .at(e)
-                    .note(format!("provider of {label} is known from the {basis}"));
+                    .note(format!("provider of {label} is known from {basis}"))
+                    .release_semantics(|s| {
+                        (fallback_ev.is_some() && s.marks_primary_for_fallback_error)
+                            .then_some("mark the primary's entry for the fallback provider's error")
+                    });
                     if other_backend {
                         f = f.note(format!(
                             "same provider name, different backend: the error came from {} while {label} serves {}",
@@ -230,4 +252,54 @@ fn call_base_url(a: &Analysis, req: &crate::correlate::Request, ev: usize) -> Op
         } => Some(u.trim_end_matches('/').to_string()),
         _ => None,
     })
+}
+
+/// Same provider, another key: a call sent on a client rebuilt from the turn's runtime carries
+/// the turn's start-up credential, and Hermes marks the entry the pool had rotated to.
+fn stale_client(a: &Analysis, out: &mut Vec<Finding>) {
+    for req in &a.requests {
+        for &e in &req.events {
+            let EventKind::PoolMarked { label, .. } = &a.events[e].kind else {
+                continue;
+            };
+            let label = a.pools.canonical(label);
+            let Some(prev) = req
+                .attempts
+                .iter()
+                .rev()
+                .find(|at| at.events.first().is_some_and(|&f| f < e))
+            else {
+                continue;
+            };
+            if prev.succeeded || prev.basis != Some(ProfileBasis::RebuiltClient) {
+                continue;
+            }
+            let Some(sent) = prev.profile.as_deref().filter(|p| *p != label) else {
+                continue;
+            };
+            let rebuild = req.events.iter().copied().rev().find(|&x| {
+                prev.events.first().is_some_and(|&f| x < f)
+                    && matches!(&a.events[x].kind, EventKind::ClientCreated { reason, .. } if is_rebuild(reason))
+            });
+            let mut f = FindingBuilder::new(
+                a,
+                &RULE.info,
+                format!(
+                    "{} pool entry {label} was marked exhausted for an error its key never received: the call went out on a rebuilt client carrying {sent}",
+                    prev.provider.as_deref().unwrap_or("the provider")
+                ),
+            )
+            .request(req)
+            .provider(prev.provider.as_deref())
+            .profile(Some(&label))
+            .at(e)
+            .note(format!(
+                "the client was rebuilt from the turn's primary runtime after a transport error; it carries the credential the turn started with ({sent}), not the entry the pool had rotated to ({label})"
+            ));
+            if let Some(r) = rebuild {
+                f = f.event(r);
+            }
+            out.push(f.events(prev.events.iter().copied()).event(e).build());
+        }
+    }
 }

@@ -82,6 +82,13 @@ fn check(a: &Analysis, out: &mut Vec<Finding>) {
         )
         .request(req)
         .provider(prev.provider.as_deref())
+        .membership(
+            prev.provider
+                .as_deref()
+                .map(providers::normalize)
+                .as_deref(),
+            &last.others_available,
+        )
         .profile(Some(&profile))
         .at(req.attempts[hits[0].1].events[0])
         .events(prev.events.iter().copied());
@@ -90,6 +97,23 @@ fn check(a: &Analysis, out: &mut Vec<Finding>) {
         }
         if let Some(n) = profile_note(prev) {
             f = f.note(n);
+        }
+        if prev.class == crate::classify::quota::FailureClass::QuotaWall {
+            f = f.release_semantics(|s| {
+                s.retries_usage_limit_once
+                    .then_some("retry a usage-limit 429 once on the same key before rotating")
+            });
+        }
+        let guarded = req
+            .events
+            .iter()
+            .any(|&e| matches!(a.events[e].kind, EventKind::PoolProviderMismatch { .. }));
+        if guarded {
+            f = f.release_semantics(|s| {
+                (!s.named_custom_pool_rotates).then_some(
+                    "never rotate a named custom provider's pool (`custom:NAME` is compared with `custom`)",
+                )
+            });
         }
         if last.availability_inferred {
             f = f.note(format!(
@@ -146,10 +170,14 @@ fn skipped_rotations(a: &Analysis, out: &mut Vec<Finding>) {
         let t = req.attempts[first]
             .time
             .map(|t| t.timestamp_millis() as f64 / 1000.0);
+        let host = req.attempts[first]
+            .events
+            .first()
+            .and_then(|&e| a.events[e].record.host.as_deref());
         let available: Vec<String> = pool
             .members
             .iter()
-            .filter(|m| !m.is_account && a.pools.cooled_at(&provider, &m.label, t).is_none())
+            .filter(|m| !m.is_account && a.pools.cooled_at(&provider, &m.label, t, host).is_none())
             .map(|m| m.label.clone())
             .collect();
         if available.len() < 2 {
@@ -174,6 +202,11 @@ fn skipped_rotations(a: &Analysis, out: &mut Vec<Finding>) {
         )
         .request(req)
         .provider(Some(&provider))
+        .membership(Some(&provider), &available)
+        .release_semantics(|s| {
+            (!s.named_custom_pool_rotates)
+                .then_some("never rotate a named custom provider's pool (`custom:NAME` is compared with `custom`)")
+        })
         .at(req.attempts[first + 1].events[0])
         .note("the credential is the same because no rotation line separates the calls; the log does not name it");
         for &(w, g) in &hits {

@@ -131,6 +131,60 @@ impl<'a> FindingBuilder<'a> {
         }
     }
 
+    /// Say which snapshots list the pool members `names` of `provider` when no log line does:
+    /// a snapshot tells who is in the pool, and its members are taken to have been members
+    /// during the log.
+    pub fn membership(mut self, provider: Option<&str>, names: &[String]) -> Self {
+        let Some(pool) = provider.and_then(|p| self.analysis.pools.pool(p)) else {
+            return self;
+        };
+        let mut from: Vec<&str> = pool
+            .members
+            .iter()
+            .filter(|m| names.contains(&m.label))
+            .filter_map(|m| {
+                m.known_from
+                    .strip_prefix("auth.json ")
+                    .or_else(|| m.known_from.strip_prefix("hermes auth list "))
+            })
+            .collect();
+        from.sort_unstable();
+        from.dedup();
+        if !from.is_empty() {
+            let note = format!(
+                "pool members {} are listed by {}, not by the log; a snapshot's members are taken as members during the log",
+                join_names(names),
+                from.join(", ")
+            );
+            self = self.note(note);
+        }
+        self
+    }
+
+    /// Say which release behaviour (`release::SEMANTICS`) the finding matches, when the applied
+    /// release's row has it: `pick` returns the sentence for that row, or None.
+    pub fn release_semantics(
+        mut self,
+        pick: impl Fn(&crate::release::Semantics) -> Option<&'static str>,
+    ) -> Self {
+        let version = self.analysis.opts.hermes_version;
+        if let Some(s) = crate::release::semantics(version) {
+            if let Some(what) = pick(s) {
+                let how = match self.analysis.release.source.as_str() {
+                    "flag" => "given with --hermes-version",
+                    "detected" => "read from the logs",
+                    _ => "the newest release, not shown by the logs",
+                };
+                let note = format!(
+                    "Hermes {} {what} (release semantics of {version}, {how})",
+                    s.range()
+                );
+                self = self.note(note);
+            }
+        }
+        self
+    }
+
     pub fn severity(mut self, s: Severity) -> Self {
         self.finding.severity = s;
         self
@@ -261,6 +315,10 @@ pub fn profile_note(a: &Attempt) -> Option<String> {
     Some(if basis.is_inferred() {
         format!(
             "profile {profile} is inferred from the account fingerprint (plan_type + resets_at) in the error body, not from a pool label"
+        )
+    } else if basis == crate::correlate::ProfileBasis::RebuiltClient {
+        format!(
+            "profile {profile} is inferred: the call went out on a client rebuilt from the turn's primary runtime, which carries the credential the turn started with ({profile}), not the entry the pool had rotated to"
         )
     } else {
         format!("profile {profile} is known from a {}", basis.describe())

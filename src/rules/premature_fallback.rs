@@ -51,6 +51,7 @@ fn check(a: &Analysis, out: &mut Vec<Finding>) {
             )
             .request(req)
             .provider(exit.provider.as_deref())
+            .membership(exit.provider.as_deref(), &exit.untried_available)
             .at(exit.event);
             if exit.transport_only {
                 f = f

@@ -2,8 +2,8 @@
 
 use super::{FindingBuilder, Rule};
 use crate::classify::quota::{is_quota_text, FailureClass};
-use crate::correlate::{providers, Analysis};
-use crate::model::{Finding, RuleInfo, Severity};
+use crate::correlate::{providers, Analysis, Request};
+use crate::model::{EventKind, Finding, RuleInfo, Severity};
 
 pub const RULE: Rule = Rule {
     info: RuleInfo {
@@ -50,7 +50,8 @@ fn check(a: &Analysis, out: &mut Vec<Finding>) {
             .get(i)
             .copied()
             .flatten()
-            .map(|r| &a.requests[r]);
+            .map(|r| &a.requests[r])
+            .or_else(|| a.requests.iter().find(|r| r.echo_events.contains(&i)));
         let mentioned = mentioned_provider(text).or_else(|| {
             request.and_then(|r| r.primary_provider.as_deref().map(providers::normalize))
         });
@@ -83,7 +84,16 @@ fn check(a: &Analysis, out: &mut Vec<Finding>) {
                 (limited && provider_ok && !row.ready_to_retry).then_some((l, row))
             })
         });
-        if !own_quota && status_quota.is_none() && snapshot_row.is_none() {
+        // 4. The log had benched every credential of the provider for quota before this line.
+        let pool_provider = mentioned.clone().or_else(|| {
+            request.and_then(|r| r.primary_provider.as_deref().map(providers::normalize))
+        });
+        let pool_benches = pool_provider
+            .as_deref()
+            .map(|p| quota_benched_pool(a, p, i, request))
+            .unwrap_or_default();
+        if !own_quota && status_quota.is_none() && snapshot_row.is_none() && pool_benches.is_empty()
+        {
             continue;
         }
         let who = mentioned.clone().unwrap_or_else(|| "the provider".into());
@@ -107,7 +117,13 @@ fn check(a: &Analysis, out: &mut Vec<Finding>) {
                 row.code.map(|c| format!(" ({c})")).unwrap_or_default()
             ));
         }
-        let corroborated = own_quota || snapshot_row.is_some();
+        if !pool_benches.is_empty() {
+            why.push(format!(
+                "every {} credential had been benched for quota before it",
+                pool_provider.as_deref().unwrap_or("pool")
+            ));
+        }
+        let corroborated = own_quota || snapshot_row.is_some() || !pool_benches.is_empty();
         let mut f = FindingBuilder::new(
             a,
             &RULE.info,
@@ -132,9 +148,96 @@ fn check(a: &Analysis, out: &mut Vec<Finding>) {
             f = f.events(at.events.iter().copied());
         }
         if let Some((l, row)) = snapshot_row {
-            f = f.evidence(&l.name, row.line, row.raw.clone());
+            f = f.evidence(&l.name, row.line, row.raw.clone()).note(format!(
+                "{} was captured at or after the end of the log (a capture's time is not written \
+                 in it): its state is what held then",
+                l.name
+            ));
         }
+        f = f.events(pool_benches);
         out.push(f.build());
+    }
+}
+
+/// The log events that benched each labelled credential of `provider` for a quota or rate
+/// limit before event `before`; empty unless every one of them was.
+/// An untimed line (a console copy) is placed by its request: the benches up to that request's
+/// end came before the failure it reports.
+fn quota_benched_pool(
+    a: &Analysis,
+    provider: &str,
+    before: usize,
+    request: Option<&Request>,
+) -> Vec<usize> {
+    let Some(pool) = a.pools.pool(provider) else {
+        return Vec::new();
+    };
+    let t = a
+        .times
+        .get(before)
+        .copied()
+        .flatten()
+        .map(|t| t.timestamp_millis() as f64 / 1000.0);
+    let mut events = Vec::new();
+    let mut members = pool.members.iter().filter(|m| !m.is_account).peekable();
+    if members.peek().is_none() {
+        return Vec::new();
+    }
+    for m in members {
+        let bench = a
+            .pools
+            .cooled_at(
+                provider,
+                &m.label,
+                t,
+                a.events[before].record.host.as_deref(),
+            )
+            .and_then(|c| c.since_event)
+            .filter(|&e| {
+                let earlier = match (t, request) {
+                    (None, Some(r)) => r.events.last().is_some_and(|&last| e <= last),
+                    _ => e < before,
+                };
+                earlier && quota_bench(a, e)
+            });
+        match bench {
+            Some(e) => events.push(e),
+            None => return Vec::new(),
+        }
+    }
+    events.sort_unstable();
+    events.dedup();
+    events
+}
+
+/// Did event `e` bench its credential for a quota or rate limit (not for a rejected key)?
+fn quota_bench(a: &Analysis, e: usize) -> bool {
+    match &a.events[e].kind {
+        EventKind::PoolMarked {
+            status,
+            dead,
+            reason,
+            ..
+        } => {
+            !*dead
+                && (matches!(status, Some(429) | Some(402))
+                    || reason.as_deref().is_some_and(is_quota_text))
+        }
+        _ => a
+            .request_of
+            .get(e)
+            .copied()
+            .flatten()
+            .and_then(|r| {
+                let req = &a.requests[r];
+                req.attempt_at(e).map(|i| &req.attempts[i])
+            })
+            .is_some_and(|at| {
+                matches!(
+                    at.class,
+                    FailureClass::QuotaWall | FailureClass::Billing | FailureClass::RateLimit
+                ) || matches!(at.status, Some(429) | Some(402))
+            }),
     }
 }
 

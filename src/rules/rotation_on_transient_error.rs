@@ -53,8 +53,11 @@ fn check(a: &Analysis, out: &mut Vec<Finding>) {
                 .copied()
                 .filter(|&e| a.events[e].kind.is_rotation())
                 .collect();
+            // A client rebuilt after the transport error carries the turn's start-up credential:
+            // that change is no rotation (misattributed-exhaustion judges what follows).
+            let rebuilt = next.basis == Some(crate::correlate::ProfileBasis::RebuiltClient);
             let profile_changed =
-                matches!((&prev.profile, &next.profile), (Some(x), Some(y)) if x != y);
+                !rebuilt && matches!((&prev.profile, &next.profile), (Some(x), Some(y)) if x != y);
             if rotation_lines.is_empty() && !profile_changed {
                 continue;
             }

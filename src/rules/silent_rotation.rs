@@ -51,7 +51,10 @@ fn check(a: &Analysis, out: &mut Vec<Finding>) {
             let (Some(x), Some(y)) = (&prev.profile, &next.profile) else {
                 continue;
             };
-            if x == y || prev.provider != next.provider {
+            // A client rebuilt from the turn's runtime changes the credential by design of the
+            // rebuild line (misattributed-exhaustion / retry-on-cooled-profile judge it).
+            let rebuilt = next.basis == Some(crate::correlate::ProfileBasis::RebuiltClient);
+            if x == y || prev.provider != next.provider || rebuilt {
                 continue;
             }
             let (Some(&p_last), Some(&n_first)) = (prev.events.last(), next.events.first()) else {

@@ -248,6 +248,15 @@ def make_handler(role: str, port: int, plan: Plan, log: RequestLog):
                 self._record(key, stream, model, 200, "ok")
                 self._ok(label, model or "fake-model-1", stream)
                 return
+            if name == "drop":
+                # A transport failure: the request arrived, the connection closes unanswered.
+                self._record(key, stream, model, 0, "drop")
+                self.close_connection = True
+                try:
+                    self.connection.shutdown(2)
+                except OSError:
+                    pass
+                return
             fn = ANSWERS.get(name)
             if fn is None:
                 self._record(key, stream, model, 500, f"bad_plan:{name}")
