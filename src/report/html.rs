@@ -65,7 +65,7 @@ pub fn render(
     );
     let _ = writeln!(h, "<h2>Summary</h2>\n<table class=\"summary\">");
     let rows = [
-        ("Hermes version", s.hermes_version.clone()),
+        ("Hermes", crate::release::describe(&s.hermes_release)),
         (
             "Time span",
             format!(
