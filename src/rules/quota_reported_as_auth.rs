@@ -97,9 +97,18 @@ fn check(a: &Analysis, out: &mut Vec<Finding>) {
             .unwrap_or_default();
         // 5. Lines of the same request before it carry quota wording (a terminal summary, an
         //    error body) although no attempt line is in the input.
-        let quota_lines = match (request, status_quota) {
-            (Some(r), None) => super::summary::quota_lines_before(a, r, i),
-            _ => Vec::new(),
+        let quota_lines = match status_quota {
+            Some(_) => Vec::new(),
+            None => {
+                let own = request
+                    .map(|r| super::summary::quota_lines_before(a, r, i))
+                    .unwrap_or_default();
+                if own.is_empty() {
+                    super::summary::quota_lines_near(a, i, mentioned.as_deref())
+                } else {
+                    own
+                }
+            }
         };
         if !own_quota
             && status_quota.is_none()
