@@ -941,9 +941,23 @@ pub fn timelines(a: &Analysis) -> Vec<RequestTimeline> {
                 if attempt.is_none() && secondary.contains(&e) {
                     continue;
                 }
-                if matches!(ev.kind, EventKind::ClientCreated { .. }) {
-                    continue;
-                }
+                // A client built for one call is part of that call; a rebuilt client (rotation,
+                // transport recovery, restore, refresh, model switch) changes what later calls
+                // carry and where they go: the timeline shows it.
+                let rebuild = match &ev.kind {
+                    EventKind::ClientCreated {
+                        reason, base_url, ..
+                    } if is_client_rebuild(reason) => Some(format!(
+                        "client rebuilt ({reason}){}",
+                        base_url
+                            .as_deref()
+                            .map(|u| format!(" base_url={u}"))
+                            .unwrap_or_default()
+                    )),
+                    EventKind::ClientCreated { .. } => continue,
+                    _ => None,
+                };
+                let what = if rebuild.is_some() { "rebuild" } else { what };
                 let text = match attempt {
                     Some(at) => {
                         let mut s = match at.counter {
@@ -975,7 +989,8 @@ pub fn timelines(a: &Analysis) -> Vec<RequestTimeline> {
                                 _ => String::new(),
                             }
                         ),
-                        _ => ev.record.message.chars().take(160).collect(),
+                        _ => rebuild
+                            .unwrap_or_else(|| ev.record.message.chars().take(160).collect()),
                     },
                 };
                 entries.push(TimelineEntry {
@@ -1008,4 +1023,17 @@ pub fn timelines(a: &Analysis) -> Vec<RequestTimeline> {
             }
         })
         .collect()
+}
+
+/// A client built to replace the request's client, not for one call.
+fn is_client_rebuild(reason: &str) -> bool {
+    matches!(
+        reason,
+        "credential_rotation"
+            | "primary_recovery"
+            | "restore_primary"
+            | "switch_model"
+            | "fallback_timeout_apply"
+            | "credential_pool_refresh_failure"
+    ) || reason.ends_with("_credential_refresh")
 }

@@ -4,26 +4,7 @@
 mod common;
 
 use serde_json::{json, Value};
-use std::path::{Path, PathBuf};
-
-fn captures() -> Vec<PathBuf> {
-    let root = common::fixtures().join("captured");
-    let mut out = Vec::new();
-    for version in std::fs::read_dir(&root).expect("captured dir") {
-        let version = version.expect("entry").path();
-        if !version.is_dir() {
-            continue;
-        }
-        for scenario in std::fs::read_dir(&version).expect("version dir") {
-            let dir = scenario.expect("entry").path();
-            if dir.join("expected.json").is_file() {
-                out.push(dir);
-            }
-        }
-    }
-    out.sort();
-    out
-}
+use std::path::Path;
 
 /// Turn an expected.json into the case shape `common::check_case` reads.
 fn case_of(dir: &Path) -> Value {
@@ -61,7 +42,7 @@ fn case_of(dir: &Path) -> Value {
 
 #[test]
 fn captures_match_their_ground_truth() {
-    let dirs = captures();
+    let dirs = common::captures();
     assert!(dirs.len() >= 30, "only {} captures", dirs.len());
     let mut errors = Vec::new();
     for dir in &dirs {
@@ -77,7 +58,7 @@ fn captures_match_their_ground_truth() {
 
 #[test]
 fn no_fake_key_reaches_any_output() {
-    for dir in captures() {
+    for dir in common::captures() {
         let case = case_of(&dir);
         let args: Vec<&str> = case["args"]
             .as_array()

@@ -7,26 +7,7 @@ mod common;
 
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::{Path, PathBuf};
-
-fn captures() -> Vec<PathBuf> {
-    let root = common::fixtures().join("captured");
-    let mut out = Vec::new();
-    for version in std::fs::read_dir(&root).expect("captured dir") {
-        let version = version.expect("entry").path();
-        if !version.is_dir() {
-            continue;
-        }
-        for scenario in std::fs::read_dir(&version).expect("version dir") {
-            let dir = scenario.expect("entry").path();
-            if dir.join("requests.log").is_file() && dir.join("expected.json").is_file() {
-                out.push(dir);
-            }
-        }
-    }
-    out.sort();
-    out
-}
+use std::path::Path;
 
 /// One chat-completion call the provider received: (role, key label).
 fn truth(dir: &Path) -> Vec<(String, String)> {
@@ -154,7 +135,7 @@ fn check(dir: &Path, inputs: Inputs, tally: &mut Tally) -> usize {
 
 #[test]
 fn every_call_is_one_attempt_with_the_key_the_provider_saw() {
-    let dirs = captures();
+    let dirs = common::captures();
     assert!(dirs.len() >= 100, "only {} captures", dirs.len());
     let mut tally = Tally::default();
     for dir in &dirs {

@@ -11,31 +11,6 @@ fn release_key(r: &str) -> Vec<u32> {
     r.split('.').map(|p| p.parse().unwrap_or(0)).collect()
 }
 
-/// (release, capture dir) of every capture.
-fn captures() -> Vec<(String, PathBuf)> {
-    let root = common::fixtures().join("captured");
-    let mut out = Vec::new();
-    for version in std::fs::read_dir(&root).expect("captured dir") {
-        let version = version.expect("entry").path();
-        let Some(release) = version
-            .file_name()
-            .and_then(|n| n.to_str())
-            .and_then(|n| n.strip_prefix("hermes-"))
-            .map(str::to_string)
-        else {
-            continue;
-        };
-        for scenario in std::fs::read_dir(&version).expect("version dir") {
-            let dir = scenario.expect("entry").path();
-            if dir.join("expected.json").is_file() {
-                out.push((release.clone(), dir));
-            }
-        }
-    }
-    out.sort();
-    out
-}
-
 fn inputs(dir: &std::path::Path) -> Vec<String> {
     let text = std::fs::read_to_string(dir.join("expected.json")).expect("expected.json");
     let e: Value = serde_json::from_str(&text).expect("parses");
@@ -55,7 +30,10 @@ fn inputs(dir: &std::path::Path) -> Vec<String> {
 
 #[test]
 fn every_capture_reports_a_range_holding_its_release() {
-    let all = captures();
+    let all: Vec<(String, PathBuf)> = common::captures()
+        .into_iter()
+        .map(|d| (common::release_of(&d), d))
+        .collect();
     assert!(all.len() >= 30, "only {} captures", all.len());
     let mut errors = Vec::new();
     let mut releases = std::collections::BTreeSet::new();

@@ -13,25 +13,6 @@ use std::path::{Path, PathBuf};
 /// (rule, request, profile) of one finding.
 type Key = (String, String, String);
 
-fn captures() -> Vec<PathBuf> {
-    let root = common::fixtures().join("captured");
-    let mut out = Vec::new();
-    for version in std::fs::read_dir(&root).expect("captured dir") {
-        let version = version.expect("entry").path();
-        if !version.is_dir() {
-            continue;
-        }
-        for scenario in std::fs::read_dir(&version).expect("version dir") {
-            let dir = scenario.expect("entry").path();
-            if dir.join("expected.json").is_file() {
-                out.push(dir);
-            }
-        }
-    }
-    out.sort();
-    out
-}
-
 /// The capture's log inputs (everything but its auth snapshots) and its release.
 fn logs_of(dir: &Path) -> (Vec<String>, String) {
     let text = std::fs::read_to_string(dir.join("expected.json")).expect("expected.json");
@@ -219,7 +200,7 @@ fn check_capture(dir: &Path) -> Vec<String> {
 
 #[test]
 fn snapshots_change_no_finding_about_the_logs_attempts() {
-    let dirs = captures();
+    let dirs = common::captures();
     assert!(dirs.len() >= 30, "only {} captures", dirs.len());
     let mut errors = Vec::new();
     for dir in &dirs {
@@ -238,7 +219,7 @@ fn snapshots_change_no_finding_about_the_logs_attempts() {
 #[test]
 fn healthy_rotation_stays_quiet_with_any_snapshot() {
     // Healthy by its ground truth: the request log shows a clean rotation, nothing to report.
-    let healthy = captures().into_iter().filter(|d| {
+    let healthy = common::captures().into_iter().filter(|d| {
         let text = std::fs::read_to_string(d.join("expected.json")).unwrap_or_default();
         let e: Value = serde_json::from_str(&text).unwrap_or_default();
         d.ends_with("healthy-rotation") && e["must_report"].as_array().is_some_and(Vec::is_empty)

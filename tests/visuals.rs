@@ -34,29 +34,9 @@ fn runs() -> Vec<(String, PathBuf, Vec<String>)> {
             out.push((name, dir.clone(), args));
         }
     }
-    for dir in captures() {
+    for dir in common::captures() {
         out.push((dir.display().to_string(), dir.clone(), capture_args(&dir)));
     }
-    out
-}
-
-fn captures() -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    let root = common::fixtures().join("captured");
-    for version in std::fs::read_dir(&root).expect("captured dir").flatten() {
-        if !version.path().is_dir() {
-            continue;
-        }
-        for s in std::fs::read_dir(version.path())
-            .expect("version dir")
-            .flatten()
-        {
-            if s.path().join("expected.json").is_file() {
-                out.push(s.path());
-            }
-        }
-    }
-    out.sort();
     out
 }
 
@@ -323,7 +303,7 @@ fn answer_class(a: &str) -> &'static str {
 fn counterfactual_matches_the_scenario_plan_where_the_logs_decide_it() {
     let scenarios = Path::new(env!("CARGO_MANIFEST_DIR")).join("tools/capture/scenarios");
     let (mut decided, mut undecided) = (0, 0);
-    for dir in captures() {
+    for dir in common::captures() {
         let scenario = dir
             .file_name()
             .and_then(|s| s.to_str())

@@ -23,7 +23,14 @@ struct Lane {
     failed: Option<usize>,
     /// Process id of the lane's last event (journal lines carry one).
     pid: Option<u32>,
+    /// A call's client line (`OpenAI client created (chat_completion_stream_request …)`, logged
+    /// untagged by the worker thread) seen while no request was open: it shows the endpoint of
+    /// the call whose failure opens the next request.
+    lead: Option<usize>,
 }
+
+/// How long before the request's first line its call's client line may come.
+const LEAD_SECS: i64 = 120;
 
 /// Events by global index, with their effective times: the whole merged input, or the window of
 /// a streamed one.
@@ -116,6 +123,10 @@ pub(super) struct Grouper<E: Events> {
     lanes: HashMap<String, Lane>,
     last_active: Option<String>,
     counters: HashMap<String, u32>,
+    /// The last stepped event is held as a lane's lead: neither placed nor dropped yet.
+    pub held: bool,
+    /// Leads no request took (replaced, too old, lane forgotten): nothing reads them.
+    pub released: Vec<usize>,
 }
 
 /// The lane of a process: its PID on its host (`pid 2101@gw-1`), never a PID alone — two hosts
@@ -148,6 +159,17 @@ pub(super) fn name_hosts(requests: &mut [Request]) {
             plain
         };
     }
+}
+
+/// The client a worker thread builds for one provider call.
+fn is_call_client(reason: &str) -> bool {
+    matches!(
+        reason,
+        "chat_completion_stream_request"
+            | "chat_completion_request"
+            | "codex_stream_request"
+            | "anthropic_stream_request"
+    )
 }
 
 fn lane_of(ev: &Event) -> Option<String> {
@@ -246,6 +268,8 @@ impl<E: Events> Grouper<E> {
             lanes: HashMap::new(),
             last_active: None,
             counters: HashMap::new(),
+            held: false,
+            released: Vec::new(),
         }
     }
 
@@ -261,6 +285,7 @@ impl<E: Events> Grouper<E> {
         let Some(now) = now else { return };
         let requests = &self.requests;
         let last_active = self.last_active.as_deref();
+        let released = &mut self.released;
         self.lanes.retain(|name, l| {
             let quiet = l
                 .last_time
@@ -268,6 +293,9 @@ impl<E: Events> Grouper<E> {
             let settled = |r: Option<usize>| r.is_none_or(|r| requests.get(r).is_none());
             let forget =
                 quiet && settled(l.open) && settled(l.failed) && Some(name.as_str()) != last_active;
+            if quiet {
+                released.extend(l.lead.take());
+            }
             !forget
         });
     }
@@ -327,8 +355,19 @@ impl<E: Events> Grouper<E> {
             untried_at_end_inferred: false,
             echo_events: Vec::new(),
         });
-        let _ = i;
-        self.lanes.entry(lane.to_string()).or_default().open = Some(idx);
+        let t = self.time(i);
+        let l = self.lanes.entry(lane.to_string()).or_default();
+        l.open = Some(idx);
+        if let Some(lead) = l.lead.take() {
+            let recent = match (self.events.time_of(lead), t) {
+                (Some(a), Some(b)) => (b - a).num_seconds() <= LEAD_SECS,
+                _ => false,
+            };
+            match self.requests.get_mut(idx) {
+                Some(req) if recent && lead < i => req.events.push(lead),
+                _ => self.released.push(lead),
+            }
+        }
         idx
     }
 
@@ -572,6 +611,7 @@ impl<E: Events> Grouper<E> {
 
     pub fn step(&mut self, i: usize) {
         self.placed = None;
+        self.held = false;
         let t = self.time(i);
         let kind = &self.events[i].kind;
         if matches!(kind, EventKind::Other) {
@@ -642,6 +682,16 @@ impl<E: Events> Grouper<E> {
                         }
                     }
                 }
+            }
+            EventKind::ClientCreated { reason, .. }
+                if is_call_client(reason)
+                    && self.lanes.get(&lane).and_then(|l| l.open).is_none() =>
+            {
+                let l = self.lanes.entry(lane.clone()).or_default();
+                if let Some(old) = l.lead.replace(i) {
+                    self.released.push(old);
+                }
+                self.held = true;
             }
             EventKind::ClientCreated { .. }
             | EventKind::PlaceholderKey { .. }

@@ -367,7 +367,12 @@ impl Streamer {
             self.pinned.insert(i);
         }
         self.grouper.step(i);
-        if self.grouper.placed.is_none() {
+        for r in std::mem::take(&mut self.grouper.released) {
+            self.grouper.events.set_fate(r, Fate::Drop);
+        }
+        if self.grouper.held {
+            // A lane's lead: its fate is its request's, or dropped when released.
+        } else if self.grouper.placed.is_none() {
             let fate = if drop_if_alone {
                 Fate::Drop
             } else {
@@ -424,6 +429,9 @@ impl Streamer {
         self.grouper.events.advance();
         if !all {
             self.grouper.expire_lanes(now);
+            for r in std::mem::take(&mut self.grouper.released) {
+                self.grouper.events.set_fate(r, Fate::Drop);
+            }
         }
     }
 

@@ -35,7 +35,9 @@ A fallback entry that names the primary's own custom provider (`fakeprimary` for
 `custom:fakeprimary`) counts as the same backend.
 
 ## Not triggered by
-A fallback between two different named custom providers to another model (both run as provider `custom`,
+A fallback whose calls name another base URL than the primary's calls did (`base_url=` on the
+attempt lines or the client lines before and after the switch); a fallback to a named custom
+provider whose pool is not the one the primary's calls drew from; a fallback between two different named custom providers to another model (both run as provider `custom`,
 so the name does not tell the backends apart); a same-provider fallback to another model after a transient or model-specific failure (a
 designed configuration); Hermes's own guard `Fallback skip: ... resolves to the same backend`,
 which shows the chain entry was skipped.
@@ -59,12 +61,21 @@ fn check(a: &Analysis, out: &mut Vec<Finding>) {
             // A fallback entry naming the primary's own custom provider (`fakeprimary` for the
             // pool `custom:fakeprimary`) is that backend, whatever model it asks for.
             let named_custom = primary == "custom"
+                && primary_pool(a, req, e).is_none_or(|k| k == format!("custom:{target}"))
                 && a.pools
                     .pools
                     .iter()
                     .any(|p| p.key == format!("custom:{target}"));
             if target != primary && !named_custom {
                 continue;
+            }
+            // The calls before and after name their endpoints: two base URLs are two backends.
+            if let (Some(before), Some(after)) =
+                (endpoint_before(a, req, e), endpoint_after(a, req, e))
+            {
+                if before != after {
+                    continue;
+                }
             }
             let profile_level = req
                 .attempts
@@ -112,4 +123,52 @@ fn check(a: &Analysis, out: &mut Vec<Finding>) {
             out.push(f.build());
         }
     }
+}
+
+/// The pool key of the profiles the request's calls used before event `e`, when one is known.
+fn primary_pool(a: &Analysis, req: &crate::correlate::Request, e: usize) -> Option<String> {
+    req.attempts
+        .iter()
+        .filter(|at| at.events.first().is_some_and(|&x| x < e))
+        .filter_map(|at| at.profile.as_deref())
+        .find_map(|label| {
+            a.pools
+                .pools
+                .iter()
+                .find(|p| p.members.iter().any(|m| m.label == label))
+                .map(|p| p.key.clone())
+        })
+}
+
+fn norm(u: &str) -> String {
+    u.trim().trim_end_matches('/').to_ascii_lowercase()
+}
+
+fn endpoint_of(kind: &EventKind) -> Option<String> {
+    match kind {
+        EventKind::AttemptFailed {
+            base_url: Some(u), ..
+        }
+        | EventKind::ClientCreated {
+            base_url: Some(u), ..
+        } => Some(norm(u)),
+        _ => None,
+    }
+}
+
+/// The endpoint of the last call line before the fallback.
+fn endpoint_before(a: &Analysis, req: &crate::correlate::Request, e: usize) -> Option<String> {
+    req.events
+        .iter()
+        .rev()
+        .filter(|&&x| x < e)
+        .find_map(|&x| endpoint_of(&a.events[x].kind))
+}
+
+/// The endpoint of the first call line after the fallback.
+fn endpoint_after(a: &Analysis, req: &crate::correlate::Request, e: usize) -> Option<String> {
+    req.events
+        .iter()
+        .filter(|&&x| x > e)
+        .find_map(|&x| endpoint_of(&a.events[x].kind))
 }

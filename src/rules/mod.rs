@@ -14,6 +14,7 @@ mod premature_restore;
 mod quota_reported_as_auth;
 mod quota_retried_as_transient;
 mod retry_on_cooled_profile;
+mod rotation_endpoint_switch;
 mod rotation_on_transient_error;
 mod shared_retry_budget;
 mod silent_rotation;
@@ -41,6 +42,7 @@ pub static RULES: &[Rule] = &[
     retry_on_cooled_profile::RULE,
     shared_retry_budget::RULE,
     rotation_on_transient_error::RULE,
+    rotation_endpoint_switch::RULE,
     premature_fallback::RULE,
     silent_rotation::RULE,
     strategy_violation::RULE,
@@ -299,6 +301,39 @@ pub fn fmt_tod(ms: u32) -> String {
     } else {
         format!("{h:02}:{m:02}:{s:02}.{milli:03}")
     }
+}
+
+/// The endpoint (base URL, without a trailing slash, lower case) a call went to: its attempt
+/// line's `base_url=`, else the client line built for it (`OpenAI client created (…)`) between
+/// the previous call and this one.
+pub fn attempt_endpoint(a: &Analysis, req: &Request, at: &Attempt) -> Option<String> {
+    let norm = |u: &str| u.trim().trim_end_matches('/').to_ascii_lowercase();
+    let own = at.events.iter().find_map(|&e| match &a.events[e].kind {
+        EventKind::AttemptFailed {
+            base_url: Some(u), ..
+        } => Some(norm(u)),
+        _ => None,
+    });
+    if own.is_some() {
+        return own;
+    }
+    let &first = at.events.first()?;
+    let prev = req
+        .attempts
+        .iter()
+        .filter_map(|x| x.events.first().copied())
+        .filter(|&x| x < first)
+        .max();
+    req.events
+        .iter()
+        .rev()
+        .filter(|&&e| e < first && prev.is_none_or(|p| e > p))
+        .find_map(|&e| match &a.events[e].kind {
+            EventKind::ClientCreated {
+                base_url: Some(u), ..
+            } => Some(norm(u)),
+            _ => None,
+        })
 }
 
 /// `attempt k/N` or `an uncounted call` for messages.

@@ -40,7 +40,14 @@ with `hermes auth list` showing `device_code rate-limited (429) (3h 12m left)`.
 ## Not triggered by
 A genuine 401/403 with no quota wording and no rate-limited snapshot (a lone `403 Forbidden` is
 not a misreport); auth failures caused by a missing credential (see
-`client-defect-blamed-on-credential`).
+`client-defect-blamed-on-credential`); a rejection of a call that went to another endpoint than
+the request's first call (a fallback with its own backend): a benched primary pool says nothing
+about that backend's key.
+
+## Lifecycle evidence used
+The endpoint of each call (`base_url=` on attempt lines, or the client line built for the call),
+to tell whether the rejected call went to the benched pool's backend; the pool's marks and their
+times (a bench counts only when it precedes the rejection).
 ";
 
 fn check(a: &Analysis, out: &mut Vec<Finding>) {
@@ -61,11 +68,14 @@ fn check(a: &Analysis, out: &mut Vec<Finding>) {
         // 1. The message itself carries quota wording.
         let own_quota = is_quota_text(text);
         // 2. The failing call of the same request returned a quota / rate status.
+        // An untimed console block that repeats the request (an echo) was printed after its
+        // calls, whatever index its lines got.
+        let echo = request.is_some_and(|r| r.echo_events.contains(&i));
         let failing = request.and_then(|r| {
             r.attempts
                 .iter()
                 .rev()
-                .find(|at| !at.succeeded && at.events.first().is_some_and(|&e| e < i))
+                .find(|at| !at.succeeded && (echo || at.events.first().is_some_and(|&e| e < i)))
         });
         let status_quota = failing.filter(|at| {
             matches!(
@@ -73,6 +83,20 @@ fn check(a: &Analysis, out: &mut Vec<Finding>) {
                 FailureClass::QuotaWall | FailureClass::Billing | FailureClass::RateLimit
             ) || matches!(at.status, Some(429) | Some(402))
         });
+        // The rejected call went to another backend than the request's first call (a fallback
+        // with its own endpoint): what it was told concerns that backend, not the benched pool.
+        let elsewhere = match (request, failing) {
+            (Some(r), Some(at)) => r.attempts.first().is_some_and(|first| {
+                match (
+                    super::attempt_endpoint(a, r, first),
+                    super::attempt_endpoint(a, r, at),
+                ) {
+                    (Some(x), Some(y)) => x != y,
+                    _ => false,
+                }
+            }),
+            _ => false,
+        };
         // 3. A pool snapshot shows the provider's credential rate-limited.
         let snapshot_row = a.lists.iter().find_map(|l| {
             l.rows.iter().find_map(|row| {
@@ -84,6 +108,15 @@ fn check(a: &Analysis, out: &mut Vec<Finding>) {
                     (Some(rp), Some(m)) => providers::normalize(rp) == *m,
                     _ => true,
                 };
+                // A call rejected at another backend: only that backend's own row counts.
+                let provider_ok = provider_ok
+                    && (!elsewhere
+                        || match (&row.provider, failing.and_then(|at| at.provider.as_deref())) {
+                            (Some(rp), Some(fp)) => {
+                                rp.to_ascii_lowercase().ends_with(&fp.to_ascii_lowercase())
+                            }
+                            _ => false,
+                        });
                 (limited && provider_ok && !row.ready_to_retry).then_some((l, row))
             })
         });
@@ -93,6 +126,7 @@ fn check(a: &Analysis, out: &mut Vec<Finding>) {
         });
         let pool_benches = pool_provider
             .as_deref()
+            .filter(|_| !elsewhere)
             .map(|p| quota_benched_pool(a, p, i, request))
             .unwrap_or_default();
         // 5. Lines of the same request before it carry quota wording (a terminal summary, an

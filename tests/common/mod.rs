@@ -10,6 +10,39 @@ pub fn bin() -> Command {
     Command::new(env!("CARGO_BIN_EXE_hermes-forensics"))
 }
 
+/// Every capture of the real Hermes: `fixtures/captured/hermes-<release>/<scenario>/` with an
+/// `expected.json`, sorted.
+pub fn captures() -> Vec<PathBuf> {
+    let root = fixtures().join("captured");
+    let mut out = Vec::new();
+    for version in std::fs::read_dir(&root).expect("captured dir").flatten() {
+        if !version.path().is_dir() {
+            continue;
+        }
+        for scenario in std::fs::read_dir(version.path())
+            .expect("version dir")
+            .flatten()
+        {
+            if scenario.path().join("expected.json").is_file() {
+                out.push(scenario.path());
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// The release a capture was written by (`hermes-0.19.0/...` → `0.19.0`).
+pub fn release_of(capture: &Path) -> String {
+    capture
+        .parent()
+        .and_then(|p| p.file_name())
+        .and_then(|n| n.to_str())
+        .and_then(|n| n.strip_prefix("hermes-"))
+        .unwrap_or_default()
+        .to_string()
+}
+
 pub fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures")
 }

@@ -40,6 +40,7 @@ HERE = Path(__file__).resolve().parent
 DEFAULT_VENVS = Path(os.environ.get("HERMES_CAPTURE_VENVS", "/work/.capture-venvs"))
 PRIMARY_PORT = 18081
 FALLBACK_PORT = 18082
+STORED_PORT = 18083  # a pool entry's stored endpoint, when a scenario makes it differ from config
 MARKER = "FAKESECRET"
 INPUTS = [
     "logs/agent.log",
@@ -114,7 +115,18 @@ def build_config(sc: dict) -> dict:
     fb = sc.get("fallback")
     if fb:
         key = fb.get("config_key", "fallback_providers")
-        if fb["kind"] == "separate":
+        if fb["kind"] == "pooled":  # a named custom provider with its own credential pool
+            fb_name = fb.get("provider", "fakefallback")
+            cfg["custom_providers"].append(
+                {"name": fb_name, "base_url": f"http://127.0.0.1:{FALLBACK_PORT}/v1",
+                 "model": fb.get("model", "glm-fake-1")})
+            cfg["credential_pool_strategies"][f"custom:{fb_name}"] = "fill_first"
+            entry = {
+                "provider": fb_name,
+                "model": fb.get("model", "glm-fake-1"),
+                "base_url": f"http://127.0.0.1:{FALLBACK_PORT}/v1",
+            }
+        elif fb["kind"] == "separate":
             entry = {
                 "provider": "custom",
                 "model": fb.get("model", "glm-fake-1"),
@@ -136,10 +148,17 @@ def build_plan(sc: dict) -> dict:
     keys = {primary_key(n): f"key{n}" for n in range(1, sc["primary_keys"] + 1)}
     endpoints = {"primary": PRIMARY_PORT}
     fb = sc.get("fallback")
-    if fb and fb["kind"] == "separate":
+    if fb and fb["kind"] in ("separate", "pooled"):
         endpoints["fallback"] = FALLBACK_PORT
-        keys[fallback_key(1)] = "fbkey1"
+        for n in range(1, int(fb.get("keys", 1)) + 1):
+            keys[fallback_key(n)] = f"fbkey{n}"
+    if sc.get("entry_base_url"):
+        endpoints["stored"] = STORED_PORT
     return {"endpoints": endpoints, "keys": keys, "answers": sc["answers"]}
+
+
+def stored_url(url: str) -> str:
+    return url.replace("{stored}", f"http://127.0.0.1:{STORED_PORT}/v1")
 
 
 # --------------------------------------------------------------------------- inside
@@ -218,6 +237,20 @@ class Runner:
         proc.kill()
         raise SystemExit("fake provider did not start")
 
+    def set_entry_base_urls(self) -> None:
+        """Give pool entries a stored endpoint other than the configured one, as auth.json keeps
+        the endpoint an entry was added under after config.yaml moves the provider elsewhere."""
+        wanted = self.sc.get("entry_base_url") or {}
+        if not wanted:
+            return
+        auth = self.hermes_home / "auth.json"
+        data = json.loads(auth.read_text())
+        for pool_key, by_label in wanted.items():
+            for entry in data.get("credential_pool", {}).get(pool_key, []):
+                if entry.get("label") in by_label:
+                    entry["base_url"] = stored_url(by_label[entry["label"]])
+        auth.write_text(json.dumps(data, indent=2) + "\n")
+
     def snapshot(self, tag: str) -> None:
         auth = self.hermes_home / "auth.json"
         if auth.exists():
@@ -241,6 +274,15 @@ class Runner:
                                        primary_key(n), "--label", f"prim-acct-{n}"], 120)
                 if res.returncode != 0:
                     raise SystemExit(f"hermes auth add failed rc={res.returncode}: {res.stderr[-2000:]}")
+            fb = self.sc.get("fallback") or {}
+            if fb.get("kind") == "pooled":
+                fb_name = fb.get("provider", "fakefallback")
+                for n in range(1, int(fb.get("keys", 1)) + 1):
+                    res = self.hermes_cmd(["auth", "add", fb_name, "--type", "api-key", "--api-key",
+                                           fallback_key(n), "--label", f"fb-acct-{n}"], 120)
+                    if res.returncode != 0:
+                        raise SystemExit(f"hermes auth add failed rc={res.returncode}: {res.stderr[-2000:]}")
+            self.set_entry_base_urls()
             self.snapshot("before")
             stdout, stderr = [], []
             for i, turn in enumerate(self.sc["turns"], 1):
@@ -318,6 +360,17 @@ def describe_answers(sc: dict) -> str:
     return "\n".join(lines)
 
 
+def describe_stored(sc: dict) -> str:
+    wanted = sc.get("entry_base_url") or {}
+    if not wanted:
+        return ""
+    rows = [f"- `{pool}` entry `{label}` stores `base_url: {stored_url(url)}`"
+            for pool, by_label in wanted.items() for label, url in by_label.items()]
+    return ("\nAfter `hermes auth add`, auth.json was edited so that pool entries keep an endpoint other than "
+            f"config.yaml's (as when config.yaml moves a provider after its keys were added); port {STORED_PORT} "
+            "is a third fake endpoint, role `stored`:\n" + "\n".join(rows) + "\n")
+
+
 def write_docs(out: Path, sc: dict, version: str, meta: dict) -> None:
     gt, _ = ground_truth(out / "requests.log")
     leaks = [p for p in ["stdout.txt", "stderr.txt", "logs/agent.log", "logs/errors.log"]
@@ -337,6 +390,11 @@ def write_docs(out: Path, sc: dict, version: str, meta: dict) -> None:
     if fb and fb["kind"] == "separate":
         fb_text = (f"a fallback `custom` provider on a second loopback port ({FALLBACK_PORT}, model "
                    f"`{fb.get('model', 'glm-fake-1')}`, key from `key_env`) in `{fb.get('config_key', 'fallback_providers')}`")
+    elif fb and fb["kind"] == "pooled":
+        fb_text = (f"a fallback named custom provider `{fb.get('provider', 'fakefallback')}` on a second loopback port "
+                   f"({FALLBACK_PORT}, model `{fb.get('model', 'glm-fake-1')}`) with its own credential pool "
+                   f"(pool key `custom:{fb.get('provider', 'fakefallback')}`, {fb.get('keys', 1)} key(s) `fb-acct-N`) "
+                   f"in `{fb.get('config_key', 'fallback_providers')}`")
     elif fb:
         fb_text = (f"a fallback on the SAME backend (`{fb.get('provider', 'fakeprimary')}`, model "
                    f"`{fb.get('model', 'fake-model-2')}`, same base_url) in `{fb.get('config_key', 'fallback_providers')}`")
@@ -354,7 +412,7 @@ used: a named custom provider (runs as provider `custom`, pool key `custom:{sc.g
 
 What the fake provider answered to chat completions, per key and call:
 {describe_answers(sc)}
-
+{describe_stored(sc)}
 `requests.log` is its own record of every request it received (which key, by label; what it answered):
 the ground truth. Chat requests in order: {gt}.
 Nothing in `logs/`, `stdout.txt`, `stderr.txt` was edited. The fake keys in the auth snapshots contain the
