@@ -989,8 +989,9 @@ pub fn timelines(a: &Analysis) -> Vec<RequestTimeline> {
                                 _ => String::new(),
                             }
                         ),
-                        _ => rebuild
-                            .unwrap_or_else(|| ev.record.message.chars().take(160).collect()),
+                        _ => {
+                            rebuild.unwrap_or_else(|| ev.record.message.chars().take(160).collect())
+                        }
                     },
                 };
                 entries.push(TimelineEntry {
