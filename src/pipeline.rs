@@ -138,12 +138,15 @@ fn record_lines(r: &Record) -> u64 {
 /// The inputs named on the command line: paths (directories expanded), then `--auth` and
 /// `--auth-list` files.
 fn input_specs(args: &IngestArgs) -> Result<Vec<InputSpec>, Error> {
-    let mut specs = read::expand_inputs(&args.paths)?;
+    let specs = read::expand_inputs(&args.paths)?;
+    // Issue bodies (Markdown, `gh issue view --json`) become one input per paste.
+    let mut specs = read::issue_body::expand(specs, &is_pasted_log)?;
     for p in &args.auth {
         specs.push(InputSpec {
             name: p.display().to_string(),
             path: Some(p.clone()),
             hint: SourceHint::AuthJson,
+            content: None,
         });
     }
     for p in &args.auth_list {
@@ -151,9 +154,31 @@ fn input_specs(args: &IngestArgs) -> Result<Vec<InputSpec>, Error> {
             name: p.display().to_string(),
             path: Some(p.clone()),
             hint: SourceHint::AuthList,
+            content: None,
         });
     }
     Ok(specs)
+}
+
+/// Whether a quoted line of an issue body is worth reading: a log line of a known shape, a
+/// console line (it starts with a console glyph), a line the classifier takes for a request
+/// event, or a `hermes auth list` row. Quoted prose, even prose about fallbacks, is none of these.
+fn is_pasted_log(line: &str) -> bool {
+    let t = line.trim();
+    !matches!(
+        parse::detect(&[line]),
+        InputFormat::Auto | InputFormat::JournalCat
+    ) || crate::classify::clean_message(t).len() < t.len()
+        || crate::classify::classify(&bare_record(line)).is_request_event()
+        || auth::list::looks_like_auth_list(&[line])
+}
+
+/// A bare record of one line (for asking the classifier about a line out of context).
+fn bare_record(line: &str) -> Record {
+    let mut r = Record::empty();
+    r.message = line.to_string();
+    r.raw = line.to_string();
+    r
 }
 
 /// Like [`ingest`], but reads the inputs in parallel (one per task on the rayon pool) and
@@ -460,10 +485,19 @@ fn ingest_one(
     let kind = input_kind(&spec, &head);
     if kind == InputKind::AuthJson {
         let text = read::read_rest_limited(&mut *reader, &spec.name, read::AUTH_FILE_LIMIT)?;
-        let snapshot = auth::json::parse_auth_json(&text).map_err(|err| Error::Auth {
-            path: spec.name.clone(),
-            err,
+        let offset = spec.line_offset();
+        let mut snapshot = auth::json::parse_auth_json(&text).map_err(|mut err| {
+            err.line += offset as usize;
+            Error::Auth {
+                path: spec.name.clone(),
+                err,
+            }
         })?;
+        for (_, entries) in &mut snapshot.pools {
+            for e in entries {
+                e.line += offset;
+            }
+        }
         let summary = SourceSummary {
             name: spec.name.clone(),
             format: "auth-json".into(),
@@ -482,7 +516,10 @@ fn ingest_one(
     }
     if kind == InputKind::AuthList {
         let text = read::read_rest_limited(&mut *reader, &spec.name, read::AUTH_FILE_LIMIT)?;
-        let (rows, ignored) = auth::list::parse_auth_list(&text);
+        let (mut rows, ignored) = auth::list::parse_auth_list(&text);
+        for r in &mut rows {
+            r.line += spec.line_offset();
+        }
         let read = text.lines().count() as u64;
         let summary = SourceSummary {
             name: spec.name.clone(),
@@ -543,8 +580,9 @@ fn ingest_one(
         }
     };
     let mut parse_err: Option<read::ReadError> = None;
+    let offset = spec.line_offset();
     let n = read::for_each_line(&mut *reader, &spec.name, &mut |no, line| {
-        parser.push(no, line, &mut records);
+        parser.push(no.saturating_add(offset), line, &mut records);
         if records.len() >= 256 {
             handle(&mut records, &mut summary, &mut parser);
         }

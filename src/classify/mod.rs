@@ -9,6 +9,7 @@
 mod attempts;
 pub mod details;
 mod fallback;
+mod fragments;
 mod gateway;
 mod pool;
 pub mod quota;
@@ -93,6 +94,10 @@ pub const GATE_WORDS: &[&str] = &[
     "Your API key was rejected by the provider",
     // `Provider authentication failed`, `... 401 — ... authentication failed`
     "authentication failed",
+    // fragments: the resolver's `... is set in config.yaml but no API key was found.`, a bare
+    // `Error code: NNN - {...}`
+    "no API key was found",
+    "Error code: ",
 ];
 
 const RETURNED: &str = "returned ";
@@ -192,6 +197,7 @@ fn families(msg: &str, record: &Record) -> EventKind {
         .or_else(|| attempts::classify(msg, record))
         .or_else(|| pool::classify(msg, record))
         .or_else(|| turn::classify(msg))
+        .or_else(|| fragments::classify(msg, record))
         .unwrap_or(EventKind::Other)
 }
 

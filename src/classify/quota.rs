@@ -63,6 +63,14 @@ pub const QUOTA_PHRASES: &[(&str, QuotaKind)] = &[
     ("insufficient balance", QuotaKind::Quota),
     ("no resource package", QuotaKind::Quota),
     ("gousagelimit", QuotaKind::Quota),
+    // 403s and 429s of plan-metered providers (Copilot-style monthly caps, weekly plan quotas,
+    // Moonshot `exceeded_current_quota_error`; `allocated quota exceeded` is matched by
+    // `quota exceeded`).
+    ("monthly limit", QuotaKind::Quota),
+    ("monthly quota", QuotaKind::Quota),
+    ("weekly quota", QuotaKind::Quota),
+    ("weekly limit", QuotaKind::Quota),
+    ("exceeded_current_quota", QuotaKind::Quota),
     ("usage/credit exhaustion", QuotaKind::Billing),
     ("billing", QuotaKind::Billing),
     ("payment required", QuotaKind::Billing),
@@ -74,6 +82,9 @@ pub const QUOTA_PHRASES: &[(&str, QuotaKind)] = &[
     ("budget exceeded", QuotaKind::Billing),
     ("spending limit", QuotaKind::Billing),
     ("key limit exceeded", QuotaKind::Billing),
+    // OpenRouter 402 `This request requires more credits`; Alibaba `Arrearage` (overdue account).
+    ("requires more credits", QuotaKind::Billing),
+    ("arrearage", QuotaKind::Billing),
 ];
 
 /// Provider error codes / types (lowercase, compared to the whole `code` or `type`) that mean a
@@ -290,6 +301,10 @@ mod tests {
             "Key limit exceeded",
             "Billing or credits exhausted",
             "402 Payment Required",
+            "HTTP 403: You have reached your monthly limit for this model",
+            "Allocated quota exceeded, please increase your quota limit",
+            "HTTP 400: Your credit balance is too low to access the Anthropic API",
+            "This request requires more credits, or fewer max_tokens",
         ] {
             assert!(is_quota_text(t), "{t}");
         }
@@ -310,6 +325,7 @@ mod tests {
             "Missing Authentication header",
             "model gpt-5.4 not found (1114 tokens)",
             "Error code: 400 - context is 11130 tokens",
+            "HTTP 403: Your organization does not have access to this model",
         ] {
             assert!(!is_quota_text(t), "{t}");
         }

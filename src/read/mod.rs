@@ -10,6 +10,8 @@
 //!
 //! Each of these may also carry a `.gz` or `.zst` suffix. Other files are not picked.
 
+pub mod issue_body;
+
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
@@ -45,6 +47,19 @@ pub struct InputSpec {
     /// None for stdin.
     pub path: Option<PathBuf>,
     pub hint: SourceHint,
+    /// Text already read: a paste taken out of an issue body (read instead of `path`), or the
+    /// first bytes of standard input read to sniff it (read before the rest of stdin).
+    pub content: Option<std::sync::Arc<Content>>,
+}
+
+/// Text of an input held in memory.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Content {
+    pub bytes: Vec<u8>,
+    /// Added to every line number (a paste's place in its document).
+    pub line_offset: u32,
+    /// The bytes are only the start of standard input: the rest follows.
+    pub then_stdin: bool,
 }
 
 impl InputSpec {
@@ -54,6 +69,7 @@ impl InputSpec {
             name: STDIN_NAME.to_string(),
             path: None,
             hint: SourceHint::Unknown,
+            content: None,
         }
     }
 
@@ -63,7 +79,13 @@ impl InputSpec {
             name: path.display().to_string(),
             path: Some(path),
             hint,
+            content: None,
         }
+    }
+
+    /// Added to the line numbers of this input (0 unless it is a paste of a document).
+    pub fn line_offset(&self) -> u32 {
+        self.content.as_ref().map_or(0, |c| c.line_offset)
     }
 }
 
@@ -220,6 +242,18 @@ enum Codec {
 /// recognised by extension and by magic bytes (so stdin and misnamed files work too); an empty
 /// input is read as empty text whatever its name.
 pub fn open(spec: &InputSpec) -> Result<Box<dyn BufRead + Send>, ReadError> {
+    if let Some(c) = &spec.content {
+        let held = io::Cursor::new(c.bytes.clone());
+        return if c.then_stdin {
+            wrap(
+                BufReader::with_capacity(BUF_SIZE, held.chain(io::stdin())),
+                None,
+                &spec.name,
+            )
+        } else {
+            Ok(Box::new(held))
+        };
+    }
     match &spec.path {
         None => wrap(
             BufReader::with_capacity(BUF_SIZE, io::stdin()),

@@ -99,6 +99,7 @@ fn check(a: &Analysis, out: &mut Vec<Finding>) {
             }
         }
         let (Some((at, ph)), Some((e, what, label))) = (defect, blame) else {
+            summarized(a, req, out);
             continue;
         };
         let cause = match ph {
@@ -133,4 +134,34 @@ fn check(a: &Analysis, out: &mut Vec<Finding>) {
                 .build(),
         );
     }
+}
+
+/// A request known only by its terminal line, which says the call carried no credential
+/// (`Non-retryable client error: Error code: 401 - {... 'Missing Authentication header' ...}`),
+/// followed by the notice that blamed the key.
+fn summarized(a: &Analysis, req: &crate::correlate::Request, out: &mut Vec<Finding>) {
+    let Some((d, wording)) = super::summary::terminal_defect(a, req) else {
+        return;
+    };
+    let Some(blame) = super::summary::blame_after(a, d) else {
+        return;
+    };
+    out.push(
+        FindingBuilder::new(
+            a,
+            &RULE.info,
+            format!(
+                "the operator was told the API key was rejected for an error no credential \
+                 caused: the request was sent without one (the error says {wording:?})"
+            ),
+        )
+        .request(req)
+        .provider(req.primary_provider.as_deref())
+        .at(blame)
+        .event(d)
+        .event(blame)
+        .note("judged from the terminal line: the attempt lines are not in the input")
+        .note("check how the runtime resolves the key (empty key, placeholder, missing Authorization header)")
+        .build(),
+    );
 }

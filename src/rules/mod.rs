@@ -20,6 +20,7 @@ mod shared_retry_budget;
 mod silent_rotation;
 mod stale_exhaustion;
 mod strategy_violation;
+mod summary;
 mod wait_on_benched_seat;
 
 use crate::classify::quota::FailureClass;

@@ -21,7 +21,10 @@ A quota or rate condition (429, usage limit, budget/spend limit 402/403) is repo
 authentication failure: `Primary provider auth failed: No Codex credentials stored`, \"Provider
 authentication failed\", \"Your API key was rejected\" — while the error itself carries quota
 wording, the failing call returned 429/402, or a pool snapshot (`hermes auth list`, auth.json)
-shows the provider's credential rate-limited at the same time. High when a snapshot or the error
+shows the provider's credential rate-limited at the same time. A `Non-retryable client error`
+401/403, a `Model fallback: X unavailable (authentication failed)` notice or a fallback failed on
+authentication count as such reports when the request's own lines just before them (a terminal
+summary, an error body) carry quota wording with no rotation or fallback between. High when a snapshot or the error
 body corroborates the quota state; medium when only the status code does.
 
 ## Why it matters
@@ -49,7 +52,7 @@ times (a bench counts only when it precedes the rejection).
 
 fn check(a: &Analysis, out: &mut Vec<Finding>) {
     for (i, ev) in a.events.iter().enumerate() {
-        let Some(text) = super::auth_blame_text(ev) else {
+        let Some(text) = super::summary::auth_told_text(ev) else {
             continue;
         };
         let request = a
@@ -126,7 +129,26 @@ fn check(a: &Analysis, out: &mut Vec<Finding>) {
             .filter(|_| !elsewhere)
             .map(|p| quota_benched_pool(a, p, i, request))
             .unwrap_or_default();
-        if !own_quota && status_quota.is_none() && snapshot_row.is_none() && pool_benches.is_empty()
+        // 5. Lines of the same request before it carry quota wording (a terminal summary, an
+        //    error body) although no attempt line is in the input.
+        let quota_lines = match status_quota {
+            Some(_) => Vec::new(),
+            None => {
+                let own = request
+                    .map(|r| super::summary::quota_lines_before(a, r, i))
+                    .unwrap_or_default();
+                if own.is_empty() {
+                    super::summary::quota_lines_near(a, i, mentioned.as_deref())
+                } else {
+                    own
+                }
+            }
+        };
+        if !own_quota
+            && status_quota.is_none()
+            && snapshot_row.is_none()
+            && pool_benches.is_empty()
+            && quota_lines.is_empty()
         {
             continue;
         }
@@ -157,7 +179,13 @@ fn check(a: &Analysis, out: &mut Vec<Finding>) {
                 pool_provider.as_deref().unwrap_or("pool")
             ));
         }
-        let corroborated = own_quota || snapshot_row.is_some() || !pool_benches.is_empty();
+        if !quota_lines.is_empty() {
+            why.push("the request's own lines before it carry quota wording".to_string());
+        }
+        let corroborated = own_quota
+            || snapshot_row.is_some()
+            || !pool_benches.is_empty()
+            || !quota_lines.is_empty();
         let mut f = FindingBuilder::new(
             a,
             &RULE.info,
@@ -188,7 +216,7 @@ fn check(a: &Analysis, out: &mut Vec<Finding>) {
                 l.name
             ));
         }
-        f = f.events(pool_benches);
+        f = f.events(pool_benches).events(quota_lines);
         out.push(f.build());
     }
 }

@@ -1,7 +1,6 @@
 //! quota-retried-as-transient: a quota wall retried on the same credential with short backoff.
 
 use super::{attempt_name, join_names, FindingBuilder, Rule};
-use crate::classify::quota::FailureClass;
 use crate::correlate::{fmt_epoch, Analysis};
 use crate::model::{EventKind, Finding, RuleInfo, Severity};
 
@@ -20,7 +19,10 @@ const DOC: &str = "\
 A quota wall (usage_limit_reached, weekly/session usage limit, insufficient balance, a reset
 hours away) is retried on the same credential with a short backoff (under 60 s) as if it were a
 transient rate limit, and neither a rotation nor a fallback follows before the retry budget is
-spent.
+spent. The wall is read from the wording, not the status: a 400 or 403 whose body says the
+credit balance or budget is gone is a wall too. A terminal summary alone
+(`API call failed after 3 retries. HTTP 429: <quota wording>`, a bug-report fragment without the
+attempt lines) stands for the retries it counts; the finding says it was judged from the summary.
 
 ## Why it matters
 The provider already said when the quota returns. Seconds of backoff cannot outlast hours of
@@ -55,7 +57,7 @@ fn check(a: &Analysis, out: &mut Vec<Finding>) {
         let mut hits = Vec::new();
         for w in 0..req.attempts.len().saturating_sub(1) {
             let (prev, next) = (&req.attempts[w], &req.attempts[w + 1]);
-            if prev.succeeded || prev.class != FailureClass::QuotaWall {
+            if prev.succeeded || !super::summary::is_wall(prev.class) {
                 continue;
             }
             let same = match (&prev.profile, &next.profile) {
@@ -98,6 +100,7 @@ fn check(a: &Analysis, out: &mut Vec<Finding>) {
             hits.push((w, wait));
         }
         let Some(&(first, _)) = hits.first() else {
+            summarized(a, req, out);
             continue;
         };
         // A rotation after the retries means the wall was handled before the budget ran out.
@@ -155,4 +158,50 @@ fn check(a: &Analysis, out: &mut Vec<Finding>) {
         }
         out.push(f.build());
     }
+}
+
+/// A request known only from its terminal summary (`API call failed after 3 retries. HTTP 429:
+/// <quota wording>`): the summary stands for the retries it counts. Judged only when no failed
+/// attempt line of the request is in the input and nothing moved it (rotation, fallback) before
+/// the summary.
+fn summarized(a: &Analysis, req: &crate::correlate::Request, out: &mut Vec<Finding>) {
+    if req.attempts.iter().any(|at| !at.succeeded) {
+        return;
+    }
+    let Some((e, retries, class, status)) = super::summary::terminal_wall(a, req) else {
+        return;
+    };
+    if req
+        .events
+        .iter()
+        .any(|&x| x < e && is_move(&a.events[x].kind))
+    {
+        return;
+    }
+    let provider = match &a.events[e].kind {
+        EventKind::TerminalFailure { provider, .. } => provider.clone(),
+        _ => None,
+    }
+    .or_else(|| req.primary_provider.clone());
+    out.push(
+        FindingBuilder::new(
+            a,
+            &RULE.info,
+            format!(
+                "a {} wall{} on {} was retried {retries} time(s) before the request failed",
+                super::class_text(class),
+                status.map(|s| format!(" (HTTP {s})")).unwrap_or_default(),
+                provider.as_deref().unwrap_or("the provider"),
+            ),
+        )
+        .request(req)
+        .provider(provider.as_deref())
+        .at(e)
+        .event(e)
+        .note(
+            "judged from the terminal summary alone: its per-attempt lines are not in the input, \
+             and no rotation or fallback line is either",
+        )
+        .build(),
+    );
 }

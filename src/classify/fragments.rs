@@ -1,0 +1,69 @@
+//! Shapes of bug-report fragments without the usual frame (issue #16): a bare
+//! `Error code: NNN - {python dict}` (the exception text of a failed call, pasted without its
+//! attempt line) and the resolver's `Provider '…' is set in config.yaml but no API key was
+//! found.` (what the operator is told when no key of the provider is usable).
+
+use super::{parse_details, status_from_text};
+use crate::model::{EventKind, Record};
+
+/// Classify a fragment-family message (already cleaned).
+pub(super) fn classify(msg: &str, rec: &Record) -> Option<EventKind> {
+    // `RuntimeError: Provider 'openrouter' is set in config.yaml but no API key was found.`
+    if msg.contains("is set in config.yaml but no API key was found") {
+        return Some(EventKind::AuthRejectedNotice {
+            text: msg.to_string(),
+        });
+    }
+    // A bare `Error code: 402 - {...}`: one failed call of the request's client. A side
+    // client's (auxiliary, vision, compression, title) is not a call of the request.
+    let rest = msg.strip_prefix("Error code: ")?;
+    let side = rec
+        .logger
+        .as_deref()
+        .is_some_and(|l| l.contains("auxiliary") || l.contains("vision") || l.contains("title"));
+    if side || !rest.as_bytes().first().is_some_and(u8::is_ascii_digit) {
+        return None;
+    }
+    Some(EventKind::StreamFailed {
+        status: status_from_text(msg),
+        details: parse_details(msg),
+        text: msg.to_string(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rec(msg: &str, logger: Option<&str>) -> Record {
+        let mut r = Record::empty();
+        r.message = msg.to_string();
+        r.logger = logger.map(str::to_string);
+        r
+    }
+
+    #[test]
+    fn bare_error_code_and_missing_key() {
+        let m = "Error code: 402 - {'error': {'message': 'Insufficient credits', 'code': 402}}";
+        match classify(m, &rec(m, None)) {
+            Some(EventKind::StreamFailed {
+                status, details, ..
+            }) => {
+                assert_eq!(status, Some(402));
+                assert_eq!(
+                    details.and_then(|d| d.message).as_deref(),
+                    Some("Insufficient credits")
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(classify(m, &rec(m, Some("agent.auxiliary_client"))), None);
+        let m =
+            "RuntimeError: Provider 'openrouter' is set in config.yaml but no API key was found.";
+        assert!(matches!(
+            classify(m, &rec(m, None)),
+            Some(EventKind::AuthRejectedNotice { .. })
+        ));
+        assert_eq!(classify("Error code: unknown", &rec("", None)), None);
+    }
+}
