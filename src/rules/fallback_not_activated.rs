@@ -56,6 +56,29 @@ fn check(a: &Analysis, out: &mut Vec<Finding>) {
             continue;
         }
         let Some(last) = req.attempts.iter().rev().find(|at| !at.succeeded) else {
+            // Only the terminal summary is in the input (a grepped fragment): it stands for the
+            // attempts it summarizes.
+            if let Some((e, n, class, status)) = super::summary::terminal_wall(a, req) {
+                out.push(
+                    FindingBuilder::new(
+                        a,
+                        &RULE.info,
+                        format!(
+                            "the request failed on a {} error{} after {n} retries without trying the configured fallback chain",
+                            super::class_text(class),
+                            status.map(|s| format!(" (HTTP {s})")).unwrap_or_default()
+                        ),
+                    )
+                    .request(req)
+                    .provider(req.primary_provider.as_deref())
+                    .at(e)
+                    .event(e)
+                    .event(config_ev)
+                    .note("judged from the terminal summary: the attempt lines are not in the input")
+                    .note(config_note(a, req, config_ev))
+                    .build(),
+                );
+            }
             continue;
         };
         if !matches!(
@@ -80,8 +103,24 @@ fn check(a: &Analysis, out: &mut Vec<Finding>) {
             .events(last.events.iter().copied())
             .event(end)
             .event(config_ev)
-            .note("the fallback chain is known to be configured from the line quoted last")
+            .note(config_note(a, req, config_ev))
             .build(),
         );
+    }
+}
+
+/// How the fallback chain is known to be configured: from another request of the input, or from
+/// a line of no request (start-up), quoted last in the evidence.
+fn config_note(a: &Analysis, req: &crate::correlate::Request, config_ev: usize) -> String {
+    match a
+        .requests
+        .iter()
+        .find(|r| r.events.contains(&config_ev) || r.echo_events.contains(&config_ev))
+    {
+        Some(other) if other.id != req.id => format!(
+            "the fallback chain is known to be configured from request {} (the line quoted last): knowledge from another request of the same input",
+            other.id
+        ),
+        _ => "the fallback chain is known to be configured from the line quoted last".to_string(),
     }
 }

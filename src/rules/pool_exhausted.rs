@@ -78,6 +78,79 @@ fn check(a: &Analysis, out: &mut Vec<Finding>) {
         out.push(f.event(e).build());
     }
     at_rest(a, out);
+    listed(a, out);
+}
+
+/// A `hermes auth list` capture in which every credential of a provider is rate-limited or
+/// exhausted with time left: the pool was exhausted when the capture was taken (its time is not
+/// written in it; Hermes prints the countdown from the moment it runs).
+fn listed(a: &Analysis, out: &mut Vec<Finding>) {
+    let from_json: Vec<String> = out
+        .iter()
+        .filter(|f| f.rule == RULE.info.id && f.request.is_none())
+        .filter_map(|f| f.provider.clone())
+        .collect();
+    for list in &a.lists {
+        let mut groups: Vec<(Option<&str>, Vec<&crate::auth::AuthListRow>)> = Vec::new();
+        for row in &list.rows {
+            let key = row.provider.as_deref();
+            match groups.iter_mut().find(|(k, _)| *k == key) {
+                Some((_, rows)) => rows.push(row),
+                None => groups.push((key, vec![row])),
+            }
+        }
+        for (key, rows) in groups {
+            let out_of_service = |r: &&crate::auth::AuthListRow| {
+                matches!(
+                    r.status.as_deref(),
+                    Some("rate-limited") | Some("exhausted")
+                ) && !r.ready_to_retry
+            };
+            if rows.is_empty() || !rows.iter().all(out_of_service) {
+                continue;
+            }
+            let provider = key.map(providers::normalize);
+            if provider.as_ref().is_some_and(|p| from_json.contains(p)) {
+                continue;
+            }
+            let soonest = rows.iter().filter_map(|r| r.left_s).min();
+            let mut f = FindingBuilder::new(
+                a,
+                &RULE.info,
+                format!(
+                    "every {} credential is rate-limited or exhausted in {}{}",
+                    key.unwrap_or("listed"),
+                    list.name,
+                    soonest
+                        .map(|s| format!(
+                            "; the first returns {} after the capture",
+                            fmt_left(s)
+                        ))
+                        .unwrap_or_default()
+                ),
+            )
+            .provider(provider.as_deref())
+            .note(format!(
+                "judged from the snapshot, as of the time {} was captured (not written in it): it says nothing of the pool before",
+                list.name
+            ));
+            for r in rows {
+                f = f.evidence(&list.name, r.line, r.raw.clone());
+            }
+            out.push(f.build());
+        }
+    }
+}
+
+/// `3h 59m`, `2d 4h`, `45s` from seconds.
+fn fmt_left(s: u64) -> String {
+    let (d, h, m) = (s / 86_400, s / 3600 % 24, s / 60 % 60);
+    match (d, h, m) {
+        (0, 0, 0) => format!("{s}s"),
+        (0, 0, m) => format!("{m}m"),
+        (0, h, m) => format!("{h}h {m}m"),
+        (d, h, _) => format!("{d}d {h}h"),
+    }
 }
 
 fn at_rest(a: &Analysis, out: &mut Vec<Finding>) {
