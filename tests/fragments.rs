@@ -47,3 +47,15 @@ fn issue_body_on_stdin() {
     let text = v["findings"].to_string();
     assert!(text.contains("misattributed-exhaustion"), "{text}");
 }
+
+/// The Desktop app's `── Hermes error details ──` receipt is one record with its `key: value`
+/// rows: every line of the paste is used, none is left unrecognized.
+#[test]
+fn desktop_receipt_rows_belong_to_their_record() {
+    let dir = common::fixtures().join("fragments/shapes");
+    let (v, _) = common::analyze_json(&dir, &["desktop-receipt.txt"]);
+    let src = &v["summary"]["sources"][0];
+    assert_eq!(src["lines_read"], 14, "{src}");
+    assert_eq!(src["lines_used"], 14, "{src}");
+    assert_eq!(src["lines_unrecognized"], 0, "{src}");
+}

@@ -14,6 +14,11 @@ pub(super) fn classify(msg: &str, rec: &Record) -> Option<EventKind> {
             text: msg.to_string(),
         });
     }
+    // The Desktop app's receipt `── Hermes error details ──` with its `key: value` rows (joined
+    // as continuation lines): how the turn ended, as the app told the user.
+    if crate::parse::console::is_receipt(msg) {
+        return Some(receipt(rec));
+    }
     // A bare `Error code: 402 - {...}`: one failed call of the request's client. A side
     // client's (auxiliary, vision, compression, title) is not a call of the request.
     let rest = msg.strip_prefix("Error code: ")?;
@@ -29,6 +34,35 @@ pub(super) fn classify(msg: &str, rec: &Record) -> Option<EventKind> {
         details: parse_details(msg),
         text: msg.to_string(),
     })
+}
+
+/// The receipt's rows as a terminal failure: `code` (or `status`) the status, `error` (or
+/// `message`) the summary.
+fn receipt(rec: &Record) -> EventKind {
+    let row = |keys: &[&str]| {
+        rec.continuation.iter().find_map(|(_, t)| {
+            let (k, v) = t.split_once(": ")?;
+            keys.contains(&k.trim())
+                .then(|| v.trim().to_string())
+                .filter(|v| !v.is_empty())
+        })
+    };
+    let status = row(&["code", "status"]).and_then(|c| {
+        c.split(|ch: char| !ch.is_ascii_digit())
+            .find(|d| d.len() == 3)
+            .and_then(|d| d.parse().ok())
+    });
+    let error = row(&["error", "message"]);
+    EventKind::TerminalFailure {
+        retries: None,
+        summary: error.map(|e| match status {
+            Some(s) => format!("HTTP {s}: {e}"),
+            None => e,
+        }),
+        status,
+        provider: row(&["provider"]),
+        model: row(&["model"]),
+    }
 }
 
 #[cfg(test)]

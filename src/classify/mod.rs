@@ -98,6 +98,8 @@ pub const GATE_WORDS: &[&str] = &[
     // `Error code: NNN - {...}`
     "no API key was found",
     "Error code: ",
+    // the Desktop app's `── Hermes error details ──` receipt
+    "Hermes error details",
 ];
 
 const RETURNED: &str = "returned ";

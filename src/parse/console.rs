@@ -58,9 +58,46 @@ pub(crate) fn is_detail(text: &str) -> bool {
     (indented && t.starts_with(DETAIL_EMOJI)) || DETAIL_LABELS.iter().any(|l| t.starts_with(l))
 }
 
+/// The header of the Desktop app's error receipt: `── Hermes error details ──`.
+pub(crate) fn is_receipt(text: &str) -> bool {
+    text.trim().trim_matches('─').trim() == "Hermes error details"
+}
+
+/// The rows of the Desktop app's error receipt, `key: value`.
+pub(crate) const RECEIPT_KEYS: &[&str] = &[
+    "time",
+    "layer",
+    "code",
+    "status",
+    "retryable",
+    "provider",
+    "model",
+    "error",
+    "message",
+    "type",
+    "request_id",
+    "hint",
+];
+
+/// A receipt row: a known key, `: `, a value.
+pub(crate) fn is_receipt_row(text: &str) -> bool {
+    text.split_once(": ")
+        .is_some_and(|(k, _)| RECEIPT_KEYS.contains(&k.trim()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn receipt_header_and_rows() {
+        assert!(is_receipt("── Hermes error details ──"));
+        assert!(is_receipt("Hermes error details"));
+        assert!(!is_receipt("Hermes error details follow"));
+        assert!(is_receipt_row("code: 429"));
+        assert!(is_receipt_row("error: Insufficient balance"));
+        assert!(!is_receipt_row("reason: something"));
+    }
 
     #[test]
     fn detail_lines_need_indent_for_emoji() {

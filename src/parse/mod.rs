@@ -14,7 +14,7 @@
 //! (`lines == blank + meta + records + continuation`).
 
 mod agent_log;
-mod console;
+pub(crate) mod console;
 mod desktop;
 mod detect;
 mod entry;
@@ -561,8 +561,13 @@ impl Parser {
         };
         let h = head;
         let bare = h.shape == Shape::Bare && h.level.is_none();
-        let text = if p.block && console::is_detail(&h.message) && (bare || same_stream(&p.rec, h))
+        let text = if console::is_receipt(&p.rec.message)
+            && h.level.is_none()
+            && matches!(h.shape, Shape::Bare | Shape::Desktop)
+            && console::is_receipt_row(&h.message)
         {
+            Some(h.message.as_ref())
+        } else if p.block && console::is_detail(&h.message) && (bare || same_stream(&p.rec, h)) {
             Some(h.message.as_ref())
         } else if let Some(rest) = p
             .msg_col
