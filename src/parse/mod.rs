@@ -561,13 +561,13 @@ impl Parser {
         };
         let h = head;
         let bare = h.shape == Shape::Bare && h.level.is_none();
-        let text = if console::is_receipt(&p.rec.message)
+        // A console detail line under its block, or a row of the Desktop app's receipt.
+        let receipt_row = console::is_receipt(&p.rec.message)
             && h.level.is_none()
             && matches!(h.shape, Shape::Bare | Shape::Desktop)
-            && console::is_receipt_row(&h.message)
-        {
-            Some(h.message.as_ref())
-        } else if p.block && console::is_detail(&h.message) && (bare || same_stream(&p.rec, h)) {
+            && console::is_receipt_row(&h.message);
+        let detail = p.block && console::is_detail(&h.message) && (bare || same_stream(&p.rec, h));
+        let text = if receipt_row || detail {
             Some(h.message.as_ref())
         } else if let Some(rest) = p
             .msg_col
