@@ -63,3 +63,16 @@ fn every_rule_has_firing_and_quiet_fixtures() {
         "rules with no quiet fixture: {missing_quiet:?}"
     );
 }
+
+/// `explain RULE` says which client-lifecycle evidence the rule reads (which key and endpoint
+/// each call carried), or that it reads none per call.
+#[test]
+fn every_rule_documents_its_lifecycle_evidence() {
+    for r in rules::RULES {
+        assert!(
+            r.info.doc.contains("## Lifecycle evidence used\n"),
+            "{} has no lifecycle evidence section",
+            r.info.id
+        );
+    }
+}

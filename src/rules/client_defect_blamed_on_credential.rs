@@ -36,6 +36,11 @@ INFO [s] agent.credential_pool: credential pool: marking api-key-2 exhausted (st
 A call refused with 401/403 right after Hermes announced it would send a placeholder key
 (`... will be sent with placeholder no-key-required ...`) counts as sent without a credential.
 
+## Lifecycle evidence used
+What the call carried: a placeholder-key announcement (`… will be sent with placeholder
+no-key-required …`) just before a refused call, or error wording that says no credential was
+sent; the mark or notice that blamed a key afterwards.
+
 ## Not triggered by
 A 401 whose body shows the credential was sent and refused (invalid or revoked key); a client
 defect that nothing benched or blamed on a credential.

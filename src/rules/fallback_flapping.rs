@@ -32,6 +32,9 @@ Primary runtime restored for new turn: gpt-5.5 (openai-codex)
 Fallback activated: gpt-5.5 → glm-5.1 (zai)
 ```
 
+## Lifecycle evidence used
+None per call: fallback and restore lines of one pair.
+
 ## Not triggered by
 A single fallback, or one fallback and one restore; cycles separated by a successful call;
 cycles spread over more than 30 minutes.

@@ -29,6 +29,10 @@ The operator configured a fallback exactly for this; the user got an error inste
 One request logs `Fallback activated: glm-5.1 → glm-4.7 (zai)`; a later request fails with
 `❌ Rate limited after 3 retries` and no fallback line.
 
+## Lifecycle evidence used
+None per call: the failure class of the last call or the terminal summary, and a line of the
+same input showing a fallback chain.
+
 ## Not triggered by
 Logs that show no fallback configuration; failures that are not quota or rate limits (transport
 errors, 400s); requests that did try the fallback.

@@ -34,6 +34,10 @@ while the primary is zai / glm-5.1.
 A fallback entry that names the primary's own custom provider (`fakeprimary` for the pool
 `custom:fakeprimary`) counts as the same backend.
 
+## Lifecycle evidence used
+The provider and endpoint of the calls before and after the switch (`base_url=` on attempt
+lines or client lines) and the pool the primary's calls drew from.
+
 ## Not triggered by
 A fallback whose calls name another base URL than the primary's calls did (`base_url=` on the
 attempt lines or the client lines before and after the switch); a fallback to a named custom

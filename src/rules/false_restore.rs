@@ -33,6 +33,9 @@ retries and the fallback again.
    🔌 Provider: openai-codex  Model: gpt-5.5
 ```
 
+## Lifecycle evidence used
+None per call: restore lines and the success or failure of the primary's next calls.
+
 ## Not triggered by
 A restore followed by a successful primary call; a restore followed only by a transient failure
 (5xx, timeout) of the primary; a restore of a provider that is never called again in the log.

@@ -41,6 +41,14 @@ primary runtime (`OpenAI client created (primary_recovery, …)`), so the next c
 credential the turn started with, while the pool still points at the entry it rotated to; the
 mark that follows names that entry for an error its key never received.
 
+## Lifecycle evidence used
+Each attempt's profile and basis (rotation line, mark line, fingerprint, rebuilt client) and
+its provider; the order attempt → mark across a fallback; the endpoint each call used
+(`base_url=` on attempt lines, the call's client line); a client rebuilt from the turn's runtime
+(`OpenAI client created (primary_recovery|restore_primary …)`), whose calls carry the start-up
+key. A pool entry's stored `base_url` is read only to say where a call went, never as evidence
+by itself.
+
 ## Not triggered by
 A mark of P after a P error; a mark of Q's own entry after a Q error; a fallback with no later
 mark; a mark whose provider cannot be told (no auth.json, no provider prefix, no context).

@@ -37,6 +37,11 @@ leave for the fallback chain while a healthy credential of the preferred provide
 ```
 with auth.json listing a third, healthy openai-codex profile.
 
+## Lifecycle evidence used
+Each attempt's profile (rotation line, mark line, account fingerprint) and, for calls on a
+client rebuilt from the turn's runtime, the start-up key that client carries; the pool model's
+members and cooldowns at each call's time (log marks, then snapshots valid at that time).
+
 ## Not triggered by
 A single-profile pool; all other profiles cooled or dead at that time (see `pool-exhausted`); a
 transient failure (5xx, timeout, a first plain 429), where retrying the same profile is correct.

@@ -29,6 +29,9 @@ It is often the consequence of another finding (a misattributed mark, a client d
 INFO [s] agent.credential_pool: credential pool: no available entries (all exhausted or empty)
 ```
 
+## Lifecycle evidence used
+None per call: pool marks, `no available entries` and snapshot states.
+
 ## Not triggered by
 A pool with at least one available entry; a snapshot in which an exhausted entry's reset time
 has already passed (see `stale-exhaustion`). Reported once per request.

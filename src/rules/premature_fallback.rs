@@ -28,6 +28,11 @@ the preferred provider existed.
 Three openai-codex profiles in auth.json; two accounts answer `usage_limit_reached`, then
 `⚠️ Max retries (4) exhausted — trying fallback...` with the third profile never tried.
 
+## Lifecycle evidence used
+The profiles the request's calls used before the fallback and the pool's available members at
+that time (log marks, snapshots valid then); calls on another provider after a fallback belong to
+that provider, never to the primary's pool.
+
 ## Not triggered by
 Every profile of P tried or cooled; no knowledge of other profiles; a fallback after transport
 failures that affect the provider as a whole (connection refused, DNS, TLS, timeouts), which is

@@ -29,6 +29,9 @@ of retries and another fallback switch.
 A `usage_limit_reached` body with `resets_in_seconds: 1620` at 10:00:00, then
 `Primary runtime restored for new turn: gpt-5.5 (openai-codex)` at 10:01:00.
 
+## Lifecycle evidence used
+None per call: restore lines against the primary's cooldown.
+
 ## Not triggered by
 A restore after the reset time; a restore when no reset time is known.
 ";

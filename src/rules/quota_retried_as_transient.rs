@@ -36,6 +36,10 @@ quota window: the retries only delay the failure (or the fallback) and burn the 
 ⚠️  API call failed (attempt 2/4): RateLimitError [HTTP 429]
 ```
 
+## Lifecycle evidence used
+The profile of the quota failure and of the next call (same key = no rotation between them, no
+client rebuild that could carry another key), and the waits between them.
+
 ## Not triggered by
 A plain 429 without quota wording (retrying it is Hermes's design); a reset time shorter than the
 wait; a rotation or fallback line right after the quota error.

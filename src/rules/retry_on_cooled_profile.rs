@@ -33,6 +33,11 @@ latency, burns the retry budget and can push the request into the fallback chain
 2026-05-08T18:41:10-0400 gw-1 python[2844586]: ⚠️  API call failed (attempt 2/4): RateLimitError [HTTP 429]
 ```
 
+## Lifecycle evidence used
+Each attempt's profile, including calls sent on a client rebuilt from the turn's runtime (they
+carry the start-up key, even when the pool had rotated away from it); the cooldown of that
+profile at the call's time (a log mark, or a snapshot whose state holds from its own time on).
+
 ## Not triggered by
 An attempt after the cooldown ended; a retry after a transient failure (5xx, timeout); the
 first same-key retry Hermes makes on purpose after a plain 429 with no quota wording and no

@@ -32,6 +32,10 @@ INFO [s] agent.credential_pool: credential pool: marking prim-acct-1 exhausted (
 INFO [s] agent.credential_pool: credential pool: rotated to prim-acct-2
 ```
 
+## Lifecycle evidence used
+The rotation line after the failing call and the profile of the call before it; a client rebuilt
+for transport recovery is not a rotation.
+
 ## Not triggered by
 A rotation after a profile-level failure (quota, billing, auth); a same-profile retry after a
 transient failure (the correct behaviour).

@@ -36,6 +36,10 @@ WARNING [s] agent.conversation_loop: API call failed (attempt 3/3) ... (prim-acc
 ERROR [s] agent.conversation_loop: API call failed after 3 retries.
 ```
 
+## Lifecycle evidence used
+Each attempt's profile and the rotation lines between attempts; a call whose profile is unknown
+(reason given in the timeline) is not counted against any profile.
+
 ## Not triggered by
 All counted attempts on one profile; rotations that restart the counter per profile
 (`attempt 1/4` again after the move); attempts whose profile is unknown.

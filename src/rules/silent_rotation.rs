@@ -28,6 +28,10 @@ Operators cannot tell \"rotated to a healthy profile\" from \"rotated to an exha
 Two `attempt 1/4` lines in the same second whose error bodies carry different accounts
 (`plan_type: prolite` then `plan_type: team`) and no pool line between them.
 
+## Lifecycle evidence used
+Each attempt's profile and basis: a change of profile between two calls with no rotation line,
+no mark and no client rebuild between them.
+
 ## Not triggered by
 A rotation that is logged; attempts whose profile is unknown; a change of provider by fallback.
 ";

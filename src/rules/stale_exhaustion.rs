@@ -29,6 +29,9 @@ and operators believe a credential is benched when it is usable.
 `last_status: exhausted`, `last_error_reset_at: 1787230800` (10:20Z) in a snapshot whose
 `updated_at` is 12:05Z.
 
+## Lifecycle evidence used
+None per call: snapshot states and the reset times they record.
+
 ## Not triggered by
 Snapshots without `updated_at`; entries whose reset is still ahead; `dead` entries (they never
 cool back).

@@ -30,6 +30,10 @@ account's quota early or hits a benched one.
 auth.json: prim-acct-1 (priority 0, exhausted until 19:00), prim-acct-2 (priority 1, ok),
 prim-acct-3 (priority 2, ok); a new request at 16:00 starts on prim-acct-3.
 
+## Lifecycle evidence used
+The order of profiles the request's calls used (rotation lines, fingerprints) against the
+configured strategy.
+
 ## Not triggered by
 Strategies other than fill_first (round_robin rewrites priorities; random and least_used do not
 order by priority); pools without priorities; profiles known only by fingerprint.

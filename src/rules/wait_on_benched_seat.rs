@@ -31,6 +31,10 @@ INFO [s] agent.credential_pool: credential pool: no available entries (all exhau
 WARNING [s] agent.conversation_loop: Retrying API call in 600s (attempt 2/3) ...
 ```
 
+## Lifecycle evidence used
+The profile the wait is scheduled for (the last call's) and its mark or the pool's
+`no available entries` before the wait.
+
 ## Not triggered by
 Short backoffs (under 60 s); long waits on a credential that is not benched and a pool that still
 has entries.
