@@ -107,6 +107,7 @@ mod tests {
             time: None,
             time_text: None,
             request: Some("r1".into()),
+            host: None,
             provider: Some("openai-codex".into()),
             profile: Some("work".into()),
             evidence: evidence

@@ -510,6 +510,9 @@ pub struct Finding {
     pub time_text: Option<String>,
     /// Request id (see [`RequestTimeline::id`]).
     pub request: Option<String>,
+    /// Host that emitted the request, when the input names one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub host: Option<String>,
     pub provider: Option<String>,
     pub profile: Option<String>,
     pub evidence: Vec<Evidence>,
@@ -693,6 +696,9 @@ pub struct TimelineEntry {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct RequestTimeline {
     pub id: String,
+    /// Host that emitted the request, when the input names one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub host: Option<String>,
     pub provider: Option<String>,
     pub outcome: String,
     pub entries: Vec<TimelineEntry>,

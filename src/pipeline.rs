@@ -1017,6 +1017,7 @@ pub fn timelines(a: &Analysis) -> Vec<RequestTimeline> {
             }
             RequestTimeline {
                 id: r.id.clone(),
+                host: r.host.clone(),
                 provider: r.primary_provider.clone(),
                 outcome: r.outcome.as_str().to_string(),
                 entries,

@@ -78,6 +78,7 @@ fn sample_report() -> Report {
             time: Some(at(2026, 5, 27, 6, 28, 48, 0)),
             time_text: None,
             request: Some("r2".into()),
+            host: None,
             provider: Some("openai-codex".into()),
             profile: Some("openai-codex-oauth-2".into()),
             evidence: vec![
@@ -97,6 +98,7 @@ fn sample_report() -> Report {
             time: None,
             time_text: Some("18:41:08".into()),
             request: Some("r1".into()),
+            host: None,
             provider: Some("openai-codex".into()),
             profile: Some("team".into()),
             evidence: vec![
@@ -116,6 +118,7 @@ fn sample_report() -> Report {
             time: Some(at(2026, 5, 8, 22, 41, 15, 250)),
             time_text: None,
             request: None,
+            host: None,
             provider: Some("openai-codex".into()),
             profile: None,
             evidence: vec![ev(
@@ -129,6 +132,7 @@ fn sample_report() -> Report {
     let timelines = vec![
         RequestTimeline {
             counterfactual: None,
+            host: None,
             id: "r1".into(),
             provider: Some("openai-codex".into()),
             outcome: "failed".into(),
@@ -177,6 +181,7 @@ fn sample_report() -> Report {
         },
         RequestTimeline {
             counterfactual: None,
+            host: None,
             id: "r2".into(),
             provider: Some("zai".into()),
             outcome: "fallback <failed>".into(),

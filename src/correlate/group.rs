@@ -140,7 +140,10 @@ fn pid_lane(pid: u32, host: Option<&str>, sub: &str) -> String {
 
 /// Request ids name the host only when the input holds several: `gw-2 pid 3101#1`; with one
 /// host, `pid 3101#1`.
-pub(super) fn name_hosts(requests: &mut [Request]) {
+pub(super) fn name_hosts<E: Index<usize, Output = Event> + ?Sized>(
+    requests: &mut [Request],
+    events: &E,
+) {
     let host_of = |id: &str| -> Option<String> {
         let rest = id.strip_prefix("pid ")?;
         let (_, after) = rest.split_once('@')?;
@@ -151,6 +154,8 @@ pub(super) fn name_hosts(requests: &mut [Request]) {
     hosts.sort();
     hosts.dedup();
     for r in requests.iter_mut() {
+        r.host =
+            host_of(&r.id).or_else(|| r.events.iter().find_map(|&e| events[e].record.host.clone()));
         let Some(h) = host_of(&r.id) else { continue };
         let plain = r.id.replacen(&format!("@{h}"), "", 1);
         r.id = if hosts.len() > 1 {
@@ -354,6 +359,7 @@ impl<E: Events> Grouper<E> {
             untried_at_end: Vec::new(),
             untried_at_end_inferred: false,
             echo_events: Vec::new(),
+            host: None,
         });
         let t = self.time(i);
         let l = self.lanes.entry(lane.to_string()).or_default();

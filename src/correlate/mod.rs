@@ -190,6 +190,9 @@ pub struct Request {
     /// Events of an untimed console capture that repeats this request (dropped as a request of
     /// its own); its notices still belong to this request.
     pub echo_events: Vec<usize>,
+    /// The host that emitted the request, when its lines name one (journal hostname column,
+    /// `_HOSTNAME`).
+    pub host: Option<String>,
 }
 
 impl Request {
@@ -315,7 +318,7 @@ fn finish(
     } = g;
     let mut pools = PoolModel::from_snapshots(&auths, &lists, opts.hermes_version);
     let echo_dropped = group::drop_echo_requests(&mut requests, &events, &times);
-    group::name_hosts(&mut requests);
+    group::name_hosts(&mut requests, &events);
     for req in &mut requests {
         profile::assign(req, &events, &mut pools);
     }

@@ -212,6 +212,7 @@ mod tests {
             time: None,
             time_text: None,
             request: None,
+            host: None,
             provider: None,
             profile: None,
             evidence: Vec::new(),

@@ -227,6 +227,7 @@ mod tests {
         }
         let tl = RequestTimeline {
             id: "s#1".into(),
+            host: None,
             provider: Some("custom".into()),
             outcome: "failed".into(),
             entries,
@@ -239,6 +240,7 @@ mod tests {
             time: None,
             time_text: None,
             request: Some("s#1".into()),
+            host: None,
             provider: None,
             profile: None,
             evidence: vec![],

@@ -125,6 +125,7 @@ impl<'a> FindingBuilder<'a> {
                 time: None,
                 time_text: None,
                 request: None,
+                host: None,
                 provider: None,
                 profile: None,
                 evidence: Vec::new(),
@@ -195,6 +196,7 @@ impl<'a> FindingBuilder<'a> {
 
     pub fn request(mut self, r: &Request) -> Self {
         self.finding.request = Some(r.id.clone());
+        self.finding.host = r.host.clone();
         self
     }
 
