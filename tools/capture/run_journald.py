@@ -244,10 +244,37 @@ def convert(exports: list[Path], journal: Path) -> None:
                    check=True, capture_output=True)
 
 
+def convert_live(exports: list[list[list[tuple[str, bytes]]]], journal: Path, tmp: Path) -> None:
+    """ONE systemd-journal-remote reading several sources at once, as from hosts sending live: each
+    source is a FIFO, and the entries are written in time order, one at a time, so the journal holds
+    them in the order they would have arrived."""
+    fifos = []
+    for n in range(len(exports)):
+        fifo = tmp / f"source-{n}.export"
+        os.mkfifo(fifo)
+        fifos.append(fifo)
+    proc = subprocess.Popen([JOURNAL_REMOTE, "--split-mode=none", "-o", str(journal),
+                             *map(str, fifos)], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    writers = [open(f, "wb") for f in fifos]  # in the order journal-remote opens them
+    order = sorted(((int(dict(e)["__REALTIME_TIMESTAMP"]), n, i) for n, entries in enumerate(exports)
+                    for i, e in enumerate(entries)))
+    for _, n, i in order:
+        writers[n].write(export_bytes([exports[n][i]]))
+        writers[n].flush()
+        time.sleep(0.003)
+    for w in writers:
+        w.close()
+    _, err = proc.communicate(timeout=60)
+    if proc.returncode != 0:
+        raise SystemExit(f"systemd-journal-remote failed: {err.decode(errors='replace')}")
+
+
 def render_journal(journal: Path, dest: Path, modes: list[str]) -> None:
     dest.mkdir(parents=True, exist_ok=True)
     env = dict(os.environ, TZ="UTC", LANG="C.UTF-8", LC_ALL="C.UTF-8", SYSTEMD_COLORS="0",
                SYSTEMD_PAGER="")
+    version = subprocess.run(["journalctl", "--version"], capture_output=True, text=True, check=True)
+    (dest / "SYSTEMD_VERSION").write_text(version.stdout.splitlines()[0] + "\n")
     for mode in modes:
         res = subprocess.run(["journalctl", "--file", str(journal), "--utc", "--no-pager", "-o", mode],
                              capture_output=True, env=env, check=True)
@@ -318,7 +345,7 @@ def cmd_two_host(args) -> int:
     (out / "host-b.export").write_bytes(export_bytes(moved))
     with tempfile.TemporaryDirectory() as tmp:
         journal = Path(tmp) / "merged.journal"
-        convert([out / "host-a.export", out / "host-b.export"], journal)
+        convert_live([a, moved], journal, Path(tmp))
         render_journal(journal, out / "render", ["short-iso", "json"])
     return 0
 
