@@ -199,6 +199,13 @@ class Runner:
         return subprocess.run(cmd, env=self.env, cwd=self.home, stdin=subprocess.DEVNULL,
                               capture_output=True, text=True, **kw)
 
+    def run_turn(self, n: int, query: str, timeout: int) -> subprocess.CompletedProcess:
+        """Run turn ``n`` (1-based); ``run_journald.py`` overrides this to record a journal."""
+        return self.hermes_cmd(["chat", "-q", query], timeout)
+
+    def finish(self) -> None:
+        """Called after the turns and the auth snapshots, before the documents are written."""
+
     def check_isolation(self) -> str:
         links = subprocess.run(["ip", "-o", "link", "show"], capture_output=True, text=True).stdout
         names = [ln.split(":")[1].strip() for ln in links.splitlines() if ":" in ln]
@@ -289,7 +296,7 @@ class Runner:
                 query = turn if isinstance(turn, str) else turn["query"]
                 self.driver_line("RUN", str(i), "start", f"query={query}")
                 t0 = time.time()
-                res = self.hermes_cmd(["chat", "-q", query], int(self.sc.get("turn_timeout", 240)))
+                res = self.run_turn(i, query, int(self.sc.get("turn_timeout", 240)))
                 self.driver_line("RUN", str(i), "end", f"rc={res.returncode}")
                 print(f"  turn {i}: rc={res.returncode} in {time.time() - t0:.0f}s", flush=True)
                 stdout.append(res.stdout)
@@ -313,6 +320,7 @@ class Runner:
                 shutil.copyfile(f, self.out / "logs" / f.name)
             else:
                 extra.append(f.name)
+        self.finish()
         meta = {"isolation": isolation, "extra_log_files": extra}
         write_docs(self.out, self.sc, self.version, meta)
         print(f"  done: {self.out} {json.dumps(meta)}", flush=True)
