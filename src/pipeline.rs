@@ -851,6 +851,12 @@ fn summarize(
     if let Some(w) = &a.release_warning {
         warnings.push(w.clone());
     }
+    let (merged, late) = a.console_witnesses;
+    if merged + late > 0 {
+        warnings.push(format!(
+            "{merged} console attempt block(s) repeat a logger record of the same call and {late} late console-only request(s) repeat a logged one: each call counted once"
+        ));
+    }
     if a.echo_requests_dropped > 0 {
         warnings.push(format!(
             "{} request(s) in untimed console output repeat a timed log and were merged into it",

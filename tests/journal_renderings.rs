@@ -19,82 +19,18 @@ use std::process::Command;
 
 /// `capture run render check` — `capture` relative to `fixtures/captured`, `run` is `plain` or
 /// `verbose`, `render` a journalctl mode (or `*`: every mode), `check` one of `attempts`,
-/// `requests`, `agent-log`. Each names a case where the analyzer breaks conservation today.
-///
-/// Every entry fails the same way in all 16 modes: the mode is not the cause. With `-v`, each
-/// failed attempt has two witnesses in the journal: the logger record on stderr (at once) and
-/// the console block on stdout (`⚠️  API call failed (attempt n/m)`, block-buffered by Python on a
-/// pipe, so it reaches the journal seconds later, often in one burst at exit); they are counted as
-/// two attempts, and the late console lines open an extra request. In plain runs only the console
-/// witness exists.
-const KNOWN_FAILURES: &[&str] = &[
-    // 6 attempts, truth 3
-    "hermes-0.16.0/all-exhausted-no-fallback verbose * attempts",
-    // 2 requests, agent.log 1
-    "hermes-0.16.0/all-exhausted-no-fallback verbose * requests",
-    // 6 attempts, truth 3
-    "hermes-0.16.0/healthy-rotation verbose * attempts",
-    // 2 requests, agent.log 1
-    "hermes-0.16.0/healthy-rotation verbose * requests",
-    // 8 attempts, truth 4
-    "hermes-0.16.0/rotation-then-transport-error verbose * attempts",
-    // 8 attempts, truth 4
-    "hermes-0.16.0/same-provider-fallback verbose * attempts",
-    // 9 attempts, truth 5
-    "hermes-0.19.0/all-exhausted-fallback-1113 verbose * attempts",
-    // 3 requests, agent.log 2
-    "hermes-0.19.0/all-exhausted-fallback-1113 verbose * requests",
-    // 7 attempts, truth 4
-    "hermes-0.19.0/all-exhausted-no-fallback verbose * attempts",
-    // 3 requests, agent.log 2
-    "hermes-0.19.0/all-exhausted-no-fallback verbose * requests",
-    // 9 attempts, truth 5
-    "hermes-0.19.0/cooled-pool-next-run verbose * attempts",
-    // 6 requests, agent.log 4
-    "hermes-0.19.0/cooled-pool-next-run verbose * requests",
-    // 8 attempts, truth 4
-    "hermes-0.19.0/fallback-1113-single-key verbose * attempts",
-    // 3 requests, agent.log 2
-    "hermes-0.19.0/fallback-1113-single-key verbose * requests",
-    // 8 attempts, truth 5
-    "hermes-0.19.0/more-keys-than-budget verbose * attempts",
-    // 3 requests, agent.log 2
-    "hermes-0.19.0/more-keys-than-budget verbose * requests",
-    // 2 requests, agent.log 1
-    "hermes-0.19.0/rotation-then-transport-error plain * requests",
-    // 11 attempts, truth 6
-    "hermes-0.19.0/rotation-then-transport-error verbose * attempts",
-    // 3 requests, agent.log 2
-    "hermes-0.19.0/rotation-then-transport-error verbose * requests",
-    // 5 attempts, truth 3
-    "hermes-0.19.0/same-provider-fallback verbose * attempts",
-    // 6 attempts, truth 3
-    "hermes-0.19.0/server-500-one-key verbose * attempts",
-    // 3 requests, agent.log 2
-    "hermes-0.19.0/server-500-one-key verbose * requests",
-];
+/// `requests`, `agent-log`. Each names a case where the analyzer breaks conservation; none does
+/// today. (With `-v`, each failed attempt has two witnesses in the journal, the logger record on
+/// stderr at once and the console block on stdout seconds later, held back to the turn's end:
+/// `correlate::witness` counts them once.)
+const KNOWN_FAILURES: &[&str] = &[];
 
 /// `case mode host` — `case` a directory of `fixtures/captured/two-host`, `mode` `short-iso` or
 /// `json`, `host` a host name (its findings differ from its capture's alone) or `mixed` (a finding
-/// joins both hosts' lines). Each names a case where the analyzer mixes the hosts today.
-///
-/// Seen today: gw-2's `fallback-not-activated` (its request failed on a quota wall with no
-/// fallback configured, and alone it gets no such finding) cites gw-1's `Fallback activated`
-/// record as the configured chain; a `pool-exhausted` of a gw-1 session cites gw-2's untagged
-/// `credential pool: no available entries` record (both gateways are `hermes[1]`), so gw-2 loses
-/// one `pool-exhausted` and, when the runs overlap, gw-1 loses one too.
-const KNOWN_TWO_HOST_FAILURES: &[&str] = &[
-    "overlapping short-iso hermes-gw-1",
-    "overlapping short-iso hermes-gw-2",
-    "overlapping short-iso mixed",
-    "overlapping json hermes-gw-1",
-    "overlapping json hermes-gw-2",
-    "overlapping json mixed",
-    "sequential short-iso hermes-gw-2",
-    "sequential short-iso mixed",
-    "sequential json hermes-gw-2",
-    "sequential json mixed",
-];
+/// joins both hosts' lines). Each names a case where the analyzer mixes the hosts; none does
+/// today (both gateways are `hermes[1]`: untagged lines join a session of the same host only, and
+/// a fallback chain one host shows proves nothing for the other).
+const KNOWN_TWO_HOST_FAILURES: &[&str] = &[];
 
 const RUNS: &[&str] = &["plain", "verbose"];
 

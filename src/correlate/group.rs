@@ -23,6 +23,8 @@ struct Lane {
     failed: Option<usize>,
     /// Process id of the lane's last event (journal lines carry one).
     pid: Option<u32>,
+    /// Host of the lane's last tagged event (journal lines carry one).
+    host: Option<String>,
     /// A call's client line (`OpenAI client created (chat_completion_stream_request …)`, logged
     /// untagged by the worker thread) seen while no request was open: it shows the endpoint of
     /// the call whose failure opens the next request.
@@ -399,7 +401,9 @@ impl<E: Events> Grouper<E> {
         }
         if let Some(lane) = lane_of(ev) {
             if ev.record.session.is_some() {
-                self.lanes.entry(lane.clone()).or_default().pid = ev.record.pid;
+                let l = self.lanes.entry(lane.clone()).or_default();
+                l.pid = ev.record.pid;
+                l.host = ev.record.host.clone();
             }
             let has_open = self.lanes.get(&lane).is_some_and(|l| l.open.is_some());
             if !has_open {
@@ -472,7 +476,9 @@ impl<E: Events> Grouper<E> {
             (Some(a), Some(b)) => (b - a).num_seconds().abs() <= IDLE_CLOSE_SECS,
             _ => true,
         };
-        (last.starts_with("session ") && lane.pid == Some(pid) && fresh).then(|| last.clone())
+        // One emitter is (host, process): two hosts' gateways easily share a PID.
+        (last.starts_with("session ") && lane.pid == Some(pid) && lane.host == r.host && fresh)
+            .then(|| last.clone())
     }
 
     fn ensure_open(&mut self, lane: &str, i: usize) -> usize {
@@ -600,7 +606,46 @@ impl<E: Events> Grouper<E> {
                             (&prev.provider, &att.provider),
                             (Some(a), Some(b)) if a != b
                         );
-                        if !changed_account && !rotated && !changed_provider {
+                        // A console block (no logger name) that repeats a logged attempt of
+                        // this request with the same counter is a late witness of that call,
+                        // not a restart (0.16+ hold console notices back to the turn's end).
+                        let witness = self.events[i].record.logger.is_none()
+                            && req.attempts.iter().any(|a| {
+                                a.counter == att.counter
+                                    && a.events
+                                        .iter()
+                                        .any(|&e| self.events[e].record.logger.is_some())
+                            });
+                        // Console blocks held back to the turn's end come in one burst: a
+                        // counter restarting inside the burst (a rebuilt client, a fallback)
+                        // is the same turn.
+                        let console = |e: usize| self.events[e].record.logger.is_none();
+                        let burst = console(i)
+                            && prev.events.iter().all(|&e| console(e))
+                            && match (prev.time, att.time) {
+                                (Some(a), Some(b)) => (b - a).num_milliseconds().abs() <= 1000,
+                                _ => false,
+                            };
+                        // A console attempt k/N after the previous block spent its budget
+                        // (N/N) with no terminal line between: Hermes moved on within the
+                        // turn (transport recovery, fallback), which prints no such line.
+                        let spent = console(i)
+                            && prev.events.iter().all(|&e| console(e))
+                            && prev.counter.is_some_and(|(k, n)| k == n)
+                            && !req.between(last_prev_ev, usize::MAX).iter().any(|&e| {
+                                matches!(
+                                    self.events[e].kind,
+                                    EventKind::TerminalFailure { .. }
+                                        | EventKind::NonRetryable { .. }
+                                )
+                            });
+                        if !changed_account
+                            && !rotated
+                            && !changed_provider
+                            && !witness
+                            && !burst
+                            && !spent
+                        {
                             self.close(lane, Outcome::Open, None);
                         }
                     }

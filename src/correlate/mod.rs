@@ -11,6 +11,7 @@ mod profile;
 pub mod providers;
 mod snapshot;
 mod stream;
+mod witness;
 
 use crate::auth::{AuthListRow, AuthSnapshot};
 use crate::classify::quota::FailureClass;
@@ -234,6 +235,9 @@ pub struct Analysis {
     pub duplicates_dropped: u64,
     /// Requests dropped because an untimed console capture repeated a timed log's request.
     pub echo_requests_dropped: u64,
+    /// Console blocks that repeat a logger record of the same call (attempts merged), and late
+    /// console-only requests that repeat a logged one (dropped as requests of their own).
+    pub console_witnesses: (u64, u64),
     /// Request index of each event, if it belongs to one.
     pub request_of: Vec<Option<usize>>,
     /// The release the logs show and whose rules were applied.
@@ -317,8 +321,10 @@ fn finish(
         duplicates,
     } = g;
     let mut pools = PoolModel::from_snapshots(&auths, &lists, opts.hermes_version);
-    let echo_dropped = group::drop_echo_requests(&mut requests, &events, &times);
     group::name_hosts(&mut requests, &events);
+    let console_witnesses = witness::merge_console_witnesses(&mut requests, &events);
+    let late_console = witness::drop_late_console_requests(&mut requests, &events, &times);
+    let echo_dropped = group::drop_echo_requests(&mut requests, &events, &times);
     for req in &mut requests {
         profile::assign(req, &events, &mut pools);
     }
@@ -349,6 +355,7 @@ fn finish(
         opts,
         duplicates_dropped: duplicates,
         echo_requests_dropped: echo_dropped,
+        console_witnesses: (console_witnesses, late_console),
         release,
         release_warning,
     }

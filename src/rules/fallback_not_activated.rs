@@ -34,7 +34,8 @@ None per call: the failure class of the last call or the terminal summary, and a
 same input showing a fallback chain.
 
 ## Not triggered by
-Logs that show no fallback configuration; failures that are not quota or rate limits (transport
+A chain shown only by another host's lines (each gateway has its own configuration: knowledge
+never crosses hosts); logs that show no fallback configuration; failures that are not quota or rate limits (transport
 errors, 400s); requests that did try the fallback.
 ";
 
@@ -49,10 +50,20 @@ fn configured(kind: &EventKind) -> bool {
 }
 
 fn check(a: &Analysis, out: &mut Vec<Finding>) {
-    let Some(config_ev) = a.events.iter().position(|e| configured(&e.kind)) else {
+    if !a.events.iter().any(|e| configured(&e.kind)) {
         return;
-    };
+    }
     for req in &a.requests {
+        // Knowledge of the chain never crosses hosts: each gateway has its own configuration.
+        let Some(config_ev) = a.events.iter().position(|e| {
+            configured(&e.kind)
+                && match (&e.record.host, &req.host) {
+                    (Some(x), Some(y)) => x == y,
+                    _ => true,
+                }
+        }) else {
+            continue;
+        };
         if req.outcome != Outcome::Failed || !req.fallbacks.is_empty() {
             continue;
         }
