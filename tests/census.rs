@@ -1,0 +1,166 @@
+//! The template census (`fixtures/census/request-path.tsv`, from `tools/census`): every
+//! request-path template of every release, rendered as that release writes it, classifies as
+//! its disposition (`fixtures/census/dispositions.tsv`): the event kind it becomes, or `known`
+//! (a Hermes line with no bearing on request forensics, with a reason). No rendered line is
+//! `other` or `unrecognized`; at least 90% of each release's request-path templates (log and
+//! console counted apart) become events.
+
+use hermes_forensics::classify::census::{split_placeholders, templates, Template};
+use hermes_forensics::classify::classify;
+use hermes_forensics::model::{Record, Shape};
+use hermes_forensics::parse::{detect, Parser, TimeContext};
+use std::collections::{BTreeMap, HashMap};
+
+const DISPOSITIONS: &str = include_str!("../fixtures/census/dispositions.tsv");
+
+/// A value for the placeholder that follows `before` and precedes `after`.
+fn value(before: &str, after: &str) -> &'static str {
+    let b = before.trim_end_matches(['(', '~', '=']);
+    let numeric_before = ["attempt", "retry", "after", "in", "level", "#", "/", "HTTP", "Waiting"]
+        .iter()
+        .any(|w| b.ends_with(w) || before.ends_with(&format!("{w} ")))
+        || before.ends_with("~");
+    let numeric_after = after.starts_with('/')
+        || after.starts_with("s ")
+        || after.starts_with("s)")
+        || after.starts_with("s.")
+        || after.starts_with("s,")
+        || after == "s"
+        || after.starts_with(" retries")
+        || after.starts_with(" refreshes")
+        || after.starts_with(" attempts");
+    if numeric_before || numeric_after {
+        "2"
+    } else if before.ends_with("HTTP ") || before.ends_with("status=") {
+        "429"
+    } else {
+        "openrouter"
+    }
+}
+
+/// The template's first line with plausible values in its placeholders; a leading placeholder
+/// (the log prefix of the console helpers) is empty.
+fn render(t: &Template) -> String {
+    let text = t.text.split("\\n").find(|l| !l.trim().is_empty()).unwrap_or("");
+    let pieces = split_placeholders(text);
+    let mut out = String::new();
+    for (i, piece) in pieces.iter().enumerate() {
+        out.push_str(piece);
+        if let Some(next) = pieces.get(i + 1) {
+            if i == 0 && piece.is_empty() {
+                continue;
+            }
+            out.push_str(value(&out, next));
+        }
+    }
+    out
+}
+
+fn record(t: &Template) -> Record {
+    let msg = render(t);
+    if t.channel == "console" {
+        let mut r = Record::empty();
+        r.message = msg.clone();
+        r.raw = msg;
+        return r;
+    }
+    let line = format!("2026-11-23 15:28:31,469 {} {}: {}", t.level, t.logger, msg);
+    let format = detect(&[line.as_str()]);
+    let mut parser = Parser::new(0, format, TimeContext::default());
+    let mut out = Vec::new();
+    parser.push(1, &line, &mut out);
+    parser.finish(&mut out);
+    let r = out.into_iter().next().expect("one record");
+    assert_ne!(r.shape, Shape::Bare, "{line}");
+    assert_eq!(r.logger.as_deref(), Some(t.logger), "{line}");
+    r
+}
+
+/// id → disposition (`kind` or `known: reason`).
+fn dispositions() -> HashMap<&'static str, &'static str> {
+    DISPOSITIONS
+        .lines()
+        .skip(1)
+        .filter_map(|l| {
+            let mut f = l.splitn(3, '\t');
+            Some((f.next()?, f.next()?))
+        })
+        .collect()
+}
+
+#[test]
+fn every_template_classifies_as_its_disposition() {
+    let disp = dispositions();
+    let mut wrong = Vec::new();
+    let mut draft = String::new();
+    // (release, channel) → (events, known)
+    let mut cover: BTreeMap<(&str, &str), (u32, u32)> = BTreeMap::new();
+    for t in templates() {
+        let kind = classify(&record(t));
+        let got = kind.name();
+        match t.scope {
+            "request" => {
+                let want = disp.get(t.id).copied();
+                draft.push_str(&format!("{}\t{}\t{}\n", t.id, want.unwrap_or(got), t.text));
+                let Some(want) = want else {
+                    wrong.push(format!("{} no disposition (classifies {got}): {}", t.id, t.text));
+                    continue;
+                };
+                let want_kind = if let Some(reason) = want.strip_prefix("known:") {
+                    assert!(reason.trim().len() > 5, "{}: a reason", t.id);
+                    "known"
+                } else {
+                    want
+                };
+                if got != want_kind {
+                    wrong.push(format!("{} {} want {want_kind} got {got}: {}", t.id, t.channel, t.text));
+                }
+                for rel in t.releases.split(',') {
+                    let c = cover.entry((rel, t.channel)).or_default();
+                    if want_kind == "known" {
+                        c.1 += 1;
+                    } else {
+                        c.0 += 1;
+                    }
+                }
+            }
+            "side" => {
+                if kind.is_request_event() {
+                    wrong.push(format!("{} side client as {got}: {}", t.id, t.text));
+                }
+            }
+            _ => {
+                // Neither: anything but other / unrecognized, unless the template has too
+                // little literal text to be told from other lines.
+                let literal: usize = split_placeholders(t.text)
+                    .iter()
+                    .map(|p| p.trim().chars().count())
+                    .sum();
+                if matches!(got, "other" | "unrecognized") && literal >= 12 {
+                    wrong.push(format!("{} {} {got}: {}", t.id, t.channel, t.text));
+                }
+            }
+        }
+    }
+    if let Ok(path) = std::env::var("CENSUS_DRAFT") {
+        std::fs::write(path, draft).expect("write draft");
+    }
+    let mut low = Vec::new();
+    for ((rel, channel), (events, known)) in &cover {
+        let pct = 100.0 * f64::from(*events) / f64::from(events + known).max(1.0);
+        println!("{rel} {channel:7} events {events:3} known {known:3} coverage {pct:5.1}%");
+        if pct < 90.0 {
+            low.push(format!("{rel} {channel} {pct:.1}%"));
+        }
+    }
+    assert!(wrong.is_empty(), "{} wrong:\n{}", wrong.len(), wrong.join("\n"));
+    assert!(low.is_empty(), "coverage below 90%: {low:?}");
+}
+
+#[test]
+fn every_disposition_names_a_census_row() {
+    let ids: std::collections::HashSet<&str> = templates().iter().map(|t| t.id).collect();
+    for (id, _) in dispositions() {
+        assert!(ids.contains(id), "{id} is not in the census");
+    }
+}
