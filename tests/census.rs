@@ -56,15 +56,24 @@ fn render(t: &Template) -> String {
     out
 }
 
-fn record(t: &Template) -> Record {
+/// The line as the release writes it: the agent.log frame for a logging call, bare for a print.
+fn line(t: &Template) -> String {
     let msg = render(t);
     if t.channel == "console" {
+        msg
+    } else {
+        format!("2026-11-23 15:28:31,469 {} {}: {}", t.level, t.logger, msg)
+    }
+}
+
+fn record(t: &Template) -> Record {
+    let line = line(t);
+    if t.channel == "console" {
         let mut r = Record::empty();
-        r.message = msg.clone();
-        r.raw = msg;
+        r.message = line.clone();
+        r.raw = line;
         return r;
     }
-    let line = format!("2026-11-23 15:28:31,469 {} {}: {}", t.level, t.logger, msg);
     let format = detect(&[line.as_str()]);
     let mut parser = Parser::new(0, format, TimeContext::default());
     let mut out = Vec::new();
@@ -155,6 +164,32 @@ fn every_template_classifies_as_its_disposition() {
     }
     assert!(wrong.is_empty(), "{} wrong:\n{}", wrong.len(), wrong.join("\n"));
     assert!(low.is_empty(), "coverage below 90%: {low:?}");
+}
+
+/// `fixtures/census/rendered/{agent.log,console.txt}` hold every template rendered (what the
+/// classifier and the prefilter tests read as fixture lines); `CENSUS_WRITE=1` rewrites them.
+#[test]
+fn rendered_census_is_committed() {
+    let mut log = String::new();
+    let mut console = String::new();
+    for t in templates() {
+        let out = if t.channel == "console" {
+            &mut console
+        } else {
+            &mut log
+        };
+        out.push_str(&line(t));
+        out.push('\n');
+    }
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/census/rendered");
+    if std::env::var_os("CENSUS_WRITE").is_some() {
+        std::fs::create_dir_all(&dir).expect("mkdir");
+        std::fs::write(dir.join("agent.log"), &log).expect("write");
+        std::fs::write(dir.join("console.txt"), &console).expect("write");
+    }
+    let read = |f: &str| std::fs::read_to_string(dir.join(f)).unwrap_or_default();
+    assert!(read("agent.log") == log, "agent.log differs: CENSUS_WRITE=1 cargo test --test census");
+    assert!(read("console.txt") == console, "console.txt differs: CENSUS_WRITE=1 cargo test --test census");
 }
 
 #[test]
