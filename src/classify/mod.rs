@@ -118,6 +118,7 @@ pub const GATE_WORDS: &[&str] = &[
     "Conversation completed",
     "API Calls: ",
     "Codex response status",
+    "resolve_provider_client: ",
 ];
 
 

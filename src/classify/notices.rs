@@ -133,6 +133,8 @@ const NOTICES: &[(&str, At, Becomes)] = &[
     ("hermes fallback add", Start, Notice("remediation_hint")),
     ("Could not normalize fallback model ", Start, Notice("fallback_model_unnormalized")),
     ("Pre-API compression: ", Start, Notice("pre_call_compression")),
+    // the provider resolver (its placeholder-key line is the turn family's)
+    ("resolve_provider_client: ", Start, Notice("provider_unresolved")),
     // cron
     ("': fallback resolved to ", Anywhere, Notice("cron_fallback_resolved")),
     ("': loaded credential pool for provider ", Anywhere, Notice("cron_pool_loaded")),

@@ -15,6 +15,9 @@ const SIDE_LOGGERS: &[&str] = &[
     "plugins.platforms.",
 ];
 
+/// Lines of the provider resolver shared by the request's client and the side clients.
+pub const SHARED_RESOLVER: &str = "resolve_provider_client: ";
+
 /// Whether `logger` belongs to a side client.
 pub fn is_side_logger(logger: &str) -> bool {
     SIDE_LOGGERS.iter().any(|p| {
@@ -29,6 +32,11 @@ pub fn is_side_logger(logger: &str) -> bool {
 /// The side client a record comes from: by its logger, else by the wording of a message the
 /// request's own lines never use. `None` for the request's client.
 pub fn side_client(logger: Option<&str>, msg: &str) -> Option<&'static str> {
+    // The provider resolver lives in the auxiliary client's module and serves the request's
+    // own client too (`... will be sent with placeholder no-key-required`).
+    if msg.starts_with(SHARED_RESOLVER) {
+        return None;
+    }
     if let Some(l) = logger {
         if l.starts_with("gateway.platforms.") || l.starts_with("plugins.platforms.") {
             return Some("messaging adapter");
@@ -73,6 +81,13 @@ mod tests {
             Some("auxiliary")
         );
         assert_eq!(side_client(Some("run_agent"), "x"), None);
+        assert_eq!(
+            side_client(
+                Some("agent.auxiliary_client"),
+                "resolve_provider_client: named custom provider 'p' has no resolvable api_key"
+            ),
+            None
+        );
         assert_eq!(side_client(None, "Retrying in 2s..."), Some("vision"));
         assert_eq!(side_client(None, "Retrying in 2.0s (attempt 1/3)..."), None);
         assert_eq!(

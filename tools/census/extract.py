@@ -237,7 +237,8 @@ def scope(module, text):
     """`request` (a request-path template), `side` (a side client's), `-` (neither)."""
     if not TOPIC.search(text) or NOT_REQUEST.search(text):
         return "-"
-    if module in REQUEST_PATH:
+    # The provider resolver in the auxiliary client's module serves the request's client too.
+    if module in REQUEST_PATH or text.startswith("resolve_provider_client: "):
         return "request"
     if module.startswith(SIDE_CLIENTS):
         return "side"
@@ -250,7 +251,7 @@ def request_path(venvs, versions):
     for v in versions:
         site = Path(venvs) / f"hermes-{v}" / "lib" / "python3.11" / "site-packages"
         for _, module, lname, lvl, text in release_rows(site, v):
-            if module not in REQUEST_PATH and scope(module, text) != "side":
+            if module not in REQUEST_PATH and scope(module, text) == "-":
                 continue
             if lname == "?":
                 lname = module
