@@ -574,7 +574,7 @@ impl<E: Events> Grouper<E> {
         self.placed = None;
         let t = self.time(i);
         let kind = &self.events[i].kind;
-        if matches!(kind, EventKind::Other) {
+        if !kind.is_request_event() {
             return;
         }
         let lane = self.resolve_lane(i);
@@ -650,7 +650,13 @@ impl<E: Events> Grouper<E> {
             | EventKind::FallbackResolved { .. }
             | EventKind::PrimaryRestored { .. }
             | EventKind::RestorePoolEntry { .. }
-            | EventKind::PoolModelCooldown { .. } => {
+            | EventKind::PoolModelCooldown { .. }
+            // Census notices join the open request; alone they open none.
+            | EventKind::EmptyResponseRetry { .. }
+            | EventKind::AggregatorRateLimitSkipRotation { .. }
+            | EventKind::CredentialRefreshed { .. }
+            | EventKind::RestoreFailed { .. }
+            | EventKind::RequestNotice { .. } => {
                 if let Some(r) = self.lanes.get(&lane).and_then(|l| l.open) {
                     self.push_event(r, i);
                 }
