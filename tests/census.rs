@@ -199,3 +199,81 @@ fn every_disposition_names_a_census_row() {
         assert!(ids.contains(id), "{id} is not in the census");
     }
 }
+
+/// The README's "Supported Hermes releases" table, from the census: per release, the
+/// request-path templates (logging calls / console prints), how many become events, and the
+/// templates only that release range holds.
+fn releases_table() -> String {
+    let disp = dispositions();
+    let mut rows: BTreeMap<&str, [u32; 4]> = BTreeMap::new();
+    let mut all: BTreeMap<&str, u32> = BTreeMap::new();
+    for t in templates() {
+        for rel in t.releases.split(',') {
+            *all.entry(rel).or_default() += 1;
+            if t.scope != "request" {
+                continue;
+            }
+            let event = disp.get(t.id).is_some_and(|d| !d.starts_with("known"));
+            let r = rows.entry(rel).or_default();
+            let col = if t.channel == "console" { 2 } else { 0 };
+            r[col] += 1;
+            if event {
+                r[col + 1] += 1;
+            }
+        }
+    }
+    let mut out = String::from(
+        "| Release | Templates of the census modules | Request-path logging calls (events) | Request-path console prints (events) |\n|---|---|---|---|\n",
+    );
+    for (rel, [log, log_ev, con, con_ev]) in &rows {
+        out.push_str(&format!(
+            "| {rel} | {} | {log} ({log_ev}, {:.0}%) | {con} ({con_ev}, {:.0}%) |\n",
+            all.get(rel).copied().unwrap_or(0),
+            100.0 * f64::from(*log_ev) / f64::from(*log).max(1.0),
+            100.0 * f64::from(*con_ev) / f64::from(*con).max(1.0),
+        ));
+    }
+    out
+}
+
+#[test]
+fn readme_release_table_comes_from_the_census() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md");
+    let text = std::fs::read_to_string(&path).expect("README.md");
+    let begin = "<!-- census:begin (CENSUS_WRITE=1 cargo test --test census) -->\n";
+    let end = "<!-- census:end -->";
+    let (Some(b), Some(e)) = (text.find(begin), text.find(end)) else {
+        panic!("README.md lacks the census markers");
+    };
+    let table = releases_table();
+    if std::env::var_os("CENSUS_WRITE").is_some() {
+        let new = format!("{}{begin}{table}{}", &text[..b], &text[e..]);
+        std::fs::write(&path, new).expect("write README.md");
+        return;
+    }
+    assert_eq!(
+        &text[b + begin.len()..e],
+        table,
+        "README release table is stale: CENSUS_WRITE=1 cargo test --test census"
+    );
+}
+
+/// `--strict` fails on a record of a request-path Hermes logger that matches no template, and
+/// names its file and line; the same record matching a template passes.
+#[test]
+fn strict_fails_on_unrecognized_request_path_records() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/census/strict");
+    let run = |file: &str| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_hermes-forensics"))
+            .args(["--strict", "--fail-on", "never"])
+            .arg(dir.join(file))
+            .output()
+            .expect("the binary runs")
+    };
+    let out = run("unrecognized.log");
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("unrecognized.log:2: unrecognized Hermes request line:"), "{err}");
+    let out = run("known.log");
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+}
