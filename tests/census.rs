@@ -16,9 +16,11 @@ const DISPOSITIONS: &str = include_str!("../fixtures/census/dispositions.tsv");
 /// A value for the placeholder that follows `before` and precedes `after`.
 fn value(before: &str, after: &str) -> &'static str {
     let b = before.trim_end_matches(['(', '~', '=']);
-    let numeric_before = ["attempt", "retry", "after", "in", "level", "#", "/", "HTTP", "Waiting"]
-        .iter()
-        .any(|w| b.ends_with(w) || before.ends_with(&format!("{w} ")))
+    let numeric_before = [
+        "attempt", "retry", "after", "in", "level", "#", "/", "HTTP", "Waiting",
+    ]
+    .iter()
+    .any(|w| b.ends_with(w) || before.ends_with(&format!("{w} ")))
         || before.ends_with("~");
     let numeric_after = after.starts_with('/')
         || after.starts_with("s ")
@@ -41,7 +43,11 @@ fn value(before: &str, after: &str) -> &'static str {
 /// The template's first line with plausible values in its placeholders; a leading placeholder
 /// (the log prefix of the console helpers) is empty.
 fn render(t: &Template) -> String {
-    let text = t.text.split("\\n").find(|l| !l.trim().is_empty()).unwrap_or("");
+    let text = t
+        .text
+        .split("\\n")
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or("");
     let pieces = split_placeholders(text);
     let mut out = String::new();
     for (i, piece) in pieces.iter().enumerate() {
@@ -112,7 +118,10 @@ fn every_template_classifies_as_its_disposition() {
                 let want = disp.get(t.id).copied();
                 draft.push_str(&format!("{}\t{}\t{}\n", t.id, want.unwrap_or(got), t.text));
                 let Some(want) = want else {
-                    wrong.push(format!("{} no disposition (classifies {got}): {}", t.id, t.text));
+                    wrong.push(format!(
+                        "{} no disposition (classifies {got}): {}",
+                        t.id, t.text
+                    ));
                     continue;
                 };
                 let want_kind = if let Some(reason) = want.strip_prefix("known:") {
@@ -122,7 +131,10 @@ fn every_template_classifies_as_its_disposition() {
                     want
                 };
                 if got != want_kind {
-                    wrong.push(format!("{} {} want {want_kind} got {got}: {}", t.id, t.channel, t.text));
+                    wrong.push(format!(
+                        "{} {} want {want_kind} got {got}: {}",
+                        t.id, t.channel, t.text
+                    ));
                 }
                 for rel in t.releases.split(',') {
                     let c = cover.entry((rel, t.channel)).or_default();
@@ -162,7 +174,12 @@ fn every_template_classifies_as_its_disposition() {
             low.push(format!("{rel} {channel} {pct:.1}%"));
         }
     }
-    assert!(wrong.is_empty(), "{} wrong:\n{}", wrong.len(), wrong.join("\n"));
+    assert!(
+        wrong.is_empty(),
+        "{} wrong:\n{}",
+        wrong.len(),
+        wrong.join("\n")
+    );
     assert!(low.is_empty(), "coverage below 90%: {low:?}");
 }
 
@@ -188,8 +205,14 @@ fn rendered_census_is_committed() {
         std::fs::write(dir.join("console.txt"), &console).expect("write");
     }
     let read = |f: &str| std::fs::read_to_string(dir.join(f)).unwrap_or_default();
-    assert!(read("agent.log") == log, "agent.log differs: CENSUS_WRITE=1 cargo test --test census");
-    assert!(read("console.txt") == console, "console.txt differs: CENSUS_WRITE=1 cargo test --test census");
+    assert!(
+        read("agent.log") == log,
+        "agent.log differs: CENSUS_WRITE=1 cargo test --test census"
+    );
+    assert!(
+        read("console.txt") == console,
+        "console.txt differs: CENSUS_WRITE=1 cargo test --test census"
+    );
 }
 
 #[test]
@@ -273,7 +296,15 @@ fn strict_fails_on_unrecognized_request_path_records() {
     let out = run("unrecognized.log");
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("unrecognized.log:2: unrecognized Hermes request line:"), "{err}");
+    assert!(
+        err.contains("unrecognized.log:2: unrecognized Hermes request line:"),
+        "{err}"
+    );
     let out = run("known.log");
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }

@@ -394,7 +394,10 @@ fn context_and_per_call_console_lines() {
             "⚠️  Request payload too large (413) — compression attempt 1/3...",
             "payload_retry",
         ),
-        ("🗜️ Compressed 40 → 12 messages, retrying...", "payload_retry"),
+        (
+            "🗜️ Compressed 40 → 12 messages, retrying...",
+            "payload_retry",
+        ),
         ("🔄 Making API call #3/90...", "api_call_started"),
     ] {
         assert!(

@@ -204,8 +204,7 @@ fn build() -> Census {
     let mut by_logger: HashMap<&'static str, Vec<Pattern>> = HashMap::new();
     for line in CENSUS_TSV.lines().skip(1) {
         let f: Vec<&'static str> = line.splitn(10, '\t').collect();
-        let [id, scope, channel, module, logger, level, first, last, releases, text] = f[..]
-        else {
+        let [id, scope, channel, module, logger, level, first, last, releases, text] = f[..] else {
             continue;
         };
         let row = rows.len();

@@ -121,7 +121,6 @@ pub const GATE_WORDS: &[&str] = &[
     "resolve_provider_client: ",
 ];
 
-
 const RETURNED: &str = "returned ";
 
 /// A set of literals searched in one pass: the SIMD packed searcher (Teddy) where the CPU has
