@@ -191,6 +191,8 @@ def release_rows(site, version):
             ):
                 if isinstance(func, ast.Attribute) and func.attr == "print":
                     continue  # console.print (rich) and friends: not the agent's stdout
+                if not console_module(module):
+                    continue
                 text = template(node.args[0], consts)
                 if text is None or not text.strip():
                     continue
@@ -226,6 +228,11 @@ def release_rows(site, version):
                 continue
             rows.add((version, module, lname, lvl, clean(text)))
     return rows
+
+
+def console_module(module):
+    """Modules whose prints are the agent's console output (not CLI wizards and commands)."""
+    return module in REQUEST_PATH or module == "run_agent" or module.startswith("agent.")
 
 
 def template_id(channel, logger, level, text):
