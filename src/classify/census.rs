@@ -134,8 +134,13 @@ pub fn split_placeholders(text: &str) -> Vec<String> {
 }
 
 impl Pattern {
-    fn new(row: usize, text: &str) -> Option<Pattern> {
-        let line = first_line(text);
+    fn new(row: usize, text: &str, console: bool) -> Option<Pattern> {
+        let mut line = first_line(text);
+        // The console helpers' leading `{}` is the log prefix: empty, or the `[subagent-N] `
+        // the parser takes off. The message starts with what follows.
+        if console {
+            line = line.strip_prefix("{}").unwrap_or(line);
+        }
         let mut pieces = split_placeholders(line);
         // Clean the leading literal as messages are cleaned (glyphs, markdown escapes).
         let mut open_start = pieces.first().is_some_and(String::is_empty) && pieces.len() > 1;
@@ -222,7 +227,7 @@ fn build() -> Census {
         });
         let key = if channel == "console" { "" } else { logger };
         let pats = by_logger.entry(key).or_default();
-        if let Some(p) = Pattern::new(row, text) {
+        if let Some(p) = Pattern::new(row, text, channel == "console") {
             pats.push(p);
         }
     }
