@@ -392,6 +392,36 @@ pub enum EventKind {
         details: Option<ErrorDetails>,
         text: String,
     },
+    /// `Empty response (no content or reasoning) — retry N/3` (log) or `⚠️ Empty response from
+    /// model — retrying (N/3)` (console): the call answered with nothing and is retried.
+    EmptyResponseRetry {
+        attempt: Option<u32>,
+        max: Option<u32>,
+    },
+    /// `Upstream provider P rate-limited via aggregator — skipping credential rotation, deferring
+    /// to fallback chain` (or `Upstream aggregator 429 (provider unknown) ...`): a 429 the pool
+    /// does not rotate on, on purpose.
+    AggregatorRateLimitSkipRotation { provider: Option<String> },
+    /// A credential refreshed after a 401 (`🔐 P auth refreshed after 401. Retrying request...`,
+    /// `Credential auth failure — refreshed pool entry ID`, `Copilot credentials refreshed ...`).
+    CredentialRefreshed {
+        provider: Option<String>,
+        entry: Option<String>,
+    },
+    /// Restoring the primary runtime or its pool failed (`Failed to restore primary runtime`,
+    /// `Restore could not reload primary credential pool for P`, `switch_model: credential pool
+    /// reload failed ...`).
+    RestoreFailed { text: String },
+    /// Other request-path lines about a request's fate, by subtype (`what`): see
+    /// `classify::notices`.
+    RequestNotice { what: &'static str, text: String },
+    /// A side client's line (auxiliary, vision, title, compression, messaging adapter): never
+    /// part of the request's pool model.
+    SideClient { client: &'static str, text: String },
+    /// A Hermes template of the census with no bearing on request forensics (its id).
+    Known { template: &'static str },
+    /// A record from a request-path Hermes logger that matches no census template.
+    Unrecognized,
     /// Anything else.
     Other,
 }
@@ -437,6 +467,16 @@ impl EventKind {
             EventKind::PlaceholderKey { .. } => "placeholder_key",
             EventKind::AuthRejectedNotice { .. } => "auth_rejected_notice",
             EventKind::ProviderError { .. } => "provider_error",
+            EventKind::EmptyResponseRetry { .. } => "empty_response_retry",
+            EventKind::AggregatorRateLimitSkipRotation { .. } => {
+                "aggregator_rate_limit_skip_rotation"
+            }
+            EventKind::CredentialRefreshed { .. } => "credential_refreshed",
+            EventKind::RestoreFailed { .. } => "restore_failed",
+            EventKind::RequestNotice { .. } => "request_notice",
+            EventKind::SideClient { .. } => "side_client",
+            EventKind::Known { .. } => "known",
+            EventKind::Unrecognized => "unrecognized",
             EventKind::Other => "other",
         }
     }
@@ -452,9 +492,16 @@ impl EventKind {
         )
     }
 
-    /// True for every kind except `Other`: the record says something about a request's fate.
+    /// The record says something about a request's fate: every kind except `Other`, `Known`,
+    /// `Unrecognized` and a side client's line.
     pub fn is_request_event(&self) -> bool {
-        !matches!(self, EventKind::Other)
+        !matches!(
+            self,
+            EventKind::Other
+                | EventKind::Known { .. }
+                | EventKind::Unrecognized
+                | EventKind::SideClient { .. }
+        )
     }
 }
 
@@ -531,7 +578,8 @@ pub struct SourceSummary {
     pub lines_used: u64,
     /// Lines that belong to a recognised record classified as `Other`.
     pub lines_other: u64,
-    /// Lines that matched no shape.
+    /// Lines that matched no shape, and records of a request-path Hermes logger that match no
+    /// template of the census.
     pub lines_unrecognized: u64,
     pub events: u64,
 }

@@ -3,7 +3,7 @@
 
 use crate::auth;
 use crate::baseline::Baseline;
-use crate::classify::{classify, classify_gated};
+use crate::classify::classify;
 use crate::cli::{AnalyzeArgs, IngestArgs};
 use crate::correlate::{
     self, Analysis, AuthInput, AuthListInput, CorrelateOptions, HermesVersion, Orderer,
@@ -466,7 +466,7 @@ fn input_kind(spec: &InputSpec, head: &[String]) -> InputKind {
 /// The records `ingest_one` looks at: bare ones (unrecognized lines are reported) and those that
 /// may classify as request events; the parser only counts the others.
 fn keep_record(r: &Record) -> bool {
-    r.shape == Shape::Bare || crate::classify::may_be_event(r)
+    r.shape == Shape::Bare || crate::classify::wants(r)
 }
 
 /// Read, parse and classify one input (source id `id`), streaming its events to `sink`.
@@ -553,18 +553,23 @@ fn ingest_one(
     };
     let mut handle = |records: &mut Vec<Record>, summary: &mut SourceSummary, p: &mut Parser| {
         for r in records.drain(..) {
-            // Records other than bare ones passed `keep_record`'s gate already.
-            let kind = if r.shape == Shape::Bare {
-                classify(&r)
-            } else {
-                classify_gated(&r)
-            };
+            let kind = classify(&r);
             let lines = record_lines(&r);
             if kind.is_request_event() {
                 summary.lines_used += lines;
                 summary.events += 1;
                 sink(&spec.name, Item::Event(Event { record: r, kind }));
-            } else if r.shape == Shape::Bare {
+            } else if kind == EventKind::Unrecognized {
+                // A request-path Hermes record that matches no census template.
+                summary.lines_unrecognized += lines;
+                if args.strict {
+                    match &mut strict {
+                        Some((_, _, more)) => *more += 1,
+                        None => strict = Some((r.loc.line, redact(&r.raw).into_owned(), 0)),
+                    }
+                }
+                sink(&spec.name, Item::Unrecognized(&r));
+            } else if r.shape == Shape::Bare && !matches!(kind, EventKind::Known { .. }) {
                 summary.lines_unrecognized += lines;
                 if args.strict && looks_like_request_line(&r.raw) {
                     match &mut strict {

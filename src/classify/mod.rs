@@ -1,4 +1,5 @@
-//! Message classifier: one file per family (attempts, pool, fallback, gateway, turn).
+//! Message classifier: one file per family (attempts, pool, fallback, gateway, turn, notices),
+//! side clients told apart ([`side`]), unmatched Hermes lines looked up in the [`census`].
 //! Turns a [`Record`]'s message (and its continuation lines) into an [`EventKind`].
 //!
 //! Messages arrive with their shape prefixes removed but console glyphs (⚠️ ⏱️ ❌ ...) still in
@@ -7,12 +8,15 @@
 //! one literal scan, and then asks each family in a fixed order.
 
 mod attempts;
+pub mod census;
 pub mod details;
 mod fallback;
 mod fragments;
 mod gateway;
+mod notices;
 mod pool;
 pub mod quota;
+pub mod side;
 mod turn;
 
 use crate::model::{EventKind, Record};
@@ -38,51 +42,40 @@ pub const GATE_WORDS: &[&str] = &[
     // gateway `Primary provider rate-limited`, turn `Primary P rate-limited until`,
     // attempts `The model provider is rate-limiting requests`
     "rate-limit",
-    // fallback
-    "Fallback activated: ",
-    "Fallback provider resolved: ",
-    "Fallback skip: ",
-    "Fallback to ",
-    "Failed to activate fallback ",
-    "Model fallback: ",
-    "Primary model restored: ",
-    "Primary runtime restored for new turn: ",
-    // switching lines, also `Primary model failed — switching to fallback: `
-    "switching to fallback",
-    // `trying fallback`, `Trying fallback`
-    "rying fallback",
+    // fallback: every fallback-family line (`Fallback ...`, `Model fallback: `, `Failed to
+    // activate fallback `, `switching to fallback`, `trying fallback`), notices about it
+    "allback",
+    // `Primary model restored: `, `Primary runtime restored ...`, `Restore re-selected /
+    // skipped pool entry `, restore failures
+    "estore",
     // attempts: `API call failed (attempt `, `API call failed after `
     "API call failed ",
-    "Retrying API call in ",
-    "Streaming failed before delivery: ",
+    // `Retrying API call in `, `Retrying in Xs`, `retrying in Xs`, `N retries`, `Max retries
+    // (N) exceeded ...`, `All API retries exhausted`, `... failed after retries`, payload
+    // retries
+    "retr",
+    "Retr",
+    "Streaming failed ",
     "Non-retryable ",
-    "Rate limited after ",
-    "API failed after ",
-    "Billing or credits exhausted",
-    // `Max retries (N) exceeded for invalid responses`
-    "exceeded for invalid responses",
-    "All API retries exhausted",
-    // `Invalid API response (attempt|retry ` and `... after `
+    // `Billing or credits exhausted`, `credits ▸ ...`, remediation hints
+    "credits",
     "Invalid API response ",
-    "The model provider failed after retries",
-    // console waits: `Waiting Xs`, `retrying in Xs`, `Retrying in Xs`, `rebuilt client, waiting`
+    // console waits: `Waiting Xs`, `rebuilt client, waiting`
     "Waiting ",
-    "etrying in ",
     "rebuilt client, waiting ",
-    // successes, detail lines
+    // successes, detail lines, `Making API call #`, `Outer loop error in API call #`
     "API call #",
     "API call completed in ",
     "Details:",
     // sanitized `<provider> returned <4xx|5xx>` (see [`gate_hit`]: a status must follow)
     RETURNED,
-    // pool
-    "credential pool: ",
+    // pool: `credential pool: ...`, `switch_model: credential pool reload failed`, cron's
+    // `loaded credential pool`
+    "credential pool",
     "Credential pool provider mismatch: ",
     "Credential already exhausted (last_status=",
     // `Credential S (cause) — rotated to pool entry `
     "rotated to pool entry ",
-    "Restore re-selected pool entry ",
-    "Restore skipped pool entry ",
     "profile_rotation",
     // turn
     "will be sent with placeholder",
@@ -91,7 +84,8 @@ pub const GATE_WORDS: &[&str] = &[
     "OpenAI client created (",
     "Rate-limit backoff level ",
     "Rate limit resets in ",
-    "Your API key was rejected by the provider",
+    // `Your API key was rejected by the provider`, `... OAuth token was rejected (HTTP 401)`
+    "was rejected",
     // `Provider authentication failed`, `... 401 — ... authentication failed`
     "authentication failed",
     // fragments: the resolver's `... is set in config.yaml but no API key was found.`, a bare
@@ -100,6 +94,38 @@ pub const GATE_WORDS: &[&str] = &[
     "Error code: ",
     // the Desktop app's `── Hermes error details ──` receipt
     "Hermes error details",
+    // notices (see `notices::NOTICES`)
+    "mpty response",
+    "refresh",
+    "superseded",
+    "Killing connection",
+    "Outer loop error",
+    "ompression",
+    "Compressed ",
+    "Context reduced",
+    "upstream capacity",
+    "rate limit recorded",
+    "aggregator",
+    "entitlement-shaped",
+    "credentials",
+    // remediation hints
+    "authenticate",
+    "Most likely",
+    "hermes doctor",
+    "Try /new",
+    "Interrupt",
+    "dead connection",
+    "Transient agent failure",
+    "Stream kept dropping",
+    "Stream interrupted",
+    "no visible response",
+    " attempts.",
+    "no content after",
+    "Reasoning exhausted",
+    "Conversation completed",
+    "API Calls: ",
+    "Codex response status",
+    "resolve_provider_client: ",
 ];
 
 const RETURNED: &str = "returned ";
@@ -171,14 +197,21 @@ impl Needle {
 
 static ESCAPED_BACKTICK: Needle = Needle::new(|| Finder::new("\\`"));
 
-/// Classify a record. Never panics; unknown messages are `EventKind::Other`.
+/// Classify a record. Never panics. A side client's line is `SideClient`; a line no family
+/// recognises is `Known` when it is a census template, `Unrecognized` when it comes from a
+/// request-path Hermes logger and is none, `Other` otherwise.
 pub fn classify(record: &Record) -> EventKind {
     let text = clean_message(&record.message);
     let msg = text.as_ref();
-    if !candidate(msg) {
+    if msg.is_empty() {
         return EventKind::Other;
     }
-    families(msg, record)
+    let event = if passes_gate(msg) {
+        families(msg, record)
+    } else {
+        None
+    };
+    settle(event, msg, record)
 }
 
 /// [`classify`] for a record [`may_be_event`] accepted: the same result without scanning for
@@ -189,18 +222,48 @@ pub fn classify_gated(record: &Record) -> EventKind {
     if msg.is_empty() {
         return EventKind::Other;
     }
-    families(msg, record)
+    let event = families(msg, record);
+    settle(event, msg, record)
 }
 
 /// Ask each family in turn about a cleaned, non-empty message.
-fn families(msg: &str, record: &Record) -> EventKind {
+fn families(msg: &str, record: &Record) -> Option<EventKind> {
     gateway::classify(msg)
         .or_else(|| fallback::classify(msg))
         .or_else(|| attempts::classify(msg, record))
         .or_else(|| pool::classify(msg, record))
         .or_else(|| turn::classify(msg))
         .or_else(|| fragments::classify(msg, record))
-        .unwrap_or(EventKind::Other)
+        .or_else(|| notices::classify(msg, record))
+}
+
+/// A side client's line is never a request event; a line no family took is looked up in the
+/// census.
+fn settle(event: Option<EventKind>, msg: &str, record: &Record) -> EventKind {
+    let logger = record.logger.as_deref();
+    if let Some(client) = side::side_client(logger, msg) {
+        return EventKind::SideClient {
+            client,
+            text: msg.to_string(),
+        };
+    }
+    if let Some(event) = event {
+        return event;
+    }
+    let debug = record.level == Some(crate::model::Level::Debug);
+    match logger {
+        // The census holds INFO and above: a DEBUG record is not looked up.
+        Some(_) if debug => EventKind::Other,
+        Some(l) if census::is_request_path_logger(l) => match census::matching(Some(l), msg) {
+            Some(t) => EventKind::Known { template: t.id },
+            None => EventKind::Unrecognized,
+        },
+        Some(_) => EventKind::Other,
+        None => match census::matching(None, msg) {
+            Some(t) => EventKind::Known { template: t.id },
+            None => EventKind::Other,
+        },
+    }
 }
 
 /// False when [`classify`] returns `EventKind::Other` for `record` whatever its continuation
@@ -214,9 +277,14 @@ pub fn may_be_event(record: &Record) -> bool {
     passes_gate(&record.message)
 }
 
-/// The gate of [`classify`]: a cleaned message that some family may recognise.
-fn candidate(msg: &str) -> bool {
-    !msg.is_empty() && passes_gate(msg)
+/// Records the pipeline classifies: those that may be request events, side-client lines
+/// aside, and every record of a request-path logger (so that one matching no census
+/// template is counted as unrecognized).
+pub fn wants(record: &Record) -> bool {
+    match record.logger.as_deref() {
+        Some(l) if census::is_request_path_logger(l) => true,
+        _ => passes_gate(&record.message),
+    }
 }
 
 /// Whether `text` holds a gate word ([`GATE_WORDS`]) that [`gate_hit`] accepts.
@@ -302,7 +370,7 @@ pub fn event_failure_class(kind: &EventKind) -> Option<quota::FailureClass> {
 /// Console glyphs that may lead a message or a detail line.
 const GLYPHS: &[char] = &[
     '⚠', '⏱', '⏳', '❌', '🔄', '✅', '🔐', '💡', '🔁', '🗜', '🚫', '🔌', '🌐', '📝', '📋', '💀',
-    '🏢', '📊', '💾', '\u{FE0F}',
+    '🏢', '📊', '💾', '↻', '⚡', '💭', '📐', '🛡', '🎉', '📞', '🔑', '🔕', '\u{FE0F}',
 ];
 
 /// Trim, drop leading console glyphs (with or without U+FE0F) and undo markdown-escaped

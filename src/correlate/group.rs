@@ -665,7 +665,7 @@ impl<E: Events> Grouper<E> {
         self.held = false;
         let t = self.time(i);
         let kind = &self.events[i].kind;
-        if matches!(kind, EventKind::Other) {
+        if !kind.is_request_event() {
             return;
         }
         let lane = self.resolve_lane(i);
@@ -751,7 +751,13 @@ impl<E: Events> Grouper<E> {
             | EventKind::FallbackResolved { .. }
             | EventKind::PrimaryRestored { .. }
             | EventKind::RestorePoolEntry { .. }
-            | EventKind::PoolModelCooldown { .. } => {
+            | EventKind::PoolModelCooldown { .. }
+            // Census notices join the open request; alone they open none.
+            | EventKind::EmptyResponseRetry { .. }
+            | EventKind::AggregatorRateLimitSkipRotation { .. }
+            | EventKind::CredentialRefreshed { .. }
+            | EventKind::RestoreFailed { .. }
+            | EventKind::RequestNotice { .. } => {
                 if let Some(r) = self.lanes.get(&lane).and_then(|l| l.open) {
                     self.push_event(r, i);
                 }

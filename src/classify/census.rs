@@ -1,0 +1,263 @@
+//! The template census (`fixtures/census/request-path.tsv`, written by `tools/census`): every
+//! logging call and console print of Hermes' request-path modules, all releases. A record from a
+//! request-path logger that no family recognises is `known` when it is one of these templates
+//! and `unrecognized` when it is none of them; a console line matching a census print is
+//! `known`.
+
+use super::clean_message;
+use std::collections::HashMap;
+use std::sync::LazyLock;
+
+/// The census, as committed.
+pub const CENSUS_TSV: &str = include_str!("../../fixtures/census/request-path.tsv");
+
+/// One census row.
+#[derive(Debug, Clone)]
+pub struct Template {
+    /// Stable id (hash of channel, logger, level and text).
+    pub id: &'static str,
+    /// `request` (about a request's attempts, retries, rotation, fallback, quota or auth),
+    /// `side` (the same words from a side client), `-` (neither).
+    pub scope: &'static str,
+    /// `log` or `console`.
+    pub channel: &'static str,
+    pub module: &'static str,
+    pub logger: &'static str,
+    pub level: &'static str,
+    /// Oldest and newest release holding it, and every release holding it.
+    pub first: &'static str,
+    pub last: &'static str,
+    pub releases: &'static str,
+    /// The template text: placeholders as `{}` or `%s`-style, newlines as `\n`.
+    pub text: &'static str,
+}
+
+/// A template as literal pieces between placeholders, for matching a message.
+struct Pattern {
+    row: usize,
+    /// First line of the template (cleaned like messages), split on placeholders.
+    pieces: Vec<String>,
+    /// Starts / ends with a placeholder.
+    open_start: bool,
+    open_end: bool,
+}
+
+struct Census {
+    rows: Vec<Template>,
+    /// Log patterns per logger name, console patterns under `""`.
+    by_logger: HashMap<&'static str, Vec<Pattern>>,
+}
+
+static CENSUS: LazyLock<Census> = LazyLock::new(build);
+
+/// Every census row.
+pub fn templates() -> &'static [Template] {
+    &CENSUS.rows
+}
+
+/// Whether `logger` is a logger of a request-path module the census covers (its records are
+/// `unrecognized` when they match no template).
+pub fn is_request_path_logger(logger: &str) -> bool {
+    CENSUS.by_logger.contains_key(logger) && !super::side::is_side_logger(logger)
+}
+
+/// The census template a message matches: a log record of `logger`, or a console line when
+/// `logger` is `None`.
+pub fn matching(logger: Option<&str>, msg: &str) -> Option<&'static Template> {
+    let census = &*CENSUS;
+    let pats = census.by_logger.get(logger.unwrap_or(""))?;
+    let msg = first_line(msg);
+    pats.iter()
+        .find(|p| p.matches(msg))
+        .and_then(|p| census.rows.get(p.row))
+}
+
+fn first_line(text: &str) -> &str {
+    text.split("\\n")
+        .map(str::trim)
+        .find(|l| !l.is_empty())
+        .unwrap_or("")
+}
+
+/// Split a template on its placeholders: `{}` and %-style conversions (`%%` is a literal `%`).
+pub fn split_placeholders(text: &str) -> Vec<String> {
+    let mut pieces = vec![String::new()];
+    let mut chars = text.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
+        let cur = pieces.last_mut();
+        match c {
+            '{' if text.get(i + 1..i + 2) == Some("}") => {
+                chars.next();
+                pieces.push(String::new());
+            }
+            '%' => {
+                let rest = text.get(i + 1..).unwrap_or("");
+                if rest.starts_with('%') {
+                    chars.next();
+                    if let Some(p) = cur {
+                        p.push('%');
+                    }
+                    continue;
+                }
+                let spec_len = rest
+                    .find(|ch: char| ch.is_ascii_alphabetic())
+                    .filter(|&n| {
+                        rest.get(..n)
+                            .is_some_and(|f| f.chars().all(|ch| "-+ #0.123456789".contains(ch)))
+                    })
+                    .filter(|&n| {
+                        rest.get(n..n + 1)
+                            .is_some_and(|ch| "sdifrxXeEgGcau".contains(ch))
+                    });
+                match spec_len {
+                    Some(n) => {
+                        for _ in 0..=n {
+                            chars.next();
+                        }
+                        pieces.push(String::new());
+                    }
+                    None => {
+                        if let Some(p) = cur {
+                            p.push('%');
+                        }
+                    }
+                }
+            }
+            _ => {
+                if let Some(p) = cur {
+                    p.push(c);
+                }
+            }
+        }
+    }
+    pieces
+}
+
+impl Pattern {
+    fn new(row: usize, text: &str, console: bool) -> Option<Pattern> {
+        let mut line = first_line(text);
+        // The console helpers' leading `{}` is the log prefix: empty, or the `[subagent-N] `
+        // the parser takes off. The message starts with what follows.
+        if console {
+            line = line.strip_prefix("{}").unwrap_or(line);
+        }
+        let mut pieces = split_placeholders(line);
+        // Clean the leading literal as messages are cleaned (glyphs, markdown escapes).
+        let mut open_start = pieces.first().is_some_and(String::is_empty) && pieces.len() > 1;
+        if open_start {
+            pieces.remove(0);
+        }
+        if let Some(p) = pieces.first_mut() {
+            *p = clean_message(p).into_owned();
+            // A glyph alone before a placeholder: the message starts with the value.
+            if p.is_empty() && pieces.len() > 1 {
+                pieces.remove(0);
+                open_start = true;
+            }
+        }
+        let open_end = pieces.len() > 1 && pieces.last().is_some_and(String::is_empty);
+        if open_end {
+            pieces.pop();
+        }
+        if let Some(p) = pieces.last_mut() {
+            *p = p.trim_end().to_string();
+        }
+        pieces.retain(|p| !p.is_empty());
+        // Too little literal text to tell a template from any other line.
+        let literal: usize = pieces.iter().map(|p| p.trim().chars().count()).sum();
+        if literal < 8 {
+            return None;
+        }
+        Some(Pattern {
+            row,
+            pieces,
+            open_start,
+            open_end,
+        })
+    }
+
+    fn matches(&self, msg: &str) -> bool {
+        let mut at = 0;
+        let n = self.pieces.len();
+        for (i, piece) in self.pieces.iter().enumerate() {
+            let hay = msg.get(at..).unwrap_or("");
+            let last = i + 1 == n;
+            if i == 0 && !self.open_start {
+                if !hay.starts_with(piece.as_str()) {
+                    return false;
+                }
+                at += piece.len();
+                if last && !self.open_end {
+                    return at == msg.len();
+                }
+                continue;
+            }
+            if last && !self.open_end {
+                return hay.ends_with(piece.as_str());
+            }
+            match hay.find(piece.as_str()) {
+                Some(j) => at += j + piece.len(),
+                None => return false,
+            }
+        }
+        true
+    }
+}
+
+fn build() -> Census {
+    let mut rows = Vec::new();
+    let mut by_logger: HashMap<&'static str, Vec<Pattern>> = HashMap::new();
+    for line in CENSUS_TSV.lines().skip(1) {
+        let f: Vec<&'static str> = line.splitn(10, '\t').collect();
+        let [id, scope, channel, module, logger, level, first, last, releases, text] = f[..] else {
+            continue;
+        };
+        let row = rows.len();
+        rows.push(Template {
+            id,
+            scope,
+            channel,
+            module,
+            logger,
+            level,
+            first,
+            last,
+            releases,
+            text,
+        });
+        let key = if channel == "console" { "" } else { logger };
+        let pats = by_logger.entry(key).or_default();
+        if let Some(p) = Pattern::new(row, text, channel == "console") {
+            pats.push(p);
+        }
+    }
+    // Longer literal text first: the most specific template wins.
+    for pats in by_logger.values_mut() {
+        pats.sort_by_key(|p| std::cmp::Reverse(p.pieces.iter().map(String::len).sum::<usize>()));
+    }
+    Census { rows, by_logger }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholders() {
+        assert_eq!(
+            split_placeholders("a %s b {} c %.1f d %% e %d"),
+            vec!["a ", " b ", " c ", " d % e ", ""]
+        );
+    }
+
+    #[test]
+    fn census_loads_and_matches() {
+        assert!(templates().len() > 500);
+        let t = matching(
+            Some("agent.credential_pool"),
+            "credential pool: pruning DEAD manual entry k1 (reason=x, age=3.0h) — re-add via `hermes auth add zai`",
+        );
+        assert!(t.is_some());
+        assert!(matching(Some("agent.credential_pool"), "nothing like it at all").is_none());
+    }
+}
