@@ -322,44 +322,75 @@ pub fn ingest_merged(
 
 /// Drops a record already seen from another source at the same instant (same millisecond,
 /// logger, session and message): Hermes writes warnings to agent.log and errors.log, gateway
-/// lines to agent.log and gateway.log. Events come in time order, so the events of the current
-/// millisecond are held back and compared among themselves (no hashing, no copies), then passed
-/// on in order.
+/// lines to agent.log and gateway.log. A copy whose time has whole seconds only (a journal's
+/// `short-iso` stamp, the `-v` stderr's `HH:MM:SS`) is the same record as one of another source
+/// less than a second away: once each (two genuine repeats stay two). Events come in time order;
+/// the last second's are held back to be compared, then passed on in order.
 #[derive(Default)]
 struct Dedupe {
-    ms: Option<i64>,
-    group: Vec<(Option<DateTime<Utc>>, Event)>,
+    recent: std::collections::VecDeque<(Option<DateTime<Utc>>, Event, bool)>,
     dropped: u64,
+}
+
+/// Two records of different sources that may be one record printed twice.
+fn same_record(a: &crate::model::Record, b: &crate::model::Record) -> bool {
+    a.loc.source != b.loc.source
+        && a.message == b.message
+        && a.logger == b.logger
+        && a.session == b.session
+        && a.level == b.level
+}
+
+/// Same record seen twice: the same millisecond, or less than a second apart when one of the
+/// two stamps has whole seconds only.
+fn same_instant(a: DateTime<Utc>, b: DateTime<Utc>) -> Option<bool> {
+    let d = (a - b).num_milliseconds().abs();
+    if d == 0 {
+        return Some(true);
+    }
+    let whole = |t: DateTime<Utc>| t.timestamp_subsec_millis() == 0;
+    (d < 1000 && (whole(a) || whole(b))).then_some(false)
 }
 
 impl Dedupe {
     fn push(&mut self, t: Option<DateTime<Utc>>, e: Event, streamer: &mut Streamer) {
         if let Some(own) = e.record.time.utc {
-            let ms = own.timestamp_millis();
-            if self.ms != Some(ms) {
-                self.flush(streamer);
-                self.ms = Some(ms);
+            while let Some((_, front, _)) = self.recent.front() {
+                let old = front
+                    .record
+                    .time
+                    .utc
+                    .is_some_and(|f| (own - f).num_milliseconds() >= 1000);
+                if !old {
+                    break;
+                }
+                if let Some((ft, fe, _)) = self.recent.pop_front() {
+                    streamer.accept(fe, ft);
+                }
             }
-            // The first record of this instant with the same key decides: another source's
-            // means this one is its copy.
             let r = &e.record;
-            let first = self.group.iter().find(|(_, g)| {
-                let g = &g.record;
-                g.time.utc.is_some()
-                    && g.message == r.message
-                    && g.logger == r.logger
-                    && g.session == r.session
+            let copy = self.recent.iter_mut().find_map(|(_, g, used)| {
+                let exact = g
+                    .record
+                    .time
+                    .utc
+                    .and_then(|gt| same_instant(gt, own))
+                    .filter(|&exact| exact || !*used)?;
+                same_record(&g.record, r).then_some((exact, used))
             });
-            if first.is_some_and(|(_, g)| g.record.loc.source != r.loc.source) {
+            if let Some((exact, used)) = copy {
+                if !exact {
+                    *used = true;
+                }
                 self.dropped += 1;
                 return;
             }
         }
-        self.group.push((t, e));
+        self.recent.push_back((t, e, false));
     }
 
     fn flush(&mut self, streamer: &mut Streamer) {
-        for (t, e) in self.group.drain(..) {
+        for (t, e, _) in self.recent.drain(..) {
             streamer.accept(e, t);
         }
     }

@@ -450,3 +450,86 @@ fn a_committed_export_converts_to_the_committed_renderings() {
     let _ = std::fs::remove_dir_all(&tmp);
     assert!(errors.is_empty(), "{}", errors.join("\n"));
 }
+
+/// `capture run check` — agent.log plus a plain journal (console lines only, no session tag)
+/// where the console copy is not yet recognised as the copy of agent.log's request: the console
+/// lines sit in the journal's process lane, agent.log's in the session lane, and the console
+/// request's attempts do not all match. `attempts`/`requests`: conservation; `findings`: a finding
+/// agent.log alone gives is lost, or one no told-the-operator line explains is added.
+const KNOWN_PAIR_FAILURES: &[&str] = &[
+    "hermes-0.16.0/all-exhausted-no-fallback plain conservation",
+    "hermes-0.16.0/healthy-rotation plain conservation",
+    "hermes-0.19.0/all-exhausted-fallback-1113 plain conservation",
+    "hermes-0.19.0/all-exhausted-fallback-1113 plain findings",
+    "hermes-0.19.0/all-exhausted-no-fallback plain conservation",
+    "hermes-0.19.0/cooled-pool-next-run plain conservation",
+    "hermes-0.19.0/fallback-1113-single-key plain conservation",
+    "hermes-0.19.0/rotation-then-transport-error plain conservation",
+    "hermes-0.19.0/rotation-then-transport-error plain findings",
+    "hermes-0.19.0/same-provider-fallback plain conservation",
+    "hermes-0.19.0/server-500-one-key plain conservation",
+];
+
+/// Rules that rest on what the operator was told (a console notice such as `💡 Your API key was
+/// rejected`): only the console copy can show it, so adding the copy may add these.
+const TOLD_RULES: &[&str] = &[
+    "client-defect-blamed-on-credential",
+    "quota-reported-as-auth",
+];
+
+/// What a reporter attaches: `agent.log` plus the gateway's journal (the console copy, and with
+/// `-v` the logger records again). Together they give the provider's calls once, and the findings
+/// of `agent.log` alone plus at most those resting on what the operator was told.
+#[test]
+fn agent_log_plus_its_journal_gives_what_agent_log_gives_alone() {
+    let mut failures = Vec::new();
+    let mut hit = Vec::new();
+    for (capture, run, dir) in journal_runs() {
+        let year = year(&dir);
+        let (alone, _) = common::analyze_json(&dir, &["logs/agent.log"]);
+        let (both, _) = common::analyze_json(
+            &dir,
+            &["--year", &year, "logs/agent.log", "render/short-iso.txt"],
+        );
+        let mut fail = |check: &str, what: String| {
+            let key = format!("{capture} {run} {check}");
+            if KNOWN_PAIR_FAILURES.contains(&key.as_str()) {
+                hit.push(key);
+            } else {
+                failures.push(format!("{key}: {what}"));
+            }
+        };
+        let truth = truth(&dir);
+        let (attempts, requests) = counts(&both);
+        let (_, alone_requests) = counts(&alone);
+        if attempts as usize != truth || requests > alone_requests {
+            fail("conservation", format!(
+                "agent.log + journal gives {attempts} attempts / {requests} requests; the provider saw {truth} calls, agent.log alone gives {alone_requests} requests"
+            ));
+        }
+        let rules = |r: &Value| {
+            let mut v = common::rule_ids(r);
+            v.sort();
+            v.dedup();
+            v
+        };
+        let (a, b) = (rules(&alone), rules(&both));
+        let lost: Vec<&String> = a.iter().filter(|r| !b.contains(r)).collect();
+        let added: Vec<&String> = b
+            .iter()
+            .filter(|r| !a.contains(r) && !TOLD_RULES.contains(&r.as_str()))
+            .collect();
+        if !lost.is_empty() || !added.is_empty() {
+            fail(
+                "findings",
+                format!("with the journal, lost {lost:?}, added {added:?}"),
+            );
+        }
+    }
+    for k in KNOWN_PAIR_FAILURES {
+        if !hit.iter().any(|h| h == k) {
+            eprintln!("known failure no longer fails, remove it from KNOWN_PAIR_FAILURES: {k}");
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}

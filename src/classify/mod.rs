@@ -86,8 +86,9 @@ pub const GATE_WORDS: &[&str] = &[
     "Rate limit resets in ",
     // `Your API key was rejected by the provider`, `... OAuth token was rejected (HTTP 401)`
     "was rejected",
-    // `Provider authentication failed`, `... 401 — ... authentication failed`
-    "authentication failed",
+    // `Provider authentication failed`, `... 401 — ... authentication failed`, remediation hints that
+    // say to (re-)authenticate
+    "authenticat",
     // fragments: the resolver's `... is set in config.yaml but no API key was found.`, a bare
     // `Error code: NNN - {...}`
     "no API key was found",
@@ -109,7 +110,6 @@ pub const GATE_WORDS: &[&str] = &[
     "entitlement-shaped",
     "credentials",
     // remediation hints
-    "authenticate",
     "Most likely",
     "hermes doctor",
     "Try /new",

@@ -45,6 +45,13 @@ pub fn merge(events: Vec<Event>) -> Merged {
     // Duplicate key: exact instant, level, logger, session and message, seen in another source.
     type Key<'a> = (i64, Option<&'a str>, Option<&'a str>, &'a str);
     let mut seen: HashMap<Key, u32> = HashMap::new();
+    type Near<'a> = (
+        Option<&'a str>,
+        Option<&'a str>,
+        &'a str,
+        Option<crate::model::Level>,
+    );
+    let mut near: HashMap<Near, Vec<(i64, u32, bool)>> = HashMap::new();
     let mut keep = vec![true; events.len()];
     let mut duplicates = 0;
     // Duplicates come from different files: one source has none.
@@ -65,14 +72,41 @@ pub fn merge(events: Vec<Event>) -> Merged {
             Some(&src) if src != r.loc.source => {
                 keep[i] = false;
                 duplicates += 1;
+                continue;
             }
-            Some(_) => {}
+            Some(_) => continue,
             None => {
                 seen.insert(key, r.loc.source);
             }
         }
+        // A copy whose stamp has whole seconds only (a journal's `short-iso`, the `-v` stderr's
+        // `HH:MM:SS`): the same record as one of another source less than a second away, once.
+        let coarse_key = (
+            r.logger.as_deref(),
+            r.session.as_deref(),
+            r.message.as_str(),
+            r.level,
+        );
+        let whole = |t: DateTime<Utc>| t.timestamp_subsec_millis() == 0;
+        let list = near.entry(coarse_key).or_default();
+        list.retain(|&(ms, _, _)| t.timestamp_millis() - ms < 1000);
+        let partner = list.iter_mut().find(|(ms, src, used)| {
+            !*used
+                && *src != r.loc.source
+                && *ms != t.timestamp_millis()
+                && (whole(t) || ms % 1000 == 0)
+        });
+        match partner {
+            Some(p) => {
+                p.2 = true;
+                keep[i] = false;
+                duplicates += 1;
+            }
+            None => list.push((t.timestamp_millis(), r.loc.source, false)),
+        }
     }
     drop(seen);
+    drop(near);
 
     let mut slots: Vec<Option<Event>> = events.into_iter().map(Some).collect();
     let mut out_events = Vec::with_capacity(order.len());
