@@ -893,18 +893,26 @@ pub fn drop_echo_requests(
             }
         }
     }
-    // The echo's lines (console notices such as `💡 Your API key was rejected`) stay reachable
-    // from the request they repeat.
+    fold_echoes(requests, &echo_of)
+}
+
+/// Drop every request `i` with `echo_of[i] == Some(j)`: a copy of request `j`. Its lines
+/// (console notices such as `💡 Your API key was rejected`) stay reachable from `j` as echo lines.
+/// Returns the number of requests dropped.
+pub(super) fn fold_echoes(requests: &mut Vec<Request>, echo_of: &[Option<usize>]) -> u64 {
     for (i, target) in echo_of.iter().enumerate() {
         if let Some(j) = *target {
             let evs = requests[i].events.clone();
-            requests[j].echo_events.extend(evs);
+            let echo = &mut requests[j].echo_events;
+            echo.extend(evs);
+            echo.sort_unstable();
+            echo.dedup();
         }
     }
     let before = requests.len();
     let mut idx = 0;
     requests.retain(|_| {
-        let keep = echo_of[idx].is_none();
+        let keep = echo_of.get(idx).is_none_or(Option::is_none);
         idx += 1;
         keep
     });

@@ -199,20 +199,5 @@ pub fn drop_late_console_requests(
         });
         echo_of[i] = target;
     }
-    for (i, target) in echo_of.iter().enumerate() {
-        if let Some(j) = *target {
-            let evs = requests[i].events.clone();
-            requests[j].echo_events.extend(evs);
-            requests[j].echo_events.sort_unstable();
-            requests[j].echo_events.dedup();
-        }
-    }
-    let before = requests.len();
-    let mut idx = 0;
-    requests.retain(|_| {
-        let keep = echo_of[idx].is_none();
-        idx += 1;
-        keep
-    });
-    (before - requests.len()) as u64
+    super::group::fold_echoes(requests, &echo_of)
 }
