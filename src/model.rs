@@ -138,6 +138,31 @@ pub struct Record {
     pub raw: String,
 }
 
+impl Shape {
+    /// Whether the line's time is journald's: when the line reached the journal, a little after
+    /// the process wrote it (a logger record's own time is when it was made).
+    pub fn stamped_on_arrival(self) -> bool {
+        matches!(
+            self,
+            Shape::JournalShort
+                | Shape::JournalShortPrecise
+                | Shape::JournalShortIso
+                | Shape::JournalShortIsoPrecise
+                | Shape::JournalShortFull
+                | Shape::JournalShortUnix
+                | Shape::JournalShortMonotonic
+                | Shape::JournalShortDelta
+                | Shape::JournalWithUnit
+                | Shape::JournalJson
+                | Shape::JournalJsonPretty
+                | Shape::JournalJsonSse
+                | Shape::JournalJsonSeq
+                | Shape::JournalVerbose
+                | Shape::JournalExport
+        )
+    }
+}
+
 impl Record {
     /// An empty record (bare, no time, no text).
     pub fn empty() -> Record {

@@ -341,26 +341,31 @@ fn same_record(a: &crate::model::Record, b: &crate::model::Record) -> bool {
         && a.level == b.level
 }
 
-/// Same record seen twice: the same millisecond, or less than a second apart when one of the
-/// two stamps has whole seconds only.
-fn same_instant(a: DateTime<Utc>, b: DateTime<Utc>) -> Option<bool> {
-    let d = (a - b).num_milliseconds().abs();
+/// Same record seen twice: the same millisecond; or less than a second apart when one of the
+/// two stamps has whole seconds only, or when the later one is a journal's arrival stamp and the
+/// earlier the record's own time (a `-v` journal's copy of an agent.log record).
+fn same_instant(a: &crate::model::Record, b: &crate::model::Record) -> Option<bool> {
+    let (ta, tb) = (a.time.utc?, b.time.utc?);
+    let d = (ta - tb).num_milliseconds();
     if d == 0 {
         return Some(true);
     }
     let whole = |t: DateTime<Utc>| t.timestamp_subsec_millis() == 0;
-    (d < 1000 && (whole(a) || whole(b))).then_some(false)
+    let (early, late) = if d < 0 { (a, b) } else { (b, a) };
+    let arrival = late.shape.stamped_on_arrival() && !early.shape.stamped_on_arrival();
+    (d.abs() < 1000 && (whole(ta) || whole(tb) || arrival)).then_some(false)
 }
 
 impl Dedupe {
     fn push(&mut self, t: Option<DateTime<Utc>>, e: Event, streamer: &mut Streamer) {
         if let Some(own) = e.record.time.utc {
             while let Some((_, front, _)) = self.recent.front() {
+                // An untimed record has no copy to wait for: it is passed on.
                 let old = front
                     .record
                     .time
                     .utc
-                    .is_some_and(|f| (own - f).num_milliseconds() >= 1000);
+                    .is_none_or(|f| (own - f).num_milliseconds() >= 1000);
                 if !old {
                     break;
                 }
@@ -370,12 +375,7 @@ impl Dedupe {
             }
             let r = &e.record;
             let copy = self.recent.iter_mut().find_map(|(_, g, used)| {
-                let exact = g
-                    .record
-                    .time
-                    .utc
-                    .and_then(|gt| same_instant(gt, own))
-                    .filter(|&exact| exact || !*used)?;
+                let exact = same_instant(&g.record, r).filter(|&exact| exact || !*used)?;
                 same_record(&g.record, r).then_some((exact, used))
             });
             if let Some((exact, used)) = copy {
@@ -1080,4 +1080,37 @@ fn is_client_rebuild(reason: &str) -> bool {
             | "fallback_timeout_apply"
             | "credential_pool_refresh_failure"
     ) || reason.ends_with("_credential_refresh")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Event, EventKind, Record};
+    use chrono::TimeZone;
+
+    fn event(source: u32, line: u32, secs: Option<i64>) -> Event {
+        let mut record = Record::empty();
+        record.loc = crate::model::Loc { source, line };
+        record.message = format!("line {line}");
+        record.time.utc = secs.and_then(|s| Utc.timestamp_opt(s, 0).single());
+        Event {
+            record,
+            kind: EventKind::Other,
+        }
+    }
+
+    /// An untimed record (merged first) has no copy to wait for: it does not hold back the
+    /// records after it, so the window stays one second long.
+    #[test]
+    fn an_untimed_record_does_not_hold_the_duplicate_window_open() {
+        let mut streamer = Streamer::new(vec!["console".into(), "agent.log".into()]);
+        let mut dedupe = Dedupe::default();
+        dedupe.push(None, event(0, 1, None), &mut streamer);
+        for k in 0..100 {
+            let t = 1_800_000_000 + 2 * k;
+            let at = Utc.timestamp_opt(t, 0).single();
+            dedupe.push(at, event(1, k as u32 + 1, Some(t)), &mut streamer);
+            assert!(dedupe.recent.len() <= 1, "{} held", dedupe.recent.len());
+        }
+    }
 }

@@ -124,6 +124,9 @@ pub(super) struct Grouper<E: Events> {
     pub requests: Slab,
     lanes: HashMap<String, Lane>,
     last_active: Option<String>,
+    /// The lane each source fed last: an untagged line of a file that carries no process id
+    /// never joins a journal process lane another source fed.
+    last_by_source: HashMap<u32, String>,
     counters: HashMap<String, u32>,
     /// The last stepped event is held as a lane's lead: neither placed nor dropped yet.
     pub held: bool,
@@ -274,6 +277,7 @@ impl<E: Events> Grouper<E> {
             requests: Slab::default(),
             lanes: HashMap::new(),
             last_active: None,
+            last_by_source: HashMap::new(),
             counters: HashMap::new(),
             held: false,
             released: Vec::new(),
@@ -305,6 +309,8 @@ impl<E: Events> Grouper<E> {
             }
             !forget
         });
+        let lanes = &self.lanes;
+        self.last_by_source.retain(|_, l| lanes.contains_key(l));
     }
 
     /// Whether request `r` can no longer change once the input has reached `now` (later events
@@ -317,8 +323,11 @@ impl<E: Events> Grouper<E> {
         let Some(l) = self.lanes.get(&req.lane) else {
             return true;
         };
+        // A lane of untimed lines only is done once timed lines come: sources with no time at
+        // all are merged before every timed one.
         let quiet = |limit: i64| match (l.last_time, now) {
             (Some(a), Some(b)) => (b - a).num_seconds() > limit,
+            (None, Some(_)) => true,
             _ => false,
         };
         if l.open == Some(r) {
@@ -444,7 +453,13 @@ impl<E: Events> Grouper<E> {
             }
             return lane;
         }
-        if let Some(last) = &self.last_active {
+        let mut last_active = self.last_active.as_ref();
+        if ev.record.pid.is_none() && last_active.is_some_and(|l| l.starts_with("pid ")) {
+            if let Some(own) = self.last_by_source.get(&ev.record.loc.source) {
+                last_active = Some(own);
+            }
+        }
+        if let Some(last) = last_active {
             let same_source_lane = last
                 .strip_prefix("src")
                 .and_then(|s| s.split('/').next())
@@ -671,10 +686,14 @@ impl<E: Events> Grouper<E> {
         let lane = self.resolve_lane(i);
         // Close a request whose lane went quiet for long.
         if let Some(l) = self.lanes.get(&lane) {
-            if let (Some(a), Some(b), Some(_)) = (l.last_time, t, l.open) {
-                if (b - a).num_seconds() > IDLE_CLOSE_SECS {
-                    self.close(&lane, Outcome::Open, None);
-                }
+            let quiet = match (l.last_time, t) {
+                (Some(a), Some(b)) => (b - a).num_seconds() > IDLE_CLOSE_SECS,
+                // Untimed lines (merged before every timed one) end where timed ones begin.
+                (None, Some(_)) => true,
+                _ => false,
+            };
+            if quiet && l.open.is_some() {
+                self.close(&lane, Outcome::Open, None);
             }
         }
         let kind = &self.events[i].kind;
@@ -780,6 +799,8 @@ impl<E: Events> Grouper<E> {
         if t.is_some() {
             l.last_time = t;
         }
+        self.last_by_source
+            .insert(self.events[i].record.loc.source, lane.clone());
         self.last_active = Some(lane);
     }
 }
@@ -851,25 +872,76 @@ pub fn drop_echo_requests(
             .iter()
             .all(|&e| times.get(e).copied().flatten().is_none())
     };
-    let console = |r: &Request| {
+    // Console lines, from a terminal copy or a journal without wall-clock times (`cat`,
+    // `short-monotonic`, `short-delta`, which still name the process).
+    let console = |r: &Request| r.events.iter().all(|&e| events[e].record.logger.is_none());
+    // Untimed logger records (a `-v` journal's stderr in `cat` or `short-monotonic`) name their
+    // session: they repeat only a request of that session.
+    let session = |r: &Request| {
         r.events
             .iter()
-            .all(|&e| events[e].record.logger.is_none() && events[e].record.pid.is_none())
+            .find_map(|&e| events[e].record.session.as_deref())
+    };
+    // A journal's copy names its host: it repeats only a request of that host or of none.
+    let host = |r: &Request| {
+        r.events
+            .iter()
+            .find_map(|&e| events[e].record.host.as_deref())
     };
     let sigs: Vec<Signature> = requests.iter().map(signature).collect();
     let mut echo_of: Vec<Option<usize>> = vec![None; requests.len()];
     let echo_like: Vec<bool> = requests
         .iter()
         .zip(&sigs)
-        .map(|(r, s)| untimed(r) && console(r) && !s.is_empty())
+        .map(|(r, s)| untimed(r) && (console(r) || session(r).is_some()) && !s.is_empty())
         .collect();
-    let timed_match =
-        |sig: &Signature| (0..requests.len()).find(|&j| !untimed(&requests[j]) && sigs[j] == *sig);
+    let timed_match = |i: usize, sig: &Signature| {
+        (0..requests.len()).find(|&j| {
+            !untimed(&requests[j])
+                && sigs[j] == *sig
+                && host(&requests[j]).is_none_or(|h| host(&requests[i]).is_none_or(|g| g == h))
+                && session(&requests[i]).is_none_or(|s| session(&requests[j]) == Some(s))
+        })
+    };
+    // An untimed request without attempts whose logger records a timed request holds too (pool
+    // lines before the turn, in a `-v` journal without wall-clock times).
+    let same_record = |a: &Event, b: &Event| {
+        let (a, b) = (&a.record, &b.record);
+        a.loc.source != b.loc.source
+            && a.message == b.message
+            && a.logger == b.logger
+            && a.session == b.session
+            && a.level == b.level
+    };
+    for i in 0..requests.len() {
+        let r = &requests[i];
+        if !sigs[i].is_empty() || !untimed(r) {
+            continue;
+        }
+        let logged: Vec<&Event> = r
+            .events
+            .iter()
+            .map(|&e| &events[e])
+            .filter(|e| e.record.logger.is_some())
+            .collect();
+        if logged.is_empty() {
+            continue;
+        }
+        echo_of[i] = (0..requests.len()).find(|&j| {
+            !untimed(&requests[j])
+                && logged.iter().all(|a| {
+                    requests[j]
+                        .events
+                        .iter()
+                        .any(|&b| same_record(a, &events[b]))
+                })
+        });
+    }
     for i in 0..requests.len() {
         if !echo_like[i] || echo_of[i].is_some() {
             continue;
         }
-        if let Some(j) = timed_match(&sigs[i]) {
+        if let Some(j) = timed_match(i, &sigs[i]) {
             echo_of[i] = Some(j);
             continue;
         }
@@ -885,7 +957,7 @@ pub fn drop_echo_requests(
             }
             joined.extend(sigs[k].iter().copied());
             run.push(k);
-            if let Some(j) = timed_match(&joined) {
+            if let Some(j) = timed_match(i, &joined) {
                 for &r in &run {
                     echo_of[r] = Some(j);
                 }

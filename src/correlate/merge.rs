@@ -51,7 +51,8 @@ pub fn merge(events: Vec<Event>) -> Merged {
         &'a str,
         Option<crate::model::Level>,
     );
-    let mut near: HashMap<Near, Vec<(i64, u32, bool)>> = HashMap::new();
+    // (ms, source, used, stamped on arrival)
+    let mut near: HashMap<Near, Vec<(i64, u32, bool, bool)>> = HashMap::new();
     let mut keep = vec![true; events.len()];
     let mut duplicates = 0;
     // Duplicates come from different files: one source has none.
@@ -80,7 +81,8 @@ pub fn merge(events: Vec<Event>) -> Merged {
             }
         }
         // A copy whose stamp has whole seconds only (a journal's `short-iso`, the `-v` stderr's
-        // `HH:MM:SS`): the same record as one of another source less than a second away, once.
+        // `HH:MM:SS`), or a journal's arrival stamp after the record's own time: the same record
+        // as one of another source less than a second away, once.
         let coarse_key = (
             r.logger.as_deref(),
             r.session.as_deref(),
@@ -89,12 +91,13 @@ pub fn merge(events: Vec<Event>) -> Merged {
         );
         let whole = |t: DateTime<Utc>| t.timestamp_subsec_millis() == 0;
         let list = near.entry(coarse_key).or_default();
-        list.retain(|&(ms, _, _)| t.timestamp_millis() - ms < 1000);
-        let partner = list.iter_mut().find(|(ms, src, used)| {
+        let arrival = r.shape.stamped_on_arrival();
+        list.retain(|&(ms, _, _, _)| t.timestamp_millis() - ms < 1000);
+        let partner = list.iter_mut().find(|(ms, src, used, early_arrival)| {
             !*used
                 && *src != r.loc.source
                 && *ms != t.timestamp_millis()
-                && (whole(t) || ms % 1000 == 0)
+                && (whole(t) || *ms % 1000 == 0 || (arrival && !*early_arrival))
         });
         match partner {
             Some(p) => {
@@ -102,7 +105,7 @@ pub fn merge(events: Vec<Event>) -> Merged {
                 keep[i] = false;
                 duplicates += 1;
             }
-            None => list.push((t.timestamp_millis(), r.loc.source, false)),
+            None => list.push((t.timestamp_millis(), r.loc.source, false, arrival)),
         }
     }
     drop(seen);

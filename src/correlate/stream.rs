@@ -295,6 +295,11 @@ pub struct Streamer {
     /// Success lines that are the first call of a restored provider: their requests are kept
     /// (the false-restore rule reads them).
     pinned: BTreeSet<usize>,
+    /// A logger record of a request came without any time (a `-v` journal in `cat`,
+    /// `short-monotonic` or `short-delta`): healthy requests are kept, since such a copy repeats
+    /// their success lines too and is matched against the timed request only at the end. (A
+    /// console copy repeats failed calls only, which are kept anyway.)
+    untimed_requests: bool,
 }
 
 impl Streamer {
@@ -320,6 +325,7 @@ impl Streamer {
             totals: StreamTotals::default(),
             restored: BTreeSet::new(),
             pinned: BTreeSet::new(),
+            untimed_requests: false,
         }
     }
 
@@ -347,6 +353,9 @@ impl Streamer {
             self.now = Some(self.now.map_or(t, |n| n.max(t)));
         }
         let drop_if_alone = droppable(&event);
+        if time.is_none() && event.record.logger.is_some() && event.kind.is_request_event() {
+            self.untimed_requests = true;
+        }
         let restored = match &event.kind {
             EventKind::PrimaryRestored {
                 provider: Some(p), ..
@@ -412,6 +421,7 @@ impl Streamer {
                 .count()
                 > 0;
             let plain = !pinned
+                && !self.untimed_requests
                 && req.echo_events.is_empty()
                 && req.attempts.iter().all(|a| a.succeeded)
                 && req.events.iter().all(|&e| droppable(&store[e]));
