@@ -153,8 +153,11 @@ pub struct AnalyzeArgs {
     /// Colour in text output.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
-    /// Follow a live stream (stdin or one file): print each finding as soon as its request
-    /// closes; flush on end of input, SIGINT or SIGTERM.
+    /// Follow a live stream: print each finding as soon as its request closes, through the
+    /// batch run's analysis (by the end, the same findings). On standard input (or a pipe) it
+    /// ends at end of input. `--follow FILE` follows the file like `tail -F` (after its end,
+    /// through truncation and rotation) and runs until interrupted (SIGINT or SIGTERM); both
+    /// flush what is pending.
     #[arg(long)]
     pub follow: bool,
     /// Worker threads for reading several inputs at once in a whole-input analysis (--timeline,

@@ -1,48 +1,52 @@
-//! Live follow mode: `journalctl -f -o short-iso -u hermes-gateway | hermes-forensics --follow`.
+//! Live follow mode: `journalctl -f -o short-iso -u hermes-gateway | hermes-forensics --follow`,
+//! or `hermes-forensics --follow ~/.hermes/logs/agent.log`.
 //!
-//! Lines are parsed and classified as they arrive. When a request closes (success, terminal
-//! failure, end of turn) — or nothing arrived for `--idle` seconds — the buffered events are
-//! correlated and the findings of closed requests are printed at once. Events of closed
-//! requests are then dropped; only a capped window of pool and fallback history (marks,
-//! rotations, fallbacks, restores) is kept for the rules that look across requests, so memory
-//! stays bounded over days. SIGINT/SIGTERM or end of input flush what is pending.
+//! The lines go through the batch run's streamed loop for one source ([`Followed`]: time
+//! order, grouping, settling), so pool, cooldown and fallback state carry across requests as in
+//! a whole-file run, and the findings printed by the time the input ends are the batch run's
+//! findings. Whenever a line may have closed a request and the input has caught up, the
+//! analysis a run ending there would make is computed ([`Followed::snapshot`]), and the
+//! findings of requests that closed at least [`SETTLE_SECS`] of log time ago are printed — once
+//! each. Nothing for `--idle` seconds, or the end of the input, prints the rest as it stands.
+//!
+//! Standard input (or a pipe) ends at its end of file. A regular file is followed like
+//! `tail -F` ([`crate::read::tail`]): the run goes on after its end, through truncation and
+//! rotation, until SIGINT or SIGTERM.
 
 use crate::auth;
 use crate::classify::classify;
 use crate::cli::AnalyzeArgs;
-use crate::correlate::{self, AuthInput, AuthListInput, Outcome};
-use crate::model::{Event, EventKind, Finding, Loc, Record, Severity};
-use crate::parse::{self, InputFormat, Parser};
+use crate::correlate::{self, AuthInput, AuthListInput, Followed, Outcome};
+use crate::model::{Event, EventKind, Finding, Record, Severity};
+use crate::parse::{self, InputFormat, Parser, TimeContext};
 use crate::pipeline::{self, Error};
-use crate::read::{self, InputSpec, SourceHint};
+use crate::read::{self, tail, InputSpec, SourceHint};
 use crate::rules;
-use std::collections::{HashSet, VecDeque};
+use chrono::{DateTime, Utc};
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
+use std::hash::{Hash, Hasher};
 use std::io::{self, Write};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::{self, RecvTimeoutError};
+use std::sync::mpsc::{self, RecvTimeoutError, TryRecvError};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-/// Pool and fallback history kept across requests (re-correlated at every close, so small).
-const HISTORY_CAP: usize = 256;
 /// Printed-finding keys remembered (to print each finding once).
 const PRINTED_CAP: usize = 100_000;
-/// How often the loop wakes up to check signals and idleness.
+/// How often the loop wakes up to check signals and idleness, and the tail looks for new lines.
 const POLL: Duration = Duration::from_millis(200);
+/// A closed request's findings are printed once the log has gone this far past its last line:
+/// a fallback line a few seconds after a terminal failure still continues the request, and its
+/// gateway response may follow.
+pub const SETTLE_SECS: i64 = 10;
+/// Lines the format is detected from (as the batch run peeks the first lines of an input).
+const HEAD_LINES: usize = 20;
+/// A line that may close a request is analysed as soon as the input has caught up; while lines
+/// keep coming without a pause, at least this often (a busy input must not hold findings back).
+const MAX_LAG: Duration = Duration::from_secs(2);
 
-/// Kinds kept after their request closed: the cross-request rules read them.
-fn is_history(kind: &EventKind) -> bool {
-    matches!(
-        kind,
-        EventKind::PoolMarked { .. }
-            | EventKind::PoolNoAvailable
-            | EventKind::FallbackActivated { .. }
-            | EventKind::FallbackResolved { .. }
-            | EventKind::PrimaryRestored { .. }
-    )
-}
-
-/// A line that may close a request: worth correlating right away.
+/// A line that may close a request: worth an analysis.
 fn closes_request(kind: &EventKind) -> bool {
     matches!(
         kind,
@@ -52,91 +56,319 @@ fn closes_request(kind: &EventKind) -> bool {
             | EventKind::TurnEnd { .. }
             | EventKind::GatewayResponse { .. }
             | EventKind::FallbackSwitching { .. }
+            | EventKind::FallbackActivated { .. }
+            | EventKind::PrimaryRestored { .. }
     )
 }
 
-struct Follower<'a, W: Write> {
-    args: &'a AnalyzeArgs,
-    out: W,
-    source_name: String,
+/// One followed log source: lines in, findings out.
+pub struct Live {
+    ctx: TimeContext,
+    forced: InputFormat,
+    /// The first lines, until the format is known.
+    head: Vec<(u32, String)>,
+    parser: Option<Parser>,
+    records: Vec<Record>,
+    followed: Followed,
     auths: Vec<AuthInput>,
     lists: Vec<AuthListInput>,
     opts: correlate::CorrelateOptions,
-    buffer: Vec<Event>,
-    printed: HashSet<String>,
-    printed_order: VecDeque<String>,
+    since: Option<DateTime<Utc>>,
+    until: Option<DateTime<Utc>>,
+    rules: Vec<String>,
+    ignore: Vec<String>,
+    severity: BTreeMap<String, Severity>,
+    /// Latest log time seen.
+    now: Option<DateTime<Utc>>,
+    /// Hashes of the findings printed (each is printed once).
+    printed: HashSet<u64>,
+    printed_order: VecDeque<u64>,
+}
+
+impl Live {
+    /// A follower of the log named `name`, with the auth snapshots, rules and options of `args`.
+    pub fn new(args: &AnalyzeArgs, name: &str) -> Result<Live, Error> {
+        for id in args.rules.iter().chain(&args.ignore) {
+            if rules::find(id).is_none() {
+                return Err(Error::Usage(format!(
+                    "unknown rule {id:?} (see `hermes-forensics rules`)"
+                )));
+            }
+        }
+        let ingest = &args.ingest;
+        let ctx = pipeline::time_context(ingest)?;
+        let opts = pipeline::correlate_options(args)?;
+        let instant = |s: &Option<String>, flag| {
+            s.as_deref()
+                .map(|s| pipeline::parse_instant(s, ctx.tz, flag))
+                .transpose()
+        };
+        let since = instant(&args.since, "--since")?;
+        let until = instant(&args.until, "--until")?;
+        // Sources as the batch run numbers them: the log, then --auth, then --auth-list.
+        let mut sources = vec![name.to_string()];
+        let mut auths = Vec::new();
+        let mut lists = Vec::new();
+        for (i, p) in ingest.auth.iter().chain(&ingest.auth_list).enumerate() {
+            let spec = InputSpec::file(p.clone(), SourceHint::Unknown);
+            let text = read::read_to_string_limited(&spec, read::AUTH_FILE_LIMIT)?;
+            let source = 1 + i as u32;
+            sources.push(spec.name.clone());
+            if i < ingest.auth.len() {
+                let snapshot = auth::json::parse_auth_json(&text).map_err(|err| Error::Auth {
+                    path: spec.name.clone(),
+                    err,
+                })?;
+                auths.push(AuthInput {
+                    source,
+                    name: spec.name,
+                    snapshot,
+                });
+            } else {
+                let (rows, _) = auth::list::parse_auth_list(&text);
+                lists.push(AuthListInput {
+                    source,
+                    name: spec.name,
+                    rows,
+                });
+            }
+        }
+        let mut followed = Followed::new(sources);
+        if let Some(n) = args.settle_every {
+            followed = followed.settle_every(n);
+        }
+        Ok(Live {
+            ctx,
+            forced: ingest.input_format,
+            head: Vec::new(),
+            parser: None,
+            records: Vec::new(),
+            followed,
+            auths,
+            lists,
+            opts,
+            since,
+            until,
+            rules: args.rules.clone(),
+            ignore: args.ignore.clone(),
+            severity: args.severity_overrides.clone(),
+            now: None,
+            printed: HashSet::new(),
+            printed_order: VecDeque::new(),
+        })
+    }
+
+    /// Remember at most about `n` requests with something to report (default
+    /// [`correlate::FOLLOW_REMEMBER`]); see [`Followed::remember`].
+    pub fn remember(mut self, n: usize) -> Self {
+        self.followed = self.followed.remember(n);
+        self
+    }
+
+    /// Requests with something to report remembered now.
+    pub fn remembered(&self) -> usize {
+        self.followed.remembered()
+    }
+
+    /// Take the next line; returns whether a line that may close a request was taken in (a
+    /// record is complete when the next one starts).
+    pub fn push_line(&mut self, no: u32, line: &str) -> bool {
+        if self.parser.is_none() {
+            self.head.push((no, line.to_string()));
+            if self.head.len() < HEAD_LINES {
+                return false;
+            }
+            return self.start_parser();
+        }
+        let mut records = std::mem::take(&mut self.records);
+        if let Some(p) = self.parser.as_mut() {
+            p.push(no, line, &mut records);
+        }
+        let closing = self.take(&mut records);
+        self.records = records;
+        closing
+    }
+
+    /// The format is known (from the first lines, or forced): parse the lines held so far.
+    fn start_parser(&mut self) -> bool {
+        let format = match self.forced {
+            InputFormat::Auto => {
+                let refs: Vec<&str> = self.head.iter().map(|(_, l)| l.as_str()).collect();
+                parse::detect(&refs)
+            }
+            f => f,
+        };
+        let mut parser = Parser::new(0, format, self.ctx.clone());
+        parser.set_filter(pipeline::keep_record);
+        let mut records = std::mem::take(&mut self.records);
+        for (no, line) in std::mem::take(&mut self.head) {
+            parser.push(no, &line, &mut records);
+        }
+        self.parser = Some(parser);
+        let closing = self.take(&mut records);
+        self.records = records;
+        closing
+    }
+
+    /// Classify complete records and hand the request events on.
+    fn take(&mut self, records: &mut Vec<Record>) -> bool {
+        let mut closing = false;
+        for r in records.drain(..) {
+            let kind = classify(&r);
+            if !kind.is_request_event() {
+                if let Some(p) = self.parser.as_mut() {
+                    p.recycle(r);
+                }
+                continue;
+            }
+            let in_window = match r.time.utc {
+                Some(t) => self.since.is_none_or(|s| t >= s) && self.until.is_none_or(|u| t <= u),
+                None => true,
+            };
+            if !in_window {
+                continue;
+            }
+            if let Some(t) = r.time.utc {
+                self.now = Some(self.now.map_or(t, |n| n.max(t)));
+            }
+            closing |= closes_request(&kind);
+            self.followed.push(Event { record: r, kind });
+        }
+        closing
+    }
+
+    /// The input paused or ended (or the file was replaced): the record being read is complete.
+    pub fn end_of_input(&mut self) -> bool {
+        if self.parser.is_none() {
+            if self.head.is_empty() {
+                return false;
+            }
+            self.start_parser();
+        }
+        let mut records = std::mem::take(&mut self.records);
+        if let Some(p) = self.parser.as_mut() {
+            p.finish(&mut records);
+        }
+        let closing = self.take(&mut records);
+        self.records = records;
+        closing
+    }
+
+    fn enabled(&self, id: &str) -> bool {
+        (self.rules.is_empty() || self.rules.iter().any(|r| r == id))
+            && !self.ignore.iter().any(|r| r == id)
+    }
+
+    /// Findings of the analysis, with the configured severities.
+    fn findings(&self, analysis: &correlate::Analysis) -> Vec<Finding> {
+        let mut findings = rules::run(analysis, &|id| self.enabled(id));
+        for f in &mut findings {
+            if let Some(sev) = self.severity.get(f.rule) {
+                f.severity = *sev;
+            }
+        }
+        findings
+    }
+
+    /// The findings not printed yet of the analysis as it stands: of requests that ended (an
+    /// ending line, a later request of the same session or process, or no line for the
+    /// grouping's idle close) at least [`SETTLE_SECS`] of log time ago, and findings of no
+    /// request that old; all of them when `all` (the input is quiet).
+    pub fn checkpoint(&mut self, all: bool) -> Vec<Finding> {
+        let (analysis, _) =
+            self.followed
+                .snapshot(self.auths.clone(), self.lists.clone(), self.opts.clone());
+        let quiet = |t: Option<DateTime<Utc>>, secs: i64| match (t, self.now) {
+            (Some(t), Some(now)) => (now - t).num_seconds() >= secs,
+            _ => false,
+        };
+        // The last request of each lane (a later one closes the ones before it).
+        let mut latest: HashMap<&str, usize> = HashMap::new();
+        for (i, r) in analysis.requests.iter().enumerate() {
+            latest.insert(r.lane.as_str(), i);
+        }
+        let closed: HashMap<&str, bool> = analysis
+            .requests
+            .iter()
+            .enumerate()
+            .map(|(i, r)| {
+                let last = r
+                    .events
+                    .last()
+                    .and_then(|&e| analysis.times.get(e).copied().flatten());
+                let ended = r.outcome != Outcome::Open
+                    || latest.get(r.lane.as_str()) != Some(&i)
+                    || quiet(last, correlate::IDLE_CLOSE_SECS);
+                (r.id.as_str(), ended && quiet(last, SETTLE_SECS))
+            })
+            .collect();
+        let settled = |t| quiet(t, SETTLE_SECS);
+        let ready: Vec<Finding> = self
+            .findings(&analysis)
+            .into_iter()
+            .filter(|f| {
+                all || match f.request.as_deref() {
+                    Some(r) => closed.get(r).copied().unwrap_or(false),
+                    None => settled(f.time),
+                }
+            })
+            .collect();
+        self.fresh(ready)
+    }
+
+    /// End of input: the findings not printed yet of the final analysis.
+    pub fn finish(mut self) -> Vec<Finding> {
+        self.end_of_input();
+        let followed = std::mem::replace(&mut self.followed, Followed::new(Vec::new()));
+        let (analysis, _) = followed.finish(
+            std::mem::take(&mut self.auths),
+            std::mem::take(&mut self.lists),
+            self.opts.clone(),
+        );
+        let all = self.findings(&analysis);
+        self.fresh(all)
+    }
+
+    /// The findings not printed before (remembered from now on).
+    fn fresh(&mut self, findings: Vec<Finding>) -> Vec<Finding> {
+        let mut out = Vec::new();
+        for f in findings {
+            let mut h = std::collections::hash_map::DefaultHasher::new();
+            serde_json::to_string(&f)
+                .unwrap_or_else(|_| format!("{f:?}"))
+                .hash(&mut h);
+            let key = h.finish();
+            if !self.printed.insert(key) {
+                continue;
+            }
+            self.printed_order.push_back(key);
+            if self.printed_order.len() > PRINTED_CAP {
+                if let Some(old) = self.printed_order.pop_front() {
+                    self.printed.remove(&old);
+                }
+            }
+            out.push(f);
+        }
+        out
+    }
+}
+
+/// Prints findings as they come and tracks the worst severity (for `--fail-on`).
+struct Printer<'a, W: Write> {
+    args: &'a AnalyzeArgs,
+    out: W,
     worst: Option<Severity>,
 }
 
-impl<W: Write> Follower<'_, W> {
-    /// Correlate the buffer, print new findings of closed requests (of all requests when
-    /// `flush_all`), then drop the closed requests' events.
-    fn analyze(&mut self, flush_all: bool) -> io::Result<()> {
-        if self.buffer.is_empty() {
-            return Ok(());
-        }
-        let analysis = correlate::correlate(
-            self.buffer.clone(),
-            vec![self.source_name.clone()],
-            self.auths.clone(),
-            self.lists.clone(),
-            self.opts.clone(),
-        );
-        let closed: HashSet<&str> = analysis
-            .requests
-            .iter()
-            .filter(|r| flush_all || r.outcome != Outcome::Open)
-            .map(|r| r.id.as_str())
-            .collect();
-        let enabled = |id: &str| {
-            (self.args.rules.is_empty() || self.args.rules.iter().any(|r| r == id))
-                && !self.args.ignore.iter().any(|r| r == id)
-        };
-        for mut f in rules::run(&analysis, &enabled) {
-            if let Some(sev) = self.args.severity_overrides.get(f.rule) {
-                f.severity = *sev;
-            }
-            let ready = f.request.as_deref().is_none_or(|r| closed.contains(r));
-            if ready {
-                self.print(&f)?;
-            }
-        }
-        let closed_locs: HashSet<Loc> = analysis
-            .requests
-            .iter()
-            .filter(|r| closed.contains(r.id.as_str()))
-            .flat_map(|r| r.events.iter().map(|&e| analysis.events[e].record.loc))
-            .collect();
-        self.buffer
-            .retain(|e| !closed_locs.contains(&e.record.loc) || is_history(&e.kind));
-        // Cap the history: drop the oldest history events beyond the cap.
-        let history = self.buffer.iter().filter(|e| is_history(&e.kind)).count();
-        if history > HISTORY_CAP {
-            let mut excess = history - HISTORY_CAP;
-            self.buffer.retain(|e| {
-                if excess > 0 && is_history(&e.kind) {
-                    excess -= 1;
-                    false
-                } else {
-                    true
-                }
-            });
+impl<W: Write> Printer<'_, W> {
+    fn print_all(&mut self, findings: &[Finding]) -> io::Result<()> {
+        for f in findings {
+            self.print(f)?;
         }
         self.out.flush()
     }
 
     fn print(&mut self, f: &Finding) -> io::Result<()> {
-        let first = f.evidence.first().map(|e| (e.source.as_str(), e.line));
-        let key = format!("{}|{:?}|{}", f.rule, first, f.message);
-        if !self.printed.insert(key.clone()) {
-            return Ok(());
-        }
-        self.printed_order.push_back(key);
-        if self.printed_order.len() > PRINTED_CAP {
-            if let Some(old) = self.printed_order.pop_front() {
-                self.printed.remove(&old);
-            }
-        }
         self.worst = self.worst.max(Some(f.severity));
         match self.args.format {
             crate::report::Format::Json => {
@@ -173,144 +405,158 @@ impl<W: Write> Follower<'_, W> {
     }
 }
 
+/// What the reader thread hands to the analysis.
+enum Input {
+    Line(u32, String),
+    /// The file was truncated or replaced.
+    Restart,
+}
+
+/// The input to follow: standard input (or a pipe, a compressed file: read to its end), or a
+/// regular file (followed like `tail -F`).
+enum Source {
+    Stream(InputSpec),
+    File(PathBuf, String),
+}
+
+/// Whether a path is a plain (uncompressed) regular file, to be followed as it grows.
+fn is_growing_file(path: &std::path::Path) -> bool {
+    let regular = std::fs::metadata(path).is_ok_and(|m| m.is_file());
+    let compressed = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| e == "gz" || e == "zst");
+    let magic = std::fs::File::open(path)
+        .and_then(|mut f| {
+            let mut head = [0u8; 4];
+            let n = io::Read::read(&mut f, &mut head)?;
+            Ok(head[..n].starts_with(&[0x1f, 0x8b])
+                || head[..n].starts_with(&[0x28, 0xb5, 0x2f, 0xfd]))
+        })
+        .unwrap_or(false);
+    regular && !compressed && !magic
+}
+
 /// Run follow mode; returns the exit code (by `--fail-on` over everything printed).
 pub fn run(args: &AnalyzeArgs, idle: Duration) -> Result<i32, FollowError> {
-    let ingest = &args.ingest;
-    let ctx = pipeline::time_context(ingest)?;
-    let opts = pipeline::correlate_options(args)?;
-    // Auth snapshots first: given with --auth / --auth-list.
-    let mut auths = Vec::new();
-    let mut lists = Vec::new();
-    for (i, p) in ingest.auth.iter().chain(&ingest.auth_list).enumerate() {
-        let spec = InputSpec::file(p.clone(), SourceHint::Unknown);
-        let text =
-            read::read_to_string_limited(&spec, read::AUTH_FILE_LIMIT).map_err(Error::from)?;
-        if i < ingest.auth.len() {
-            let snapshot = auth::json::parse_auth_json(&text).map_err(|err| Error::Auth {
-                path: spec.name.clone(),
-                err,
-            })?;
-            auths.push(AuthInput {
-                source: 1 + i as u32,
-                name: spec.name,
-                snapshot,
-            });
-        } else {
-            let (rows, _) = auth::list::parse_auth_list(&text);
-            lists.push(AuthListInput {
-                source: 1 + i as u32,
-                name: spec.name,
-                rows,
-            });
-        }
-    }
-    let spec =
-        match ingest.paths.as_slice() {
-            [] => InputSpec::stdin(),
-            [p] if p.as_os_str() == "-" => InputSpec::stdin(),
-            [p] => InputSpec::file(p.clone(), SourceHint::Unknown),
+    let source =
+        match args.ingest.paths.as_slice() {
+            [] => Source::Stream(InputSpec::stdin()),
+            [p] if p.as_os_str() == "-" => Source::Stream(InputSpec::stdin()),
+            [p] if is_growing_file(p) => Source::File(p.clone(), p.display().to_string()),
+            [p] => Source::Stream(InputSpec::file(p.clone(), SourceHint::Unknown)),
             _ => return Err(Error::Usage(
                 "--follow reads one stream (stdin or one file); give auth snapshots with --auth"
                     .into(),
             )
             .into()),
         };
-    let mut reader = read::open(&spec)?;
-    let head = read::peek_lines(&mut *reader, &spec.name, 20)?;
-    let head_refs: Vec<&str> = head.iter().map(String::as_str).collect();
-    let format = match ingest.input_format {
-        InputFormat::Auto => parse::detect(&head_refs),
-        f => f,
+    let name = match &source {
+        Source::Stream(spec) => spec.name.clone(),
+        Source::File(_, name) => name.clone(),
     };
-
-    // Reader thread: lines through a bounded channel (back-pressure keeps memory flat).
-    let (tx, rx) = mpsc::sync_channel::<(u32, String)>(1024);
-    let name = spec.name.clone();
-    let reader_thread = std::thread::spawn(move || {
-        read::for_each_line(&mut *reader, &name, &mut |no, line| {
-            let _ = tx.send((no, line.to_string()));
-        })
-    });
+    let mut live = Live::new(args, &name)?;
 
     let stop = Arc::new(AtomicBool::new(false));
     for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
         signal_hook::flag::register(sig, Arc::clone(&stop)).map_err(FollowError::Io)?;
     }
 
+    // Reader thread: lines through a bounded channel (back-pressure keeps memory flat).
+    let (tx, rx) = mpsc::sync_channel::<Input>(1024);
+    let reader_stop = Arc::clone(&stop);
+    let reader_thread = std::thread::spawn(move || -> Result<(), read::ReadError> {
+        match source {
+            Source::Stream(spec) => {
+                let mut reader = read::open(&spec)?;
+                read::for_each_line(&mut *reader, &spec.name, &mut |no, line| {
+                    let _ = tx.send(Input::Line(no, line.to_string()));
+                })
+                .map(|_| ())
+            }
+            Source::File(path, name) => tail::follow(&path, &name, POLL, &reader_stop, &mut |t| {
+                let item = match t {
+                    tail::Tailed::Line(no, line) => Input::Line(no, line),
+                    tail::Tailed::Restart => Input::Restart,
+                };
+                tx.send(item).is_ok()
+            }),
+        }
+    });
+
     let stdout = io::stdout();
-    let mut f = Follower {
+    let mut printer = Printer {
         args,
         out: io::BufWriter::new(stdout.lock()),
-        source_name: spec.name.clone(),
-        auths,
-        lists,
-        opts,
-        buffer: Vec::new(),
-        printed: HashSet::new(),
-        printed_order: VecDeque::new(),
         worst: None,
     };
-    let mut parser = Parser::new(0, format, ctx);
-    let mut records: Vec<Record> = Vec::new();
     let mut last_line = Instant::now();
+    let mut last_check = Instant::now();
     let mut idle_flushed = true;
+    // A line that may close a request came since the last analysis.
+    let mut pending = false;
     loop {
         if stop.load(Ordering::Relaxed) {
             break;
         }
-        match rx.recv_timeout(POLL) {
-            Ok((no, line)) => {
+        let item = match rx.try_recv() {
+            Ok(item) => Some(item),
+            Err(TryRecvError::Disconnected) => break,
+            Err(TryRecvError::Empty) => {
+                // Caught up with the input: analyse what closed.
+                if pending {
+                    printer.print_all(&live.checkpoint(false))?;
+                    pending = false;
+                    last_check = Instant::now();
+                }
+                match rx.recv_timeout(POLL) {
+                    Ok(item) => Some(item),
+                    Err(RecvTimeoutError::Timeout) => None,
+                    Err(RecvTimeoutError::Disconnected) => break,
+                }
+            }
+        };
+        match item {
+            Some(Input::Line(no, line)) => {
                 last_line = Instant::now();
                 idle_flushed = false;
-                parser.push(no, &line, &mut records);
-                let mut dirty = false;
-                for r in records.drain(..) {
-                    let kind = classify(&r);
-                    if kind.is_request_event() {
-                        dirty |= closes_request(&kind);
-                        f.buffer.push(Event { record: r, kind });
-                    }
-                }
-                if dirty {
-                    f.analyze(false)?;
+                pending |= live.push_line(no, &line);
+                if pending && last_check.elapsed() >= MAX_LAG {
+                    printer.print_all(&live.checkpoint(false))?;
+                    pending = false;
+                    last_check = Instant::now();
                 }
             }
-            Err(RecvTimeoutError::Timeout) => {
+            Some(Input::Restart) => {
+                // The old file ended: its last record is complete.
+                pending |= live.end_of_input();
+            }
+            None => {
                 if !idle_flushed && last_line.elapsed() >= idle {
-                    // Quiet input: the parser's pending record is complete, and open requests
-                    // are judged as they stand.
-                    parser.finish(&mut records);
-                    push_records(&mut f, &mut records);
-                    f.analyze(true)?;
+                    // Quiet input: the record being read is complete, and open requests are
+                    // judged as they stand.
+                    live.end_of_input();
+                    printer.print_all(&live.checkpoint(true))?;
                     idle_flushed = true;
+                    pending = false;
                 }
             }
-            Err(RecvTimeoutError::Disconnected) => break,
         }
     }
-    parser.finish(&mut records);
-    push_records(&mut f, &mut records);
-    f.analyze(true)?;
+    // The reader stops at its next look (a tail) or at its end of input (a stream, which is
+    // not waited for when a signal stopped the run).
     drop(rx);
+    printer.print_all(&live.finish())?;
     if !stop.load(Ordering::Relaxed) {
         if let Ok(Err(e)) = reader_thread.join() {
             return Err(Error::from(e).into());
         }
     }
     let threshold = args.fail_on.threshold();
-    Ok(match (threshold, f.worst) {
+    Ok(match (threshold, printer.worst) {
         (Some(t), Some(w)) if w >= t => 1,
         _ => 0,
     })
-}
-
-fn push_records<W: Write>(f: &mut Follower<'_, W>, records: &mut Vec<Record>) {
-    for r in records.drain(..) {
-        let kind = classify(&r);
-        if kind.is_request_event() {
-            f.buffer.push(Event { record: r, kind });
-        }
-    }
 }
 
 /// Errors of follow mode.

@@ -496,7 +496,7 @@ fn input_kind(spec: &InputSpec, head: &[String]) -> InputKind {
 
 /// The records `ingest_one` looks at: bare ones (unrecognized lines are reported) and those that
 /// may classify as request events; the parser only counts the others.
-fn keep_record(r: &Record) -> bool {
+pub(crate) fn keep_record(r: &Record) -> bool {
     r.shape == Shape::Bare || crate::classify::wants(r)
 }
 
@@ -648,7 +648,11 @@ fn ingest_one(
     })
 }
 
-fn parse_instant(s: &str, tz: Option<chrono_tz::Tz>, flag: &str) -> Result<DateTime<Utc>, Error> {
+pub(crate) fn parse_instant(
+    s: &str,
+    tz: Option<chrono_tz::Tz>,
+    flag: &str,
+) -> Result<DateTime<Utc>, Error> {
     if let Ok(t) = DateTime::parse_from_rfc3339(s) {
         return Ok(t.with_timezone(&Utc));
     }

@@ -1,6 +1,6 @@
 //! `--follow` through a real pipe: a finding is printed as soon as its request closes, before
 //! the input ends; end of input flushes and exits with the usual code; memory stays bounded on
-//! a long stream.
+//! a long stream. `--follow FILE` tails the file through growth, truncation and rotation.
 
 mod common;
 
@@ -136,4 +136,128 @@ fn memory_stays_bounded_on_a_long_stream() {
     if let Some(kib) = peak {
         assert!(kib < 64 * 1024, "peak RSS {kib} KiB on a long stream");
     }
+}
+
+/// Kills the child when the test ends, whatever happened (a broken follow must not outlive it).
+struct KillOnDrop(Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// The fixture request as it would be logged by session `n` on day `n` (its own session tag
+/// and date, so each copy is a request of its own).
+fn request_copy(template: &[String], n: u32) -> String {
+    let sid = format!("20261123_{n:06}_{n:06x}");
+    let mut out = String::new();
+    for line in template {
+        let line = line.replace("20261123_150343_5dd629", &sid).replacen(
+            "2026-11-23 ",
+            &format!("2026-11-{:02} ", 1 + n),
+            1,
+        );
+        out.push_str(&line);
+        out.push('\n');
+    }
+    out
+}
+
+fn append(path: &std::path::Path, text: &str) {
+    let mut f = std::fs::OpenOptions::new()
+        .append(true)
+        .create(true)
+        .open(path)
+        .expect("open for append");
+    f.write_all(text.as_bytes()).expect("append");
+}
+
+/// Wait (at most 30 s) for a finding of session `n`'s request; returns its JSON.
+fn finding_of(lines: &mpsc::Receiver<String>, n: u32) -> serde_json::Value {
+    let sid = format!("20261123_{n:06}_{n:06x}");
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while let Some(left) = deadline.checked_duration_since(std::time::Instant::now()) {
+        let Ok(line) = lines.recv_timeout(left) else {
+            break;
+        };
+        let v: serde_json::Value = serde_json::from_str(&line).expect("NDJSON finding");
+        if v["request"].as_str().is_some_and(|r| r.contains(&sid)) {
+            return v;
+        }
+    }
+    panic!("no finding for the request of session {sid}");
+}
+
+#[test]
+fn follow_file_tails_through_truncation_and_rotation() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("agent.log");
+    let template = request_lines();
+    append(&path, &request_copy(&template, 1));
+    let auth = common::fixtures().join("corpus/real-0.19.0-shared-retry-budget/auth.before.json");
+    let child = common::bin()
+        .args(["--follow", "--format", "json", "--idle", "1", "--auth"])
+        .arg(&auth)
+        .arg(&path)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let mut child = KillOnDrop(child);
+    let lines = stdout_lines(&mut child.0);
+    // What was there at the start.
+    let first = finding_of(&lines, 1);
+    assert_eq!(first["rule"], "shared-retry-budget");
+    // Appended after the end was reached.
+    append(&path, &request_copy(&template, 2));
+    finding_of(&lines, 2);
+    // Truncated, then written again from its start: read from the start, lines numbered anew.
+    std::fs::write(&path, request_copy(&template, 3)).expect("truncate and write");
+    let third = finding_of(&lines, 3);
+    let evidence_lines: Vec<u64> = third["evidence"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|e| e["line"].as_u64())
+        .collect();
+    assert!(
+        evidence_lines.iter().all(|&l| l <= template.len() as u64),
+        "lines of the new content: {evidence_lines:?}"
+    );
+    // Rotated: renamed, a last request written to the old file, then a new file by the same name.
+    let rotated = dir.path().join("agent.log.1");
+    std::fs::rename(&path, &rotated).expect("rename");
+    append(&rotated, &request_copy(&template, 4));
+    append(&path, &request_copy(&template, 5));
+    finding_of(&lines, 4);
+    finding_of(&lines, 5);
+    // Still following: a file is followed until the run is interrupted.
+    assert!(
+        child.0.try_wait().expect("status").is_none(),
+        "still following"
+    );
+    append(&path, &request_copy(&template, 6));
+    finding_of(&lines, 6);
+    // SIGTERM ends it, with the usual exit code.
+    let pid = child.0.id().to_string();
+    let killed = std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .expect("kill");
+    assert!(killed.success());
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let status = loop {
+        if let Some(s) = child.0.try_wait().expect("status") {
+            break s;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "did not stop on SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert_eq!(status.code(), Some(1), "findings at or above --fail-on low");
 }

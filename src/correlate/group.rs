@@ -8,14 +8,14 @@ use std::collections::{HashMap, VecDeque};
 use std::ops::Index;
 
 /// A request left without an ending line is closed when its lane is quiet this long.
-const IDLE_CLOSE_SECS: i64 = 900;
+pub const IDLE_CLOSE_SECS: i64 = 900;
 /// An untagged request (worker-thread lines) is adopted by a tagged lane within this window.
 const ADOPT_SECS: i64 = 10;
 
 /// A fallback line this soon after a terminal failure continues the failed request.
 const REOPEN_SECS: i64 = 5;
 
-#[derive(Default)]
+#[derive(Default, Clone)]
 struct Lane {
     open: Option<usize>,
     last_time: Option<DateTime<Utc>>,
@@ -60,7 +60,7 @@ impl Events for Slices<'_> {
 }
 
 /// Requests by index; a streamed run takes finished ones out from the front.
-#[derive(Default)]
+#[derive(Default, Clone)]
 pub(super) struct Slab {
     base: usize,
     slots: VecDeque<Option<Request>>,
@@ -115,6 +115,7 @@ impl Slab {
     }
 }
 
+#[derive(Clone)]
 pub(super) struct Grouper<E: Events> {
     pub events: E,
     /// Display names of the inputs, by source id.

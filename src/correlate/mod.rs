@@ -21,10 +21,11 @@ use chrono::{DateTime, Utc};
 use std::collections::BTreeMap;
 
 pub use cooldown::HermesVersion;
+pub use group::IDLE_CLOSE_SECS;
 pub use pool::{fmt_epoch, reset_from_details, same_account, PoolModel, ProfileState};
 pub use profile::is_rebuild;
 pub use snapshot::{review as review_snapshots, LogSpan};
-pub use stream::{Orderer, StreamTotals, Streamer};
+pub use stream::{Followed, Orderer, StreamTotals, Streamer, FOLLOW_REMEMBER};
 
 /// An auth.json snapshot given as input.
 #[derive(Debug, Clone)]

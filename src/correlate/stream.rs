@@ -75,6 +75,7 @@ enum Fate {
     Drop,
 }
 
+#[derive(Clone)]
 struct Slot {
     event: Event,
     time: Option<DateTime<Utc>>,
@@ -82,6 +83,7 @@ struct Slot {
 }
 
 /// Events by global index: a window of recent ones and the kept ones before it.
+#[derive(Clone)]
 struct Store {
     base: usize,
     window: VecDeque<Slot>,
@@ -197,6 +199,7 @@ fn droppable(ev: &Event) -> bool {
 }
 
 /// An event waiting in the reorder window.
+#[derive(Clone)]
 struct Waiting {
     time: DateTime<Utc>,
     event: Event,
@@ -205,7 +208,7 @@ struct Waiting {
 /// Puts one source's events in time order and gives each its effective time: its own, else the
 /// source's previous one, else its next one (the whole-input merge's rule). Lines may come up to
 /// the reorder window out of order; later ones are passed on where they came and counted.
-#[derive(Default)]
+#[derive(Default, Clone)]
 pub struct Orderer {
     /// Leading events with no time before the source's first timed one.
     leading: Vec<Event>,
@@ -280,6 +283,7 @@ impl Orderer {
 }
 
 /// Correlates one streamed log source (see the module documentation).
+#[derive(Clone)]
 pub struct Streamer {
     grouper: Grouper<Store>,
     /// Records dropped as repeated across files.
@@ -445,6 +449,48 @@ impl Streamer {
         }
     }
 
+    /// Requests kept for the final analysis (settled, not plain successes).
+    pub fn kept_requests(&self) -> usize {
+        self.kept_requests.len()
+    }
+
+    /// Forget the oldest kept requests beyond the newest `keep`, with their lines and the
+    /// lines outside requests that came before the oldest request still kept (a run that never
+    /// ends keeps its memory bounded; what is forgotten no longer counts in the analysis).
+    pub fn forget_oldest(&mut self, keep: usize) {
+        if self.kept_requests.len() <= keep {
+            return;
+        }
+        self.kept_requests.sort_by_key(|(r, _)| *r);
+        let n = self.kept_requests.len() - keep;
+        let mut gone: Vec<usize> = Vec::new();
+        for (_, r) in self.kept_requests.drain(..n) {
+            gone.extend(r.events.iter().chain(&r.echo_events));
+        }
+        gone.sort_unstable();
+        let store = &mut self.grouper.events;
+        let floor = self
+            .kept_requests
+            .iter()
+            .filter_map(|(_, r)| r.events.first().copied())
+            .min()
+            .unwrap_or(store.base)
+            .min(store.base);
+        let old = (
+            std::mem::take(&mut store.kept),
+            std::mem::take(&mut store.kept_at),
+            std::mem::take(&mut store.kept_times),
+        );
+        for ((event, at), time) in old.0.into_iter().zip(old.1).zip(old.2) {
+            if at >= floor && gone.binary_search(&at).is_err() {
+                store.kept.push(event);
+                store.kept_at.push(at);
+                store.kept_times.push(time);
+            }
+        }
+        self.pinned.retain(|&i| i >= floor);
+    }
+
     /// End of input: settle everything and build the analysis of what was kept.
     pub fn finish(
         mut self,
@@ -496,6 +542,85 @@ impl Streamer {
             (opts, &self.totals.fingerprint),
         );
         (analysis, self.totals)
+    }
+}
+
+/// One log source read live (`--follow`): the batch run's streamed loop for a single source —
+/// its [`Orderer`] puts the events in time order and the [`Streamer`] groups and settles them,
+/// carrying pool, cooldown and fallback history across requests exactly as a whole-file run
+/// does. [`Followed::snapshot`] is the analysis a run ending here would make, without ending
+/// it; [`Followed::finish`] ends it.
+#[derive(Clone)]
+pub struct Followed {
+    orderer: Orderer,
+    streamer: Streamer,
+    /// Kept requests remembered at most (see [`Followed::remember`]).
+    remember: usize,
+}
+
+/// Requests with something to report that a live run remembers by default.
+pub const FOLLOW_REMEMBER: usize = 1000;
+
+impl Followed {
+    /// `sources`: display names of every input, by source id (the followed log is one of them).
+    pub fn new(sources: Vec<String>) -> Self {
+        Followed {
+            orderer: Orderer::default(),
+            streamer: Streamer::new(sources),
+            remember: FOLLOW_REMEMBER,
+        }
+    }
+
+    /// Remember at most about `n` settled requests that have something to report (plain
+    /// successes are never kept): beyond that the oldest are forgotten, a tenth at a time, so
+    /// that a run of days keeps its memory and its analyses bounded. State older than what is
+    /// remembered (a profile benched by a forgotten request) no longer counts.
+    pub fn remember(mut self, n: usize) -> Self {
+        self.remember = n.max(1);
+        self
+    }
+
+    /// Look for settled requests after every `n` events (see [`Streamer::settle_every`]).
+    pub fn settle_every(mut self, n: usize) -> Self {
+        self.streamer = self.streamer.settle_every(n);
+        self
+    }
+
+    /// Requests with something to report remembered now.
+    pub fn remembered(&self) -> usize {
+        self.streamer.kept_requests()
+    }
+
+    /// Take the source's next event, in line order.
+    pub fn push(&mut self, event: Event) {
+        let streamer = &mut self.streamer;
+        self.orderer.push(event, &mut |t, e| streamer.accept(e, t));
+        if self.streamer.kept_requests() > self.remember + self.remember / 10 {
+            self.streamer.forget_oldest(self.remember);
+        }
+    }
+
+    /// The analysis of everything pushed so far, as if the input ended here; the run goes on.
+    pub fn snapshot(
+        &self,
+        auths: Vec<AuthInput>,
+        lists: Vec<AuthListInput>,
+        opts: CorrelateOptions,
+    ) -> (super::Analysis, StreamTotals) {
+        self.clone().finish(auths, lists, opts)
+    }
+
+    /// End of input: release what the orderer holds and build the analysis.
+    pub fn finish(
+        mut self,
+        auths: Vec<AuthInput>,
+        lists: Vec<AuthListInput>,
+        opts: CorrelateOptions,
+    ) -> (super::Analysis, StreamTotals) {
+        let streamer = &mut self.streamer;
+        self.orderer.finish(&mut |t, e| streamer.accept(e, t));
+        self.streamer.note_late(self.orderer.late);
+        self.streamer.finish(auths, lists, opts)
     }
 }
 

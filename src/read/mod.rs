@@ -11,6 +11,7 @@
 //! Each of these may also carry a `.gz` or `.zst` suffix. Other files are not picked.
 
 pub mod issue_body;
+pub mod tail;
 
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read};

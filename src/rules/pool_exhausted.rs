@@ -53,7 +53,7 @@ fn check(a: &Analysis, out: &mut Vec<Finding>) {
             .and_then(|p| {
                 p.members
                     .iter()
-                    .filter_map(|m| m.cooling.as_ref().and_then(|c| c.until))
+                    .filter_map(|m| until_as_of(a, &p.provider, m, e))
                     .min_by(|x, y| x.total_cmp(y))
             });
         let mut f = FindingBuilder::new(
@@ -82,6 +82,33 @@ fn check(a: &Analysis, out: &mut Vec<Finding>) {
     }
     at_rest(a, out);
     listed(a, out);
+}
+
+/// When `m` returns, as the pool stood at event `e`: its last bench in the log up to `e`, else
+/// the state a snapshot gave it. Benches after `e` (later exhaustions of the same pool) do not
+/// tell when the pool exhausted at `e` comes back.
+fn until_as_of(
+    a: &Analysis,
+    provider: &str,
+    m: &crate::correlate::ProfileState,
+    e: usize,
+) -> Option<f64> {
+    let named = |label: &str| m.label == label || m.id.as_deref() == Some(label);
+    match a
+        .pools
+        .benches
+        .iter()
+        .filter(|b| b.event <= e && b.provider == provider && named(&b.label))
+        .max_by_key(|b| b.event)
+    {
+        Some(b) if b.dead => None,
+        Some(b) => b.until,
+        None => m
+            .cooling
+            .as_ref()
+            .filter(|c| c.since_event.is_none_or(|s| s <= e))
+            .and_then(|c| c.until),
+    }
 }
 
 /// A `hermes auth list` capture in which every credential of a provider is rate-limited or
