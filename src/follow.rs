@@ -126,6 +126,9 @@ impl<W: Write> Follower<'_, W> {
     }
 
     fn print(&mut self, f: &Finding) -> io::Result<()> {
+        let mut scrubbed = f.clone();
+        crate::report::scrub::finding(&mut scrubbed);
+        let f = &scrubbed;
         let first = f.evidence.first().map(|e| (e.source.as_str(), e.line));
         let key = format!("{}|{:?}|{}", f.rule, first, f.message);
         if !self.printed.insert(key.clone()) {
