@@ -36,11 +36,15 @@ pub fn run(cli: Cli) -> u8 {
         Ok(code) => code,
         Err(RunError::BrokenPipe) => 0,
         Err(RunError::Io(e)) => {
-            eprintln!("hermes-forensics: cannot write output: {e}");
+            eprintln!(
+                "hermes-forensics: cannot write output: {}",
+                redact(&e.to_string())
+            );
             2
         }
         Err(RunError::Pipeline(e)) => {
-            eprintln!("hermes-forensics: {e}");
+            // Errors echo input (config values, file names, parser excerpts).
+            eprintln!("hermes-forensics: {}", redact(&e.to_string()));
             2
         }
     }
@@ -176,7 +180,7 @@ fn events(args: &EventsArgs) -> Result<u8, RunError> {
         let _ = writeln!(
             err,
             "{}: {} lines read ({}), {} events, {} lines used, {} other, {} unrecognized",
-            s.name,
+            redact(&s.name),
             s.lines_read,
             s.format,
             s.events,
@@ -186,7 +190,7 @@ fn events(args: &EventsArgs) -> Result<u8, RunError> {
         );
     }
     for w in &ing.warnings {
-        let _ = writeln!(err, "warning: {w}");
+        let _ = writeln!(err, "warning: {}", redact(w));
     }
     Ok(0)
 }

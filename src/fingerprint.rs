@@ -15,6 +15,7 @@
 //! between Rust releases and fingerprints are stored in baselines and code-scanning history.
 
 use crate::model::Finding;
+use crate::redact::scrub;
 use std::collections::BTreeMap;
 
 const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
@@ -59,16 +60,23 @@ pub fn normalize(text: &str) -> String {
     out
 }
 
-/// The shape hash of one finding (16 hex digits), without occurrence number.
+/// The shape hash of one finding (16 hex digits), without occurrence number. Every text is
+/// scrubbed first, with or without `--no-redact`: a fingerprint is printed (SARIF) and stored
+/// (baselines), so it never hashes a secret, and redaction does not change it.
 pub fn shape_hash(f: &Finding) -> String {
-    let mut evidence: Vec<String> = f.evidence.iter().map(|e| normalize(&e.text)).collect();
+    let clean = |s: &str| scrub(s).into_owned();
+    let mut evidence: Vec<String> = f
+        .evidence
+        .iter()
+        .map(|e| normalize(&scrub(&e.text)))
+        .collect();
     evidence.sort();
     evidence.dedup();
     let fields = [
         f.rule.to_string(),
-        f.provider.clone().unwrap_or_default(),
-        f.profile.clone().unwrap_or_default(),
-        normalize(&f.message),
+        clean(f.provider.as_deref().unwrap_or_default()),
+        clean(f.profile.as_deref().unwrap_or_default()),
+        normalize(&scrub(&f.message)),
     ];
     let mut state = FNV_OFFSET;
     for part in fields.iter().chain(&evidence) {

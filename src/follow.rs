@@ -369,6 +369,9 @@ impl<W: Write> Printer<'_, W> {
     }
 
     fn print(&mut self, f: &Finding) -> io::Result<()> {
+        let mut scrubbed = f.clone();
+        crate::report::scrub::finding(&mut scrubbed);
+        let f = &scrubbed;
         self.worst = self.worst.max(Some(f.severity));
         match self.args.format {
             crate::report::Format::Json => {

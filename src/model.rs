@@ -617,7 +617,11 @@ pub struct Summary {
     pub last_time: Option<DateTime<Utc>>,
     pub requests: u64,
     pub attempts: u64,
+    /// Rotations: the rotation lines, plus those inferred without one (see `rotations_inferred`).
     pub rotations: u64,
+    /// Of `rotations`, those no rotation line printed: a client rebuilt for
+    /// `credential_rotation`, or a change of profile between two calls (`silent-rotation`).
+    pub rotations_inferred: u64,
     pub fallbacks: u64,
     pub findings_by_severity: FindingCounts,
     /// Hermes version whose cooldown rules were applied.
@@ -690,7 +694,11 @@ pub struct FindingCounts {
 #[derive(Debug, Clone, PartialEq, Default, Serialize)]
 pub struct PoolSummary {
     pub provider: String,
+    /// Every member: labelled profiles and accounts known only by their fingerprint.
     pub profiles: Vec<String>,
+    /// The members of `profiles` known only by an account fingerprint in error bodies (no
+    /// label names them).
+    pub by_fingerprint: Vec<String>,
     /// Where the pool is known from (`auth.json`, `hermes auth list`, `log lines`).
     pub known_from: String,
 }

@@ -903,6 +903,7 @@ fn summarize(
             a.echo_requests_dropped
         ));
     }
+    let inferred_rotations = rules::inferred_rotations(a);
     Summary {
         sources,
         first_time: totals.first_time,
@@ -914,7 +915,8 @@ fn summarize(
             .map(|r| r.attempts.len() as u64)
             .sum::<u64>()
             + totals.dropped_attempts,
-        rotations: totals.rotations,
+        rotations: totals.rotations + inferred_rotations,
+        rotations_inferred: inferred_rotations,
         fallbacks: a.requests.iter().map(|r| r.fallbacks.len() as u64).sum(),
         findings_by_severity: counts,
         hermes_version: a.opts.hermes_version.to_string(),
@@ -926,6 +928,12 @@ fn summarize(
             .map(|p| PoolSummary {
                 provider: p.key.clone(),
                 profiles: p.members.iter().map(|m| m.label.clone()).collect(),
+                by_fingerprint: p
+                    .members
+                    .iter()
+                    .filter(|m| m.is_account)
+                    .map(|m| m.label.clone())
+                    .collect(),
                 known_from: {
                     let mut from: Vec<&str> =
                         p.members.iter().map(|m| m.known_from.as_str()).collect();
@@ -1036,7 +1044,10 @@ pub fn timelines(a: &Analysis) -> Vec<RequestTimeline> {
                             }
                         ),
                         _ => {
-                            rebuild.unwrap_or_else(|| ev.record.message.chars().take(160).collect())
+                            // Redacted before the cut: a cut secret no longer matches.
+                            rebuild.unwrap_or_else(|| {
+                                redact(&ev.record.message).chars().take(160).collect()
+                            })
                         }
                     },
                 };

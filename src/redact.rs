@@ -1,21 +1,37 @@
 //! Secret scrubbing applied to every string before any output format sees it.
 //!
-//! What is replaced:
-//! - prefixed keys and tokens: `sk-…` (also `sk-proj-`, `sk-ant-`), `rt_…` refresh tokens,
-//!   `ghp_`, `github_pat_`, `hf_`, `AIza`, `xoxb-`/`xoxp-` → `<prefix>…[REDACTED]`;
-//! - JWTs (`eyJ…`, one to three dot-separated base64url parts) → `eyJ…[REDACTED]`;
-//! - `Bearer <token>` → `Bearer [REDACTED]`;
-//! - values of secret-named keys, in `k=v`, `k: v` and `"k": "v"` form: `api_key`, `x-api-key`,
-//!   `apikey`, `*_token`, `*_secret`, `*_key`, `secret`, `password`, `Authorization` (the scheme
-//!   word `Bearer`/`Basic` is kept) → `key=[REDACTED]`;
+//! The token families of gitleaks' default rules that can appear in agent logs are replaced;
+//! what identifies a secret by its *shape* keeps its short non-secret prefix and gets a stable
+//! fingerprint, `<prefix>…[REDACTED:1a2b3c]` (six hex digits of a hash of the secret), so two
+//! different keys stay two profiles and the same key reads the same in every field:
+//! - prefixed keys and tokens: OpenAI `sk-…`/`sk-proj-…`, Anthropic `sk-ant-…`, OpenRouter
+//!   `sk-or-…`, Google `AIza…`/`ya29.…`, GitHub `ghp_`/`gho_`/`ghu_`/`ghs_`/`ghr_`/
+//!   `github_pat_`, GitLab `glpat-`, Hugging Face `hf_`, Slack `xoxa-`/`xoxb-`/`xoxe-`/`xoxp-`/
+//!   `xoxr-`/`xoxs-`, Stripe `sk_live_`/`rk_live_`/`sk_test_`/`rk_test_`, `rt_…` refresh
+//!   tokens;
+//! - AWS access key ids (`AKIA…`, `ASIA…`, `ABIA…`, `ACCA…`, `A3T…`) → `AKIA…[REDACTED:…]`;
+//! - JWTs (`eyJ…`, one to three dot-separated base64url parts) → `eyJ…[REDACTED:…]`;
+//! - `Bearer <token>` → `Bearer [REDACTED:…]`;
+//! - e-mail addresses → `a…[REDACTED:…]@example.com` (first character and domain kept);
 //! - long high-entropy runs: 32+ characters of `[A-Za-z0-9+/_-]` with upper case, lower
 //!   case and digits mixed like random data, or 32+ hex digits with letters and digits
-//!   → `[REDACTED]`.
+//!   → `[REDACTED:…]`.
+//!
+//! What is recognized only by the name in front of it may be a guessable password, so it gets
+//! the bare mark `[REDACTED]`, no fingerprint:
+//! - values of secret-named keys, in `k=v`, `k: v` and `"k": "v"` form: `api_key`, `x-api-key`,
+//!   `apikey`, `*_token`, `*_secret`, `*_key` (so `aws_secret_access_key`), `secret`,
+//!   `password`, `Authorization` (the scheme word `Bearer`/`Basic` is kept) → `key=[REDACTED]`;
+//! - secret query parameters `?token=`, `&key=`, `sig`, `signature`, `secret`, `password`,
+//!   `pass`, `pwd`, `auth`, `code` (and every `*_token`/`*_key` name above) → `?token=[REDACTED]`;
+//! - `Basic <base64>` credentials → `Basic [REDACTED]`;
+//! - the password of URL credentials, `scheme://user:pass@host` → `scheme://user:[REDACTED]@host`.
 //!
 //! What is kept: values Hermes already masked (`sk-pro...EFGH`, `***`, `<REDACTED>`), `null`-like
 //! values, key *names* (`OPENROUTER_API_KEY` is a variable name), session / cron / thread ids,
-//! URLs, model names, pool labels and ids, epoch numbers, and `sha256:` fingerprints (Hermes
-//! prints them as safe account identifiers).
+//! URLs without credentials, model names, pool labels and ids that are not secrets (`key-1`,
+//! `primary`, `work@`), epoch numbers, and `sha256:` fingerprints (Hermes prints them as safe
+//! account identifiers).
 //!
 //! `redact` is idempotent and returns `Cow::Borrowed` without allocating when the text has no
 //! trigger substring and no long token.
@@ -33,24 +49,59 @@ use crate::classify::LiteralSet;
 /// The replacement marker.
 pub const MARK: &str = "[REDACTED]";
 
-/// Prefixes of token formats whose short prefix is not secret.
-const PREFIXES: [&str; 8] = [
+/// Prefixes of token formats whose short prefix is not secret, longest first where one is the
+/// start of another (the pattern takes the first that matches).
+const PREFIXES: [&str; 27] = [
+    "sk-proj-",
+    "sk-ant-",
+    "sk-or-",
     "sk-",
+    "sk_live_",
+    "rk_live_",
+    "sk_test_",
+    "rk_test_",
     "rt_",
     "ghp_",
+    "gho_",
+    "ghu_",
+    "ghs_",
+    "ghr_",
     "github_pat_",
+    "glpat-",
     "hf_",
     "AIza",
+    "ya29.",
+    "xoxa-",
     "xoxb-",
+    "xoxe-",
     "xoxp-",
+    "xoxr-",
+    "xoxs-",
+    "xoxe.",
+    "xapp-",
 ];
 
-/// Words (lower case) that trigger the key/value and Bearer rules in any of their three
-/// usual casings (`key`, `Key`, `KEY`).
-const WORD_TRIGGERS: [&str; 6] = ["key", "token", "secret", "passw", "authorization", "bearer"];
+/// Literal triggers besides the prefixes and words: JWT start, AWS key id prefixes, and the
+/// `@` of e-mail addresses and URL credentials.
+const LITERALS: [&str; 7] = ["eyJ", "AKIA", "ASIA", "ABIA", "ACCA", "A3T", "@"];
+
+/// Words (lower case) that trigger the key/value, query and Bearer/Basic rules in any of their
+/// three usual casings (`key`, `Key`, `KEY`).
+const WORD_TRIGGERS: [&str; 10] = [
+    "key",
+    "token",
+    "secret",
+    "pass",
+    "pwd",
+    "sig",
+    "authorization",
+    "bearer",
+    "basic",
+    "code=",
+];
 
 /// Literal substrings, one of which must be present for the pattern rules to run: the
-/// prefixes, `eyJ` and each word trigger in its three casings.
+/// prefixes, the other literals and each word trigger in its three casings.
 fn trigger_words() -> Vec<String> {
     let words = WORD_TRIGGERS.iter().flat_map(|w| {
         let mut cap = w.to_string();
@@ -59,8 +110,8 @@ fn trigger_words() -> Vec<String> {
     });
     PREFIXES
         .iter()
+        .chain(LITERALS.iter())
         .map(|p| p.to_string())
-        .chain(["eyJ".to_string()])
         .chain(words)
         .collect()
 }
@@ -75,12 +126,18 @@ static SECRET_RE: LazyLock<Regex> = LazyLock::new(|| {
     let prefixes = PREFIXES.map(regex::escape).join("|");
     let pattern = format!(
         concat!(
+            // URL credentials: scheme, user and colon kept, then the password, then `@`.
+            r#"(?P<url>(?-u:\b)[A-Za-z][A-Za-z0-9+.-]*://[^/\s:@'"<>]+:)(?P<uval>[^/\s@'"<>]+)@"#,
             // key/value: the key, separator and optional quote are kept.
-            r#"(?P<kv>(?i-u:\b[a-z0-9_-]*(?:api[_-]?key|apikey|_token|_secret|_key|-key|password|passwd|secret)\b|\bauthorization\b)["']?[ \t]*[:=][ \t]*["']?)"#,
+            r#"|(?P<kv>(?i-u:\b[a-z0-9_-]*(?:api[_-]?key|apikey|_token|_secret|_key|-key|password|passwd|secret)\b|\bauthorization\b)["']?[ \t]*[:=][ \t]*["']?)"#,
             r#"(?P<scheme>(?i:bearer|basic|token)[ \t]+)?(?P<kvval>[^\s"',;&}}\]]+)"#,
-            r"|(?P<bearer>(?-u:\b)[Bb]earer[ \t]+)(?P<bval>[A-Za-z0-9._~+/=-]+)",
+            // secret query parameters with short names.
+            r#"|(?P<q>[?&;](?i-u:token|key|sig|signature|secret|password|passwd|pass|pwd|auth|code)=)(?P<qval>[^&\s"'#<>]+)"#,
+            r"|(?P<bearer>(?-u:\b)(?:[Bb]earer|BEARER|[Bb]asic|BASIC)[ \t]+)(?P<bval>[A-Za-z0-9._~+/=-]+)",
             r"|(?P<jwt>(?-u:\b)eyJ[A-Za-z0-9_-]{{10,}}(?:\.[A-Za-z0-9_=-]*){{0,2}})",
+            r"|(?P<aws>(?-u:\b)(?:A3T[A-Z0-9]|AKIA|ASIA|ABIA|ACCA)[A-Z2-7]{{16}}(?-u:\b))",
             r"|(?P<pfx>(?-u:\b)(?:{})(?P<pval>[A-Za-z0-9_-]{{10,}}))",
+            r"|(?P<email>(?-u:\b)[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{{2,}}(?-u:\b))",
         ),
         prefixes
     );
@@ -142,8 +199,9 @@ fn scrub_once(text: &str) -> Cow<'_, str> {
         let mut s = String::with_capacity(out.len());
         let mut last = 0;
         for (start, end) in secret_runs(out.as_bytes()) {
+            let run = out.get(start..end).unwrap_or_default();
             s.push_str(out.get(last..start).unwrap_or_default());
-            s.push_str(MARK);
+            s.push_str(&marked(run));
             last = end;
         }
         s.push_str(out.get(last..).unwrap_or_default());
@@ -152,32 +210,88 @@ fn scrub_once(text: &str) -> Cow<'_, str> {
     out
 }
 
+/// A stable six-hex-digit fingerprint of `secret` (64-bit FNV-1a, folded): enough to tell the
+/// keys of one log apart, far too little to recover or confirm a random key.
+pub fn fingerprint(secret: &str) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in secret.bytes() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    format!("{:06x}", (h ^ (h >> 24) ^ (h >> 48)) & 0xff_ffff)
+}
+
+/// The mark with the fingerprint of `secret`: `[REDACTED:1a2b3c]`.
+fn marked(secret: &str) -> String {
+    format!("[REDACTED:{}]", fingerprint(secret))
+}
+
 fn replace_match(caps: &Captures) -> String {
     let all = caps.get(0).map_or("", |m| m.as_str());
     let text = |name: &str| caps.name(name).map_or("", |m| m.as_str());
+    if let Some(val) = caps.name("uval") {
+        if is_masked(val.as_str()) {
+            return all.to_string();
+        }
+        return format!("{}{MARK}@", text("url"));
+    }
     if let Some(val) = caps.name("kvval") {
         if is_masked(val.as_str()) || is_placeholder(val.as_str()) {
             return all.to_string();
         }
         return format!("{}{}{MARK}", text("kv"), text("scheme"));
     }
-    if let Some(val) = caps.name("bval") {
-        let v = val.as_str();
-        let token_like =
-            v.len() >= 8 && v.bytes().any(|b| b.is_ascii_digit() || b"._-".contains(&b));
-        if is_masked(v) || !token_like {
+    if let Some(val) = caps.name("qval") {
+        if is_masked(val.as_str()) || is_placeholder(val.as_str()) {
             return all.to_string();
         }
-        return format!("{}{MARK}", text("bearer"));
+        return format!("{}{MARK}", text("q"));
+    }
+    if let Some(val) = caps.name("bval") {
+        let v = val.as_str();
+        let scheme = text("bearer");
+        let basic = scheme.to_ascii_lowercase().starts_with("basic");
+        if is_masked(v) {
+            return all.to_string();
+        }
+        if basic {
+            // `Basic` is an English word: only a base64 credential is masked.
+            let (upper, lower) = (
+                v.bytes().filter(u8::is_ascii_uppercase).count(),
+                v.bytes().filter(u8::is_ascii_lowercase).count(),
+            );
+            let base64 = v.len() >= 8
+                && (v.bytes().any(|b| b.is_ascii_digit() || b"+/=".contains(&b))
+                    || (upper >= 2 && lower >= 2));
+            return if base64 {
+                format!("{scheme}{MARK}")
+            } else {
+                all.to_string()
+            };
+        }
+        let token_like =
+            v.len() >= 8 && v.bytes().any(|b| b.is_ascii_digit() || b"._-".contains(&b));
+        if !token_like {
+            return all.to_string();
+        }
+        return format!("{scheme}{}", marked(v));
     }
     if caps.name("jwt").is_some() {
-        return format!("eyJ…{MARK}");
+        return format!("eyJ…{}", marked(all));
+    }
+    if caps.name("aws").is_some() {
+        return format!("{}…{}", all.get(..4).unwrap_or_default(), marked(all));
     }
     if let Some(val) = caps.name("pval") {
         let prefix = all
             .get(..all.len() - val.as_str().len())
             .unwrap_or_default();
-        return format!("{prefix}…{MARK}");
+        return format!("{prefix}…{}", marked(all));
+    }
+    if caps.name("email").is_some() {
+        let (local, domain) = all.split_once('@').unwrap_or((all, ""));
+        let first = local.chars().next().map(String::from).unwrap_or_default();
+        return format!("{first}…{}@{domain}", marked(all));
     }
     all.to_string()
 }
@@ -305,7 +419,7 @@ mod tests {
             let mut last = 0;
             for (start, end) in secret_runs(out.as_bytes()) {
                 s.push_str(out.get(last..start).unwrap_or_default());
-                s.push_str(MARK);
+                s.push_str(&marked(out.get(start..end).unwrap_or_default()));
                 last = end;
             }
             s.push_str(out.get(last..).unwrap_or_default());
@@ -429,7 +543,10 @@ mod tests {
     #[test]
     fn single_pass_triggers_match_the_old_scans() {
         let words = trigger_words();
-        assert_eq!(words.len(), PREFIXES.len() + 1 + 3 * WORD_TRIGGERS.len());
+        assert_eq!(
+            words.len(),
+            PREFIXES.len() + LITERALS.len() + 3 * WORD_TRIGGERS.len()
+        );
         let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
         let mut compared = 0;
         let mut changed = 0;

@@ -237,6 +237,7 @@ fn sample_report() -> Report {
             requests: 2,
             attempts: 4,
             rotations: 1,
+            rotations_inferred: 0,
             fallbacks: 1,
             findings_by_severity: FindingCounts {
                 high: 2,
@@ -263,11 +264,13 @@ fn sample_report() -> Report {
                         "team".into(),
                         "openai-codex-oauth-2".into(),
                     ],
+                    by_fingerprint: vec!["prolite".into(), "team".into()],
                     known_from: "log lines".into(),
                 },
                 PoolSummary {
                     provider: "zai".into(),
                     profiles: vec![],
+                    by_fingerprint: vec![],
                     known_from: "log lines".into(),
                 },
             ],

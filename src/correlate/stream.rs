@@ -185,8 +185,11 @@ impl Store {
     }
 }
 
-/// A line that, outside a request or in a plain successful one, no rule reads.
+/// A line that, outside a request or in a plain successful one, no rule reads. A client rebuilt
+/// for `credential_rotation` is kept: the header counts it as a rotation when no rotation line
+/// goes with it (see [`crate::rules::inferred_rotations`]).
 fn droppable(ev: &Event) -> bool {
+    let rotation_client = matches!(&ev.kind, EventKind::ClientCreated { reason, .. } if reason == "credential_rotation");
     matches!(
         ev.kind,
         EventKind::TurnStart { .. }
@@ -195,7 +198,8 @@ fn droppable(ev: &Event) -> bool {
             | EventKind::Success { .. }
             | EventKind::TurnEnd { .. }
             | EventKind::GatewayResponse { .. }
-    ) && auth_blame_text(ev).is_none()
+    ) && !rotation_client
+        && auth_blame_text(ev).is_none()
 }
 
 /// An event waiting in the reorder window.

@@ -162,6 +162,7 @@ pub fn render(
 /// The Markdown report, cut at the last finding section that fits in `limit` bytes (with a note
 /// saying so) when it is larger.
 pub fn step_summary(report: &Report, rules: &[RuleInfo], limit: usize) -> io::Result<String> {
+    let report = &*super::scrub::report(report);
     let mut buf = Vec::new();
     markdown::render(report, rules, RenderOptions::default(), &mut buf)?;
     let full = String::from_utf8_lossy(&buf).into_owned();

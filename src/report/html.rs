@@ -76,7 +76,7 @@ pub fn render(
         ),
         ("Requests", s.requests.to_string()),
         ("Attempts", s.attempts.to_string()),
-        ("Rotations", s.rotations.to_string()),
+        ("Rotations", super::counts::rotations(s)),
         ("Fallbacks", s.fallbacks.to_string()),
         (
             "Findings",

@@ -165,7 +165,10 @@ fn environment(w: &mut impl Write, s: &Summary) -> io::Result<()> {
     writeln!(
         w,
         "- **Requests:** {} · **Attempts:** {} · **Rotations:** {} · **Fallbacks:** {}",
-        s.requests, s.attempts, s.rotations, s.fallbacks
+        s.requests,
+        s.attempts,
+        super::counts::rotations(s),
+        s.fallbacks
     )?;
     let c = &s.findings_by_severity;
     writeln!(
@@ -188,9 +191,14 @@ fn environment(w: &mut impl Write, s: &Summary) -> io::Result<()> {
         for p in &s.pools {
             writeln!(
                 w,
-                "  - {}: {} (known from {})",
+                "  - {}: {}{} (known from {})",
                 md(&p.provider),
-                md(&join_or_dash(&p.profiles)),
+                super::counts::pool_size(p),
+                if p.profiles.is_empty() {
+                    String::new()
+                } else {
+                    format!(": {}", md(&join_or_dash(&p.profiles)))
+                },
                 md(&p.known_from)
             )?;
         }

@@ -1,7 +1,7 @@
 //! Report formats: one file per format, each writes a [`Report`] to `&mut dyn Write`.
 //!
-//! All strings in a [`Report`] are already redacted by the producer; the formats only escape them
-//! for their medium. Output is byte-deterministic: it depends on the report, the rules and the
+//! Every string of a [`Report`] is redacted at this boundary ([`scrub`]) before a format sees
+//! it; the formats only escape them for their medium. Output is byte-deterministic: it depends on the report, the rules and the
 //! options only.
 //!
 //! Time display (text and markdown): instants are shown in UTC as `2026-05-08 22:41:08Z`; when
@@ -9,12 +9,14 @@
 //! (sub-millisecond digits are dropped). When no instant is known the time as written in the log
 //! (`time_text`) is shown, else `-`. JSON uses RFC 3339 (see [`json`]).
 
+pub mod counts;
 pub mod github;
 pub mod html;
 pub mod json;
 pub mod markdown;
 pub mod mermaid;
 pub mod sarif;
+pub mod scrub;
 pub mod text;
 
 use crate::model::{Report, RuleInfo, SnapshotChange, SnapshotSummary};
@@ -61,6 +63,7 @@ pub fn render(
     opts: RenderOptions,
     out: &mut dyn Write,
 ) -> io::Result<()> {
+    let report = &*scrub::report(report);
     match format {
         Format::Text => text::render(report, rules, opts, out),
         Format::Markdown => markdown::render(report, rules, opts, out),

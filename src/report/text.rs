@@ -107,7 +107,10 @@ fn header(w: &mut impl Write, report: &Report, opts: RenderOptions) -> io::Resul
     writeln!(
         w,
         "requests: {}, attempts: {}, rotations: {}, fallbacks: {}",
-        s.requests, s.attempts, s.rotations, s.fallbacks
+        s.requests,
+        s.attempts,
+        super::counts::rotations(s),
+        s.fallbacks
     )?;
     let c = &s.findings_by_severity;
     let counts = [
@@ -137,9 +140,14 @@ fn header(w: &mut impl Write, report: &Report, opts: RenderOptions) -> io::Resul
         for p in &s.pools {
             writeln!(
                 w,
-                "  {}: {} (known from {})",
+                "  {}: {}{} (known from {})",
                 visible(&p.provider, false),
-                visible(&join_or_dash(&p.profiles), false),
+                super::counts::pool_size(p),
+                if p.profiles.is_empty() {
+                    String::new()
+                } else {
+                    format!(": {}", visible(&join_or_dash(&p.profiles), false))
+                },
                 visible(&p.known_from, false)
             )?;
         }

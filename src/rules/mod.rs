@@ -23,6 +23,8 @@ mod strategy_violation;
 mod summary;
 mod wait_on_benched_seat;
 
+pub use silent_rotation::inferred_rotations;
+
 use crate::classify::quota::FailureClass;
 use crate::correlate::{Analysis, Attempt, Cooling, Request};
 use crate::model::{Event, EventKind, Evidence, Finding, RuleInfo, Severity};

@@ -97,3 +97,39 @@ fn check(a: &Analysis, out: &mut Vec<Finding>) {
         }
     }
 }
+
+/// Rotations the log shows without a rotation line, for the report header's count: between two
+/// calls of a request (or after its last call), a client rebuilt for `credential_rotation`, or a
+/// change of profile as this rule judges it (same provider, both profiles known, no rotation,
+/// fallback or restore line, not a client rebuilt from the turn's runtime). Each gap counts once.
+pub fn inferred_rotations(a: &Analysis) -> u64 {
+    let mut n = 0;
+    for req in &a.requests {
+        for (i, prev) in req.attempts.iter().enumerate() {
+            let Some(&p_last) = prev.events.last() else {
+                continue;
+            };
+            let next = req.attempts.get(i + 1);
+            let hi = next
+                .and_then(|x| x.events.first().copied())
+                .unwrap_or(usize::MAX);
+            let gap = req.between(p_last, hi);
+            let kind = |e: usize| a.events.get(e).map(|ev| &ev.kind);
+            if gap.iter().any(|&e| kind(e).is_some_and(is_rotation)) {
+                continue;
+            }
+            let rebuilt_for_rotation = gap.iter().any(|&e| {
+                matches!(kind(e), Some(EventKind::ClientCreated { reason, .. }) if reason == "credential_rotation")
+            });
+            let changed = next.is_some_and(|next| {
+                matches!((&prev.profile, &next.profile), (Some(x), Some(y)) if x != y)
+                    && prev.provider == next.provider
+                    && next.basis != Some(crate::correlate::ProfileBasis::RebuiltClient)
+            });
+            if rebuilt_for_rotation || changed {
+                n += 1;
+            }
+        }
+    }
+    n
+}
