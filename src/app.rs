@@ -11,6 +11,72 @@ use crate::rules;
 use clap::CommandFactory;
 use std::io::{self, IsTerminal, Write};
 
+/// Parse the command line and run it. `--help`, `--version` and usage errors are written here
+/// (not by clap, which ignores write errors): help that cannot be written is an error (exit 2),
+/// a closed pipe ends quietly.
+pub fn main_with<I, T>(args: I) -> u8
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString> + Clone,
+{
+    use clap::Parser;
+    match Cli::try_parse_from(args) {
+        Ok(cli) => run(cli),
+        Err(e) if e.use_stderr() => {
+            // A usage error: its text goes to stderr; nothing more to do if stderr is gone.
+            let _ = e.print();
+            u8::try_from(e.exit_code()).unwrap_or(2)
+        }
+        Err(e) => {
+            let stdout = io::stdout();
+            let text = e.render();
+            let text = if stdout.is_terminal() {
+                text.ansi().to_string()
+            } else {
+                text.to_string()
+            };
+            finish_output(write_all(&mut stdout.lock(), text.as_bytes()).map(|()| 0))
+        }
+    }
+}
+
+/// Write and flush.
+fn write_all(out: &mut impl Write, bytes: &[u8]) -> Result<(), RunError> {
+    out.write_all(bytes)?;
+    out.flush()?;
+    Ok(())
+}
+
+/// The exit code of a run's result, its error (if any) reported on stderr.
+fn finish_output(result: Result<u8, RunError>) -> u8 {
+    match result {
+        Ok(code) => code,
+        Err(RunError::BrokenPipe) => 0,
+        Err(RunError::Io(e)) => {
+            eprintln!(
+                "hermes-forensics: cannot write output: {}",
+                redact(&e.to_string())
+            );
+            2
+        }
+        Err(RunError::Pipeline(e)) => {
+            // Errors echo input (config values, file names, parser excerpts).
+            eprintln!("hermes-forensics: {}", redact(&e.to_string()));
+            2
+        }
+    }
+}
+
+/// On a terminal, say that standard input is being read (and how to end it) before waiting for it.
+fn stdin_hint(paths: &[std::path::PathBuf]) {
+    let reads_stdin = paths.is_empty() || paths.iter().any(|p| p.as_os_str() == "-");
+    if reads_stdin && io::stdin().is_terminal() {
+        eprintln!(
+            "hermes-forensics: reading Hermes log lines from stdin (Ctrl-D to end; pipe journalctl -o short-iso -u hermes-gateway into it, or give log files)"
+        );
+    }
+}
+
 /// Run the command line; never panics on input.
 pub fn run(cli: Cli) -> u8 {
     let no_redact = match &cli.command {
@@ -32,22 +98,7 @@ pub fn run(cli: Cli) -> u8 {
         Some(Command::Man) => man(),
         Some(Command::Matrix { dir }) => matrix(&dir),
     };
-    match result {
-        Ok(code) => code,
-        Err(RunError::BrokenPipe) => 0,
-        Err(RunError::Io(e)) => {
-            eprintln!(
-                "hermes-forensics: cannot write output: {}",
-                redact(&e.to_string())
-            );
-            2
-        }
-        Err(RunError::Pipeline(e)) => {
-            // Errors echo input (config values, file names, parser excerpts).
-            eprintln!("hermes-forensics: {}", redact(&e.to_string()));
-            2
-        }
-    }
+    finish_output(result)
 }
 
 enum RunError {
@@ -82,6 +133,10 @@ fn matrix(dir: &std::path::Path) -> Result<u8, RunError> {
 
 fn analyze(args: &AnalyzeArgs) -> Result<u8, RunError> {
     let args = &config::resolve(args.clone()).map_err(Error::from)?;
+    stdin_hint(&args.ingest.paths);
+    if let Some(tz) = pipeline::time_context(&args.ingest)?.tz {
+        report::set_display_zone(tz);
+    }
     if let Some(n) = args.threads {
         // Only fails when the pool already exists (a second call in one process): keep it.
         let _ = rayon::ThreadPoolBuilder::new()
@@ -107,7 +162,7 @@ fn analyze(args: &AnalyzeArgs) -> Result<u8, RunError> {
         }
     };
     let opts = RenderOptions {
-        timeline: args.timeline,
+        timeline: args.timeline || args.request.is_some(),
         color,
     };
     let mut out = io::BufWriter::new(stdout.lock());
@@ -132,47 +187,87 @@ fn analyze(args: &AnalyzeArgs) -> Result<u8, RunError> {
 }
 
 fn completions(shell: clap_complete::Shell) -> Result<u8, RunError> {
-    let mut out = io::stdout().lock();
-    clap_complete::generate(shell, &mut Cli::command(), "hermes-forensics", &mut out);
-    out.flush()?;
+    // Generated in memory: the generators panic on a write error.
+    let mut script = Vec::new();
+    clap_complete::generate(
+        shell,
+        &mut visible(&Cli::command()),
+        "hermes-forensics",
+        &mut script,
+    );
+    write_all(&mut io::stdout().lock(), &script)?;
     Ok(0)
 }
 
+/// The command as the shell should complete it: without hidden options and subcommands.
+fn visible(cmd: &clap::Command) -> clap::Command {
+    let mut out = clap::Command::new(cmd.get_name().to_string());
+    if let Some(v) = cmd.get_version() {
+        out = out.version(v.to_string());
+    }
+    if let Some(a) = cmd.get_about() {
+        out = out.about(a.clone());
+    }
+    for a in cmd.get_arguments().filter(|a| !a.is_hide_set()) {
+        out = out.arg(a.clone());
+    }
+    for s in cmd.get_subcommands().filter(|s| !s.is_hide_set()) {
+        out = out.subcommand(visible(s));
+    }
+    out
+}
+
 fn man() -> Result<u8, RunError> {
-    let mut out = io::stdout().lock();
-    clap_mangen::Man::new(Cli::command()).render(&mut out)?;
+    let mut page = Vec::new();
+    clap_mangen::Man::new(Cli::command()).render(&mut page)?;
+    write_all(&mut io::stdout().lock(), &page)?;
     Ok(0)
 }
 
 fn events(args: &EventsArgs) -> Result<u8, RunError> {
     let ingest = config::resolve_ingest(args.ingest.clone()).map_err(Error::from)?;
-    let stdout = io::stdout();
-    let mut out = io::BufWriter::new(stdout.lock());
-    let mut write_err: Option<io::Error> = None;
+    stdin_hint(&ingest.paths);
+    // Held until the requests are known: every line names its request.
+    enum Line {
+        Event(usize),
+        Other(serde_json::Value),
+    }
     let show = args.show_unrecognized;
-    let mut sink = |source: &str, item: Item| {
-        if write_err.is_some() {
-            return;
+    let mut lines: Vec<(String, Line)> = Vec::new();
+    let mut events: Vec<Event> = Vec::new();
+    let mut sink = |source: &str, item: Item| match item {
+        Item::Event(ev) => {
+            lines.push((source.to_string(), Line::Event(events.len())));
+            events.push(ev);
         }
-        let mut line = match item {
-            Item::Event(ev) => event_json(source, &ev),
-            Item::Unrecognized(r) if show => serde_json::json!({
+        Item::Unrecognized(r) if show => lines.push((
+            source.to_string(),
+            Line::Other(serde_json::json!({
                 "source": source,
                 "line": r.loc.line,
                 "time": r.time.utc.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)),
                 "kind": "unrecognized",
+                "request": null,
                 "text": r.raw,
-            }),
-            Item::Unrecognized(_) => return,
-        };
-        redact_strings(&mut line);
-        if let Err(e) = writeln!(out, "{line}") {
-            write_err = Some(e);
-        }
+            })),
+        )),
+        Item::Unrecognized(_) => {}
     };
-    let ing = pipeline::ingest(&ingest, &mut sink)?;
-    if let Some(e) = write_err {
-        return Err(e.into());
+    let mut ing = pipeline::ingest(&ingest, &mut sink)?;
+    let requests = request_ids(&events, &mut ing);
+    let stdout = io::stdout();
+    let mut out = io::BufWriter::new(stdout.lock());
+    for (source, line) in lines {
+        let mut v = match line {
+            Line::Event(i) => {
+                let ev = &events[i];
+                let key = (ev.record.loc.source, ev.record.loc.line);
+                event_json(&source, ev, requests.get(&key).map(String::as_str))
+            }
+            Line::Other(v) => v,
+        };
+        redact_strings(&mut v);
+        writeln!(out, "{v}")?;
     }
     out.flush()?;
     let mut err = io::stderr().lock();
@@ -195,6 +290,33 @@ fn events(args: &EventsArgs) -> Result<u8, RunError> {
     Ok(0)
 }
 
+/// The request of each event, by (source, line), as the analysis groups them.
+fn request_ids(
+    events: &[Event],
+    ing: &mut pipeline::Ingested,
+) -> std::collections::HashMap<(u32, u32), String> {
+    let opts = crate::correlate::CorrelateOptions {
+        hermes_version: crate::release::NEWEST,
+        ..Default::default()
+    };
+    let analysis = crate::correlate::correlate(
+        events.to_vec(),
+        ing.sources.clone(),
+        std::mem::take(&mut ing.auths),
+        std::mem::take(&mut ing.lists),
+        opts,
+    );
+    let mut ids = std::collections::HashMap::new();
+    for r in &analysis.requests {
+        for &e in &r.events {
+            if let Some(ev) = analysis.events.get(e) {
+                ids.insert((ev.record.loc.source, ev.record.loc.line), r.id.clone());
+            }
+        }
+    }
+    ids
+}
+
 /// Redact every string in a JSON value in place (before serialization: a secret inside an
 /// escaped string would slip past patterns that expect plain quotes).
 fn redact_strings(v: &mut serde_json::Value) {
@@ -210,12 +332,14 @@ fn redact_strings(v: &mut serde_json::Value) {
     }
 }
 
-/// One NDJSON object for an event: source, line, time, kind, the kind's fields, then context.
-fn event_json(source: &str, ev: &Event) -> serde_json::Value {
+/// One NDJSON object for an event: source, line, time, request, kind, the kind's fields, then
+/// context.
+fn event_json(source: &str, ev: &Event, request: Option<&str>) -> serde_json::Value {
     let mut v = serde_json::json!({
         "source": source,
         "line": ev.record.loc.line,
         "time": ev.record.time.utc.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)),
+        "request": request,
     });
     if let (Some(obj), Ok(serde_json::Value::Object(kind))) =
         (v.as_object_mut(), serde_json::to_value(&ev.kind))

@@ -3,6 +3,7 @@
 use crate::model::Severity;
 use crate::parse::InputFormat;
 use crate::report::Format;
+use clap::builder::{PossibleValue, TypedValueParser};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -14,7 +15,10 @@ use std::path::PathBuf;
 #[command(
     name = "hermes-forensics",
     version,
-    args_conflicts_with_subcommands = true
+    args_conflicts_with_subcommands = true,
+    after_help = "Exit codes: 0 clean, 1 findings at or above --fail-on, 2 usage or input error \
+                  (details and examples: --help)",
+    after_long_help = AFTER_LONG_HELP
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -29,7 +33,7 @@ pub struct Cli {
 pub enum Command {
     /// Analyze logs and report findings (the default command).
     Analyze(AnalyzeArgs),
-    /// Print the normalized event stream as NDJSON (one object per event).
+    /// Print the normalized event stream as NDJSON (one object per event, with its request).
     Events(EventsArgs),
     /// List the rules.
     Rules {
@@ -39,7 +43,8 @@ pub enum Command {
     },
     /// Print a rule's documentation.
     Explain {
-        /// Rule id, e.g. `missed-rotation`.
+        /// Rule id, e.g. `missed-rotation` (see `hermes-forensics rules`).
+        #[arg(value_parser = RuleIdParser, hide_possible_values = true)]
         rule: String,
     },
     /// Print a shell completion script (e.g. `hermes-forensics completions bash > /etc/bash_completion.d/hermes-forensics`).
@@ -58,11 +63,111 @@ pub enum Command {
     },
 }
 
+/// Exit codes and examples, after the options of `--help` (and in the manual page).
+pub const AFTER_LONG_HELP: &str = "\
+Exit codes:
+  0  no finding at or above --fail-on (or --fail-on never)
+  1  findings at or above --fail-on
+  2  usage or input error: a path that does not exist, a corrupt auth.json, a *.json that is no
+     known JSON, an empty directory, inputs without a single Hermes log line (--allow-empty
+     accepts those), an unwritable output
+  A closed pipe (| head) ends the run quietly.
+
+Examples:
+  journalctl --user -u hermes-gateway -o short-iso --since today | hermes-forensics
+  hermes-forensics ~/.hermes/logs ~/.hermes/auth.json
+  hermes-forensics --format markdown --timeline agent.log auth.json > report.md
+  hermes-forensics --request 'pid 2844586#1' journal.log
+  hermes-forensics --format github --baseline .hermes-forensics-baseline.json captured-logs/
+  hermes-forensics --tz America/New_York --date 2026-05-08 paste.txt
+  hermes-forensics events agent.log
+  hermes-forensics explain missed-rotation
+  hermes-forensics man > hermes-forensics.1";
+
+/// Pool strategies `--strategy` accepts.
+pub const STRATEGIES: &[&str] = &["fill_first", "round_robin", "random", "least_used"];
+
+/// A rule id: completed by the shell from the rule list; a typo is an error with a "did you
+/// mean" hint.
+#[derive(Debug, Clone, Copy)]
+pub struct RuleIdParser;
+
+impl TypedValueParser for RuleIdParser {
+    type Value = String;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        _arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<String, clap::Error> {
+        let v = value.to_string_lossy();
+        if crate::rules::find(&v).is_some() {
+            return Ok(v.into_owned());
+        }
+        Err(clap::Error::raw(
+            clap::error::ErrorKind::InvalidValue,
+            format!("{}\n", crate::config::unknown_rule(&v)),
+        )
+        .with_cmd(cmd))
+    }
+
+    fn possible_values(&self) -> Option<Box<dyn Iterator<Item = PossibleValue> + '_>> {
+        Some(Box::new(
+            crate::rules::RULES
+                .iter()
+                .map(|r| PossibleValue::new(r.info.id).help(r.info.summary)),
+        ))
+    }
+}
+
+/// A Hermes version: any `X.Y.Z`; the known releases are offered to the shell and listed in help.
+#[derive(Debug, Clone, Copy)]
+pub struct HermesVersionParser;
+
+impl TypedValueParser for HermesVersionParser {
+    type Value = String;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        _arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<String, clap::Error> {
+        let v = value.to_string_lossy();
+        match v.parse::<crate::correlate::HermesVersion>() {
+            Ok(_) => Ok(v.into_owned()),
+            Err(e) => Err(
+                clap::Error::raw(clap::error::ErrorKind::InvalidValue, format!("{e}\n"))
+                    .with_cmd(cmd),
+            ),
+        }
+    }
+
+    fn possible_values(&self) -> Option<Box<dyn Iterator<Item = PossibleValue> + '_>> {
+        Some(Box::new(
+            crate::release::RELEASES
+                .iter()
+                .map(|(_, name)| PossibleValue::new(*name)),
+        ))
+    }
+}
+
+/// `PROVIDER=STRATEGY`: the strategies are offered to the shell after `=` (as `=fill_first`…).
+fn strategy_help() -> String {
+    format!(
+        "Pool strategy of a provider, e.g. `openai-codex=round_robin`; STRATEGY is one of {} (default fill_first)",
+        STRATEGIES.join(", ")
+    )
+}
+
 /// Options shared by every command that reads input.
 #[derive(Debug, Clone, Args, Default)]
 pub struct IngestArgs {
-    /// Log files, directories (agent.log*, errors.log*, gateway.log*, *.json) or `-` for stdin.
-    /// No path reads stdin.
+    /// Log files, directories or `-` for stdin (no path reads stdin). A directory gives its
+    /// Hermes files (agent.log*, errors.log*, gateway.log*, *.json) and every other file whose
+    /// first lines hold a Hermes log line (a journal saved under any name); the rest is skipped,
+    /// each with a `skipped: FILE: why` line on stderr.
     pub paths: Vec<PathBuf>,
     /// Force the line format instead of detecting it.
     #[arg(long, value_enum, default_value_t = InputFormat::Auto)]
@@ -73,7 +178,8 @@ pub struct IngestArgs {
     /// `hermes auth list` capture (repeatable).
     #[arg(long = "auth-list", value_name = "FILE")]
     pub auth_list: Vec<PathBuf>,
-    /// IANA zone for times written without an offset (default UTC), e.g. America/New_York.
+    /// IANA zone, e.g. America/New_York: for times written without an offset (default UTC), and
+    /// the zone reports print times in (default UTC).
     #[arg(long, value_name = "ZONE")]
     pub tz: Option<String>,
     /// Date for lines that carry only a time of day (YYYY-MM-DD).
@@ -85,6 +191,10 @@ pub struct IngestArgs {
     /// Fail (exit 2) when a line that looks like a Hermes request event is not recognized.
     #[arg(long)]
     pub strict: bool,
+    /// Exit 0 when there is nothing to analyze (an empty directory, inputs without a single
+    /// log line) instead of failing with exit 2.
+    #[arg(long)]
+    pub allow_empty: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
@@ -126,11 +236,11 @@ pub struct AnalyzeArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
-    /// Run only this rule (repeatable).
-    #[arg(long = "rule", value_name = "ID")]
+    /// Run only this rule (repeatable; ids: `hermes-forensics rules`).
+    #[arg(long = "rule", value_name = "ID", value_parser = RuleIdParser, hide_possible_values = true)]
     pub rules: Vec<String>,
     /// Skip this rule (repeatable).
-    #[arg(long = "ignore", value_name = "ID")]
+    #[arg(long = "ignore", value_name = "ID", value_parser = RuleIdParser, hide_possible_values = true)]
     pub ignore: Vec<String>,
     /// Only events at or after this time (RFC 3339, or `YYYY-MM-DD HH:MM:SS` in --tz).
     #[arg(long)]
@@ -144,11 +254,14 @@ pub struct AnalyzeArgs {
     /// Show each request's timeline (attempts, rotations, waits, fallbacks, profiles).
     #[arg(long)]
     pub timeline: bool,
-    /// Cooldown rules of this Hermes version (default: the newest known).
-    #[arg(long, value_name = "VERSION")]
+    /// Show only this request's timeline and findings (its id as the reports print it, e.g.
+    /// `pid 2844586#1`).
+    #[arg(long, value_name = "ID")]
+    pub request: Option<String>,
+    /// Rules of this Hermes release (default: the release the logs show, else the newest known).
+    #[arg(long, value_name = "VERSION", value_parser = HermesVersionParser)]
     pub hermes_version: Option<String>,
-    /// Pool strategy of a provider, e.g. `openai-codex=round_robin` (default fill_first).
-    #[arg(long = "strategy", value_name = "PROVIDER=STRATEGY")]
+    #[arg(long = "strategy", value_name = "PROVIDER=STRATEGY", help = strategy_help())]
     pub strategies: Vec<String>,
     /// Colour in text output.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]

@@ -82,6 +82,14 @@ fn did_you_mean<'a>(word: &str, known: impl IntoIterator<Item = &'a str>) -> Hin
     )
 }
 
+/// The error text of an unknown rule id, with a hint when a rule id is close.
+pub fn unknown_rule(id: &str) -> String {
+    format!(
+        "unknown rule {id:?}{} (see `hermes-forensics rules`)",
+        did_you_mean(id, crate::rules::RULES.iter().map(|r| r.info.id))
+    )
+}
+
 /// Settings read from a configuration file.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Config {

@@ -14,6 +14,7 @@ pub mod fingerprint;
 pub mod follow;
 #[doc(hidden)]
 pub mod fuzzing;
+pub mod intake;
 pub mod matrix;
 pub mod model;
 pub mod parse;

@@ -1,8 +1,6 @@
-use clap::Parser;
-use hermes_forensics::{app, cli::Cli};
+use hermes_forensics::app;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
-    ExitCode::from(app::run(cli))
+    ExitCode::from(app::main_with(std::env::args_os()))
 }

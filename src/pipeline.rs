@@ -29,6 +29,12 @@ pub enum Error {
     Auth { path: String, err: auth::AuthError },
     #[error("{0}")]
     Usage(String),
+    /// An input that cannot be read as what its name says (a `*.json` that is no known JSON).
+    #[error("{path}: {what}")]
+    NotALog { path: String, what: String },
+    /// Nothing to analyze: an empty directory, or inputs without a single log line.
+    #[error("{0}")]
+    Empty(String),
     #[error(transparent)]
     Config(#[from] crate::config::ConfigError),
     #[error(transparent)]
@@ -100,6 +106,10 @@ pub struct Ingested {
     pub auths: Vec<AuthInput>,
     pub lists: Vec<AuthListInput>,
     pub warnings: Vec<String>,
+    /// Records of a log shape or with a Hermes message, over every log source.
+    pub log_records: u64,
+    /// auth.json snapshots and `hermes auth list` captures read (they stay counted when taken).
+    pub snapshots_read: usize,
 }
 
 pub fn time_context(args: &IngestArgs) -> Result<TimeContext, Error> {
@@ -137,8 +147,23 @@ fn record_lines(r: &Record) -> u64 {
 
 /// The inputs named on the command line: paths (directories expanded), then `--auth` and
 /// `--auth-list` files.
+/// Files of a directory that are not logs are left out, each with a `skipped: name: why` line on
+/// standard error (see [`crate::intake`]); an empty directory is an error unless `--allow-empty`.
 fn input_specs(args: &IngestArgs) -> Result<Vec<InputSpec>, Error> {
-    let specs = read::expand_inputs(&args.paths)?;
+    let (found, empty) = read::expand_paths_reporting(&args.paths)?;
+    if let (Some(dir), false) = (empty.first(), args.allow_empty) {
+        return Err(Error::Empty(format!(
+            "{}: empty directory, nothing to analyze (--allow-empty accepts it)",
+            dir.0
+        )));
+    }
+    let mut specs = Vec::with_capacity(found.len());
+    for e in found {
+        match crate::intake::judge(&e.spec, e.pick)? {
+            crate::intake::Verdict::Read => specs.push(e.spec),
+            crate::intake::Verdict::Skip(why) => eprintln!("skipped: {}: {why}", e.spec.name),
+        }
+    }
     // Issue bodies (Markdown, `gh issue view --json`) become one input per paste.
     let mut specs = read::issue_body::expand(specs, &is_pasted_log)?;
     for p in &args.auth {
@@ -163,7 +188,7 @@ fn input_specs(args: &IngestArgs) -> Result<Vec<InputSpec>, Error> {
 /// Whether a quoted line of an issue body is worth reading: a log line of a known shape, a
 /// console line (it starts with a console glyph), a line the classifier takes for a request
 /// event, or a `hermes auth list` row. Quoted prose, even prose about fallbacks, is none of these.
-fn is_pasted_log(line: &str) -> bool {
+pub(crate) fn is_pasted_log(line: &str) -> bool {
     let t = line.trim();
     !matches!(
         parse::detect(&[line]),
@@ -174,7 +199,7 @@ fn is_pasted_log(line: &str) -> bool {
 }
 
 /// A bare record of one line (for asking the classifier about a line out of context).
-fn bare_record(line: &str) -> Record {
+pub(crate) fn bare_record(line: &str) -> Record {
     let mut r = Record::empty();
     r.message = line.to_string();
     r.raw = line.to_string();
@@ -185,9 +210,17 @@ fn bare_record(line: &str) -> Record {
 /// returns every request event, in source order then line order — the same as a sequential
 /// read, whatever the thread count.
 pub fn ingest_collect(args: &IngestArgs) -> Result<(Ingested, Vec<Event>), Error> {
+    let specs = input_specs(args)?;
+    ingest_collect_specs(args, specs)
+}
+
+/// [`ingest_collect`] of inputs already listed (standard input is read once).
+fn ingest_collect_specs(
+    args: &IngestArgs,
+    specs: Vec<InputSpec>,
+) -> Result<(Ingested, Vec<Event>), Error> {
     use rayon::prelude::*;
     let ctx = time_context(args)?;
-    let specs = input_specs(args)?;
     let results: Vec<Result<(Source, Vec<Event>), Error>> = specs
         .into_par_iter()
         .enumerate()
@@ -407,10 +440,34 @@ enum Source {
         unzoned: bool,
         /// `--strict`: first unrecognized request line (line, redacted text) and the count after it.
         strict: Option<(u32, String, u64)>,
+        /// Records of a log shape or with a Hermes message.
+        log_records: u64,
     },
 }
 
 impl Ingested {
+    /// An analysis needs something to analyze: a log line, an auth.json or an auth list
+    /// (`--allow-empty` accepts nothing).
+    fn check_not_empty(&self, args: &IngestArgs) -> Result<(), Error> {
+        let nothing = self.log_records == 0 && self.snapshots_read == 0;
+        if nothing && !args.allow_empty {
+            let read: Vec<String> = self
+                .summaries
+                .iter()
+                .map(|s| format!("{} ({} lines)", s.name, s.lines_read))
+                .collect();
+            let what = if read.is_empty() {
+                "no input left to read".to_string()
+            } else {
+                format!("no Hermes log line in {}", read.join(", "))
+            };
+            return Err(Error::Empty(format!(
+                "{what}: nothing to analyze (--allow-empty accepts it)"
+            )));
+        }
+        Ok(())
+    }
+
     /// After the last input: the mixed-zone warning, and the `--strict` error if any.
     fn finish(mut self, args: &IngestArgs) -> Result<Self, Error> {
         if self.zoned_sources > 0 && self.unzoned_sources > 0 && args.tz.is_none() {
@@ -427,11 +484,13 @@ impl Ingested {
     fn add(&mut self, one: Source) {
         match one {
             Source::Auth(summary, auth) => {
+                self.snapshots_read += 1;
                 self.sources.push(summary.name.clone());
                 self.summaries.push(summary);
                 self.auths.push(auth);
             }
             Source::List(summary, list) => {
+                self.snapshots_read += 1;
                 self.sources.push(summary.name.clone());
                 self.summaries.push(summary);
                 self.lists.push(list);
@@ -442,7 +501,9 @@ impl Ingested {
                 zoned,
                 unzoned,
                 strict,
+                log_records,
             } => {
+                self.log_records += log_records;
                 if let Some((line, text, more)) = strict {
                     match &mut self.strict {
                         Some(Error::Strict { more: total, .. }) => *total += 1 + more,
@@ -510,7 +571,7 @@ fn ingest_one(
 ) -> Result<Source, Error> {
     // `--strict`: the first unrecognized request-looking line and how many more followed.
     let mut strict: Option<(u32, String, u64)> = None;
-    let mut reader = read::open(&spec)?;
+    let mut reader = read::open_showing_stdin(&spec)?;
     let head = read::peek_lines(&mut *reader, &spec.name, 20)?;
     let head_refs: Vec<&str> = head.iter().map(String::as_str).collect();
     let kind = input_kind(&spec, &head);
@@ -582,10 +643,17 @@ fn ingest_one(
         format: format.name().into(),
         ..Default::default()
     };
+    // Bare records with a Hermes message (the parser counts the structured ones).
+    let mut bare_hermes: u64 = 0;
     let mut handle = |records: &mut Vec<Record>, summary: &mut SourceSummary, p: &mut Parser| {
         for r in records.drain(..) {
             let kind = classify(&r);
             let lines = record_lines(&r);
+            if r.shape == Shape::Bare
+                && (kind != EventKind::Other || crate::intake::is_hermes_text(&r.raw))
+            {
+                bare_hermes += 1;
+            }
             if kind.is_request_event() {
                 summary.lines_used += lines;
                 summary.events += 1;
@@ -645,6 +713,7 @@ fn ingest_one(
         zoned: stats.zoned_times > 0,
         unzoned: stats.unzoned_times > 0,
         strict,
+        log_records: stats.records.saturating_sub(stats.bare) + bare_hermes,
     })
 }
 
@@ -696,7 +765,7 @@ pub fn correlate_options(args: &AnalyzeArgs) -> Result<CorrelateOptions, Error> 
                 "--strategy {s}: expected PROVIDER=STRATEGY"
             )));
         };
-        const KNOWN: &[&str] = &["fill_first", "round_robin", "random", "least_used"];
+        const KNOWN: &[&str] = crate::cli::STRATEGIES;
         if !KNOWN.contains(&strat) {
             return Err(Error::Usage(format!(
                 "--strategy {s}: unknown strategy {strat:?} (one of {})",
@@ -722,9 +791,7 @@ pub struct Outcome {
 pub fn analyze(args: &AnalyzeArgs) -> Result<Outcome, Error> {
     for id in args.rules.iter().chain(&args.ignore) {
         if rules::find(id).is_none() {
-            return Err(Error::Usage(format!(
-                "unknown rule {id:?} (see `hermes-forensics rules`)"
-            )));
+            return Err(Error::Usage(crate::config::unknown_rule(id)));
         }
     }
     let copts = correlate_options(args)?;
@@ -749,6 +816,7 @@ pub fn analyze(args: &AnalyzeArgs) -> Result<Outcome, Error> {
     // Markdown diagrams (also in the GitHub step summary) and the HTML page draw each request's
     // timeline.
     let want_timelines = args.timeline
+        || args.request.is_some()
         || matches!(
             args.format,
             crate::report::Format::Markdown
@@ -768,7 +836,7 @@ pub fn analyze(args: &AnalyzeArgs) -> Result<Outcome, Error> {
         let (analysis, totals) = streamer.finish(auths, lists, copts);
         (ing, analysis, totals)
     } else {
-        let (mut ing, mut events) = ingest_collect(&args.ingest)?;
+        let (mut ing, mut events) = ingest_collect_specs(&args.ingest, specs)?;
         events.retain(in_window);
         let sources = std::mem::take(&mut ing.sources);
         let auths = std::mem::take(&mut ing.auths);
@@ -777,6 +845,7 @@ pub fn analyze(args: &AnalyzeArgs) -> Result<Outcome, Error> {
         let totals = totals_of(&analysis);
         (ing, analysis, totals)
     };
+    ing.check_not_empty(&args.ingest)?;
     if totals.late_events > 0 && all_files {
         // Files can be read again: sort the whole input rather than analyze lines out of order.
         let whole = AnalyzeArgs {
@@ -796,6 +865,12 @@ pub fn analyze(args: &AnalyzeArgs) -> Result<Outcome, Error> {
             && !args.ignore.iter().any(|r| r == id)
     };
     let mut findings = rules::run(&analysis, &enabled);
+    if let Some(id) = &args.request {
+        if !analysis.requests.iter().any(|r| &r.id == id) {
+            return Err(Error::Usage(unknown_request(id, &analysis)));
+        }
+        findings.retain(|f| f.request.as_ref() == Some(id));
+    }
     let mut warnings = ing.warnings;
     for f in &mut findings {
         if let Some(sev) = args.severity_overrides.get(f.rule) {
@@ -833,6 +908,9 @@ pub fn analyze(args: &AnalyzeArgs) -> Result<Outcome, Error> {
         for (tl, cf) in tls.iter_mut().zip(counterfactuals) {
             tl.counterfactual = Some(cf);
         }
+        if let Some(id) = &args.request {
+            tls.retain(|tl| &tl.id == id);
+        }
         tls
     } else {
         Vec::new()
@@ -846,6 +924,28 @@ pub fn analyze(args: &AnalyzeArgs) -> Result<Outcome, Error> {
         },
         exit_code,
     })
+}
+
+/// `--request ID` names no request: say so, with the closest id or the first few ids.
+fn unknown_request(id: &str, a: &Analysis) -> String {
+    let ids: Vec<&str> = a.requests.iter().map(|r| r.id.as_str()).collect();
+    let close = ids
+        .iter()
+        .map(|k| (strsim::levenshtein(id, k), *k))
+        .filter(|(d, _)| *d <= (id.chars().count() / 3).max(2))
+        .min()
+        .map(|(_, k)| format!(" (did you mean `{k}`?)"))
+        .unwrap_or_default();
+    let list = if ids.is_empty() {
+        "the input holds no request".to_string()
+    } else {
+        let mut l = ids.iter().take(5).copied().collect::<Vec<_>>().join(", ");
+        if ids.len() > 5 {
+            l.push_str(&format!(", … {} in all", ids.len()));
+        }
+        format!("requests: {l}")
+    };
+    format!("--request {id}: no such request{close}; {list}")
 }
 
 /// Counts over every event of a whole-input analysis (a streamed one counts as it goes).

@@ -113,9 +113,7 @@ fn check_file(path: &Path) -> Value {
 #[test]
 fn small_mangled_files_are_accounted_for() {
     let expect_unrecognized = [
-        ("binary-garbage.log", None),
         ("crlf-mixed.log", Some(0)),
-        ("empty.log", Some(0)),
         ("huge-number-details.log", Some(0)),
         ("invalid-utf8.log", Some(0)),
         ("nul-bytes.log", Some(0)),
@@ -132,6 +130,29 @@ fn small_mangled_files_are_accounted_for() {
             );
         }
     }
+    // Nothing to analyze: exit 2 and why (a binary file is skipped, an empty one read).
+    for (name, why) in [
+        ("binary-garbage.log", "binary-garbage.log: binary content"),
+        ("empty.log", "no Hermes log line in"),
+    ] {
+        let path = mangled(name).display().to_string();
+        let out = run(&["--format", "json", &path]);
+        assert_eq!(out.status.code(), Some(2), "{name}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(why), "{name}: {err}");
+        assert!(err.contains("nothing to analyze"), "{name}: {err}");
+    }
+    // Accepted as empty, the empty file is still accounted for.
+    let empty = mangled("empty.log");
+    let out = run(&[
+        "--format",
+        "json",
+        "--allow-empty",
+        &empty.display().to_string(),
+    ]);
+    assert_eq!(out.status.code(), Some(0));
+    let report: Value = serde_json::from_slice(&out.stdout).expect("json report");
+    assert_counts(&report, &[&empty]);
 }
 
 #[test]
@@ -309,7 +330,8 @@ fn strict_rejects_unrecognized_request_lines() {
         b"something else entirely\nthe API call went sideways with api_key=sk-abcdefghijklmnop123456\n",
     );
     let p = path.display().to_string();
-    let out = run(&["--fail-on", "never", &p]);
+    // No line of a log shape: only accepted as an empty run.
+    let out = run(&["--fail-on", "never", "--allow-empty", &p]);
     assert_eq!(out.status.code(), Some(0));
     let out = run(&["--strict", &p]);
     assert_eq!(out.status.code(), Some(2));

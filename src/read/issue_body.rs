@@ -8,7 +8,7 @@
 //! evidence reads `report.md#block3:12` for line 12 of `report.md`.
 
 use super::{Content, InputSpec, ReadError, SourceHint};
-use std::io::{self, Read};
+use std::io::Read;
 use std::sync::Arc;
 
 /// A paste taken out of a Markdown document.
@@ -264,7 +264,7 @@ pub fn expand(
         }
         let stdin = spec.path.is_none();
         let mut reader: Box<dyn Read + Send> = if stdin {
-            Box::new(io::stdin())
+            Box::new(super::Stdin)
         } else {
             Box::new(super::open(&spec)?)
         };

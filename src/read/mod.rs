@@ -8,7 +8,8 @@
 //!    console captures (hint [`SourceHint::Unknown`]: the pipeline sniffs them),
 //! 4. then `auth-list*.txt` captures, sorted by path, with hint [`SourceHint::AuthList`].
 //!
-//! Each of these may also carry a `.gz` or `.zst` suffix. Other files are not picked.
+//! Each of these may also carry a `.gz` or `.zst` suffix. Other files come last, sorted by path
+//! ([`Pick::Content`]): the caller reads them only when their content is a log.
 
 pub mod issue_body;
 pub mod tail;
@@ -139,15 +140,61 @@ impl ReadError {
 
 /// Expand paths (directories → their Hermes log files and `*.json` snapshots) into inputs.
 /// `-` or an empty list means stdin. Files inside a directory are opened once to check that
-/// they are readable.
+/// they are readable. Files of a directory whose name is not a Hermes one are left out (see
+/// [`expand_paths`] for them).
 pub fn expand_inputs(paths: &[PathBuf]) -> Result<Vec<InputSpec>, ReadError> {
+    Ok(expand_paths(paths)?
+        .into_iter()
+        .filter(|e| e.pick != Pick::Content)
+        .map(|e| e.spec)
+        .collect())
+}
+
+/// Why an input is in the list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pick {
+    /// Named on the command line (a file, or `-`).
+    Given,
+    /// A file of a directory with a Hermes name (`agent.log*`, `*.json`, ...).
+    Name,
+    /// Another file of a directory: read only when its content is a log (the caller sniffs).
+    Content,
+}
+
+/// One input of [`expand_paths`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Expanded {
+    pub spec: InputSpec,
+    pub pick: Pick,
+}
+
+/// A directory argument that holds no file at all (nor a `logs/` with one).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EmptyDir(pub String);
+
+/// Like [`expand_inputs`], but keeps every regular file of a directory: those with a Hermes
+/// name first (in the order of the module documentation), then the others sorted by path,
+/// marked [`Pick::Content`]. Also returns the directories that held no file.
+pub fn expand_paths(paths: &[PathBuf]) -> Result<Vec<Expanded>, ReadError> {
+    Ok(expand_paths_reporting(paths)?.0)
+}
+
+/// [`expand_paths`] and the directory arguments that held no file.
+pub fn expand_paths_reporting(
+    paths: &[PathBuf],
+) -> Result<(Vec<Expanded>, Vec<EmptyDir>), ReadError> {
+    let given = |spec| Expanded {
+        spec,
+        pick: Pick::Given,
+    };
     if paths.is_empty() {
-        return Ok(vec![InputSpec::stdin()]);
+        return Ok((vec![given(InputSpec::stdin())], Vec::new()));
     }
     let mut out = Vec::new();
+    let mut empty = Vec::new();
     for path in paths {
         if path.as_os_str() == "-" {
-            out.push(InputSpec::stdin());
+            out.push(given(InputSpec::stdin()));
             continue;
         }
         let meta = std::fs::metadata(path).map_err(|e| match e.kind() {
@@ -157,13 +204,16 @@ pub fn expand_inputs(paths: &[PathBuf]) -> Result<Vec<InputSpec>, ReadError> {
             _ => ReadError::io(&path.display().to_string(), e),
         })?;
         if !meta.is_dir() {
-            out.push(InputSpec::file(path.clone(), SourceHint::Unknown));
+            out.push(given(InputSpec::file(path.clone(), SourceHint::Unknown)));
             continue;
         }
         let mut found = hermes_files(path)?;
         let logs = path.join("logs");
         if logs.is_dir() {
             found.extend(hermes_files(&logs)?);
+        }
+        if found.is_empty() {
+            empty.push(EmptyDir(path.display().to_string()));
         }
         found.sort_by(|a, b| a.0.cmp(&b.0));
         for ((group, ..), file) in found {
@@ -173,11 +223,22 @@ pub fn expand_inputs(paths: &[PathBuf]) -> Result<Vec<InputSpec>, ReadError> {
             } else {
                 SourceHint::Unknown
             };
-            out.push(InputSpec::file(file, hint));
+            let pick = if group == CONTENT_GROUP {
+                Pick::Content
+            } else {
+                Pick::Name
+            };
+            out.push(Expanded {
+                spec: InputSpec::file(file, hint),
+                pick,
+            });
         }
     }
-    Ok(out)
+    Ok((out, empty))
 }
+
+/// Pick group of the files whose name says nothing: read when their content is a log.
+const CONTENT_GROUP: u8 = 5;
 
 /// Pick group of `auth-list*.txt` captures (after the other non-log files).
 const AUTH_LIST_GROUP: u8 = 4;
@@ -197,9 +258,13 @@ fn hermes_files(dir: &Path) -> Result<Vec<(PickKey, PathBuf)>, ReadError> {
             continue;
         }
         let name = entry.file_name().to_string_lossy().into_owned();
-        if let Some((group, rotation)) = pick(&name) {
-            out.push(((group, std::cmp::Reverse(rotation), path.clone()), path));
-        }
+        let (group, rotation) = match pick(&name) {
+            Some(p) => p,
+            // Sockets, FIFOs, dangling links: not files to sniff.
+            None if !path.is_file() => continue,
+            None => (CONTENT_GROUP, 0),
+        };
+        out.push(((group, std::cmp::Reverse(rotation), path.clone()), path));
     }
     Ok(out)
 }
@@ -231,6 +296,32 @@ fn pick(name: &str) -> Option<(u8, u32)> {
     other.then_some((3, 0))
 }
 
+/// Whether standard input has reached its end once.
+static STDIN_EOF: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Standard input whose end stays the end: a terminal returns end of input once per Ctrl-D and
+/// then waits again, while the sniffing and the buffered readers ask again after it; one Ctrl-D
+/// must end the input.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Stdin;
+
+impl Read for Stdin {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        use std::sync::atomic::Ordering;
+        if buf.is_empty() {
+            return Ok(0);
+        }
+        if STDIN_EOF.load(Ordering::Relaxed) {
+            return Ok(0);
+        }
+        let n = io::stdin().read(buf)?;
+        if n == 0 {
+            STDIN_EOF.store(true, Ordering::Relaxed);
+        }
+        Ok(n)
+    }
+}
+
 /// Compression of a stream.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Codec {
@@ -243,11 +334,28 @@ enum Codec {
 /// recognised by extension and by magic bytes (so stdin and misnamed files work too); an empty
 /// input is read as empty text whatever its name.
 pub fn open(spec: &InputSpec) -> Result<Box<dyn BufRead + Send>, ReadError> {
+    open_inner(spec, false)
+}
+
+/// [`open`], with a progress line on standard error while standard input is read (bytes read
+/// and rate), when standard error is a terminal and standard input is not (a pipe, a file):
+/// the counterpart of the progress bar of large files. It is cleared at the end of input.
+pub fn open_showing_stdin(spec: &InputSpec) -> Result<Box<dyn BufRead + Send>, ReadError> {
+    open_inner(spec, true)
+}
+
+fn open_inner(spec: &InputSpec, show_stdin: bool) -> Result<Box<dyn BufRead + Send>, ReadError> {
+    let stdin = || -> Box<dyn Read + Send> {
+        match show_stdin.then(stdin_progress).flatten() {
+            Some(bar) => Box::new(bar.wrap_read(Stdin)),
+            None => Box::new(Stdin),
+        }
+    };
     if let Some(c) = &spec.content {
         let held = io::Cursor::new(c.bytes.clone());
         return if c.then_stdin {
             wrap(
-                BufReader::with_capacity(BUF_SIZE, held.chain(io::stdin())),
+                BufReader::with_capacity(BUF_SIZE, held.chain(stdin())),
                 None,
                 &spec.name,
             )
@@ -257,7 +365,7 @@ pub fn open(spec: &InputSpec) -> Result<Box<dyn BufRead + Send>, ReadError> {
     }
     match &spec.path {
         None => wrap(
-            BufReader::with_capacity(BUF_SIZE, io::stdin()),
+            BufReader::with_capacity(BUF_SIZE, stdin()),
             None,
             &spec.name,
         ),
@@ -300,6 +408,25 @@ fn progress_bar(file: &File, name: &str) -> Option<indicatif::ProgressBar> {
         .with_style(style)
         .with_message(name.to_string())
         .with_finish(indicatif::ProgressFinish::AndClear),
+    )
+}
+
+/// A progress line for standard input (its size is unknown: bytes read and rate), only when
+/// standard error is a terminal and standard input is not.
+fn stdin_progress() -> Option<indicatif::ProgressBar> {
+    use std::io::IsTerminal;
+    if !io::stderr().is_terminal() || io::stdin().is_terminal() {
+        return None;
+    }
+    let style = indicatif::ProgressStyle::with_template(
+        "{spinner} {msg}: {bytes} read, {bytes_per_sec} ({elapsed})",
+    )
+    .ok()?;
+    Some(
+        indicatif::ProgressBar::with_draw_target(None, indicatif::ProgressDrawTarget::stderr())
+            .with_style(style)
+            .with_message(STDIN_NAME)
+            .with_finish(indicatif::ProgressFinish::AndClear),
     )
 }
 

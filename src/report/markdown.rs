@@ -158,7 +158,8 @@ fn environment(w: &mut impl Write, s: &Summary) -> io::Result<()> {
     writeln!(w)?;
     writeln!(
         w,
-        "- **Time span (UTC):** {} → {}",
+        "- **Time span ({}):** {} → {}",
+        super::display_zone_name(),
         display_when(s.first_time.as_ref(), None),
         display_when(s.last_time.as_ref(), None)
     )?;

@@ -111,12 +111,43 @@ pub fn change_line(c: &SnapshotChange) -> String {
     )
 }
 
+/// The zone reports print times in (`--tz`); UTC when unset. Set once, before rendering.
+static DISPLAY_ZONE: std::sync::OnceLock<chrono_tz::Tz> = std::sync::OnceLock::new();
+
+/// Print report times in `tz` (`--tz`) instead of UTC. The first call wins.
+pub fn set_display_zone(tz: chrono_tz::Tz) {
+    let _ = DISPLAY_ZONE.set(tz);
+}
+
+/// The name of the zone reports print times in: `UTC`, or the `--tz` zone.
+pub fn display_zone_name() -> &'static str {
+    DISPLAY_ZONE.get().map_or("UTC", |z| z.name())
+}
+
+/// A time as reports print it: UTC with `Z`, or in the `--tz` zone with its offset.
 pub fn display_time(t: &DateTime<Utc>) -> String {
+    display_time_in(t, DISPLAY_ZONE.get())
+}
+
+fn display_time_in(t: &DateTime<Utc>, zone: Option<&chrono_tz::Tz>) -> String {
     let ms = t.nanosecond() % 1_000_000_000 / 1_000_000;
-    if ms == 0 {
-        t.format("%Y-%m-%d %H:%M:%SZ").to_string()
+    let frac = if ms == 0 {
+        String::new()
     } else {
-        format!("{}.{ms:03}Z", t.format("%Y-%m-%d %H:%M:%S"))
+        format!(".{ms:03}")
+    };
+    match zone {
+        Some(z) => {
+            let local = t.with_timezone(z);
+            let offset = local.format("%:z").to_string();
+            let offset = if offset == "+00:00" {
+                "Z".into()
+            } else {
+                offset
+            };
+            format!("{}{frac}{offset}", local.format("%Y-%m-%d %H:%M:%S"))
+        }
+        None => format!("{}{frac}Z", t.format("%Y-%m-%d %H:%M:%S")),
     }
 }
 
@@ -207,6 +238,11 @@ mod tests {
         assert_eq!(display_time(&t), "2026-05-08 22:41:08Z");
         let t = t + chrono::Duration::milliseconds(250) + chrono::Duration::microseconds(7);
         assert_eq!(display_time(&t), "2026-05-08 22:41:08.250Z");
+        let ny: chrono_tz::Tz = "America/New_York".parse().unwrap();
+        assert_eq!(
+            display_time_in(&t, Some(&ny)),
+            "2026-05-08 18:41:08.250-04:00"
+        );
         assert_eq!(display_when(None, Some("18:41:08")), "18:41:08");
         assert_eq!(display_when(None, None), "-");
     }
