@@ -386,11 +386,7 @@ impl<W: Write> Printer<'_, W> {
                     f.rule,
                     f.message
                 )?;
-                let when = f
-                    .time
-                    .map(|t| t.format("%Y-%m-%d %H:%M:%SZ").to_string())
-                    .or(f.time_text.clone())
-                    .unwrap_or_else(|| "-".into());
+                let when = crate::report::display_when(f.time.as_ref(), f.time_text.as_deref());
                 writeln!(
                     self.out,
                     "  time: {when}  request: {}",

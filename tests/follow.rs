@@ -261,3 +261,44 @@ fn follow_file_tails_through_truncation_and_rotation() {
     };
     assert_eq!(status.code(), Some(1), "findings at or above --fail-on low");
 }
+
+/// `--tz` sets the zone follow prints times in, as it does for the batch report: the same
+/// finding shows the same time in both.
+#[test]
+fn follow_prints_times_in_the_tz_zone_like_the_batch_report() {
+    let dir = common::fixtures().join("corpus/real-0.19.0-shared-retry-budget");
+    let auth = dir.join("auth.before.json");
+    let log = dir.join("logs/agent.log");
+    let args = [
+        "--tz",
+        "Asia/Kolkata",
+        "--auth",
+        auth.to_str().expect("utf-8 path"),
+    ];
+    let followed = common::bin()
+        .arg("--follow")
+        .args(args)
+        .stdin(std::fs::File::open(&log).expect("fixture"))
+        .output()
+        .expect("follow run");
+    let batch = common::bin()
+        .args(args)
+        .arg(&log)
+        .output()
+        .expect("batch run");
+    let times = |out: &[u8]| -> Vec<String> {
+        String::from_utf8_lossy(out)
+            .lines()
+            .filter_map(|l| l.trim_start().strip_prefix("time: "))
+            .filter_map(|l| l.split("  ").next().map(str::to_string))
+            .collect()
+    };
+    let (f, b) = (times(&followed.stdout), times(&batch.stdout));
+    assert!(
+        !f.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&followed.stdout)
+    );
+    assert!(f.iter().all(|t| t.ends_with("+05:30")), "{f:?}");
+    assert_eq!(f, b, "follow and batch print the same times");
+}

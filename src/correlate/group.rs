@@ -19,6 +19,8 @@ const REOPEN_SECS: i64 = 5;
 struct Lane {
     open: Option<usize>,
     last_time: Option<DateTime<Utc>>,
+    /// An untimed line was placed in the lane (and no timed one yet, when `last_time` is None).
+    untimed: bool,
     /// The request closed last by a terminal failure, for a fallback line that follows it.
     failed: Option<usize>,
     /// Process id of the lane's last event (journal lines carry one).
@@ -328,7 +330,7 @@ impl<E: Events> Grouper<E> {
         // all are merged before every timed one.
         let quiet = |limit: i64| match (l.last_time, now) {
             (Some(a), Some(b)) => (b - a).num_seconds() > limit,
-            (None, Some(_)) => true,
+            (None, Some(_)) => l.untimed,
             _ => false,
         };
         if l.open == Some(r) {
@@ -689,8 +691,9 @@ impl<E: Events> Grouper<E> {
         if let Some(l) = self.lanes.get(&lane) {
             let quiet = match (l.last_time, t) {
                 (Some(a), Some(b)) => (b - a).num_seconds() > IDLE_CLOSE_SECS,
-                // Untimed lines (merged before every timed one) end where timed ones begin.
-                (None, Some(_)) => true,
+                // Untimed lines (merged before every timed one) end where timed ones begin; a
+                // lane just made (a tagged lane adopting a request) has no lines yet.
+                (None, Some(_)) => l.untimed,
                 _ => false,
             };
             if quiet && l.open.is_some() {
@@ -799,6 +802,8 @@ impl<E: Events> Grouper<E> {
         let l = self.lanes.entry(lane.clone()).or_default();
         if t.is_some() {
             l.last_time = t;
+        } else {
+            l.untimed = true;
         }
         self.last_by_source
             .insert(self.events[i].record.loc.source, lane.clone());
