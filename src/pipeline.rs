@@ -456,6 +456,11 @@ impl Ingested {
             } else {
                 format!("no Hermes log line in {}", read.join(", "))
             };
+            // Why lines were not read (an export document that could not be parsed).
+            let what = match self.warnings.as_slice() {
+                [] => what,
+                w => format!("{what} ({})", w.join("; ")),
+            };
             return Err(Error::Empty(format!(
                 "{what}: nothing to analyze (--allow-empty accepts it)"
             )));
