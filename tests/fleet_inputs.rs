@@ -246,3 +246,49 @@ fn a_broken_line_or_document_is_counted_not_a_crash() {
         }
     }
 }
+
+#[test]
+fn labels_and_attributes_are_redacted_like_messages() {
+    const KEY: &str = "sk-proj-ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789abcd";
+    let msg = "WARNING [20261204_051141_38940b] agent.conversation_loop: API call failed (attempt 1/3): RateLimitError [HTTP 429]";
+    let exports = [
+        format!(
+            r#"{{"labels":{{"host":"{KEY}","pid":"7"}},"line":"{msg}","timestamp":"2026-12-04T05:11:41.911818Z"}}"#
+        ),
+        format!(
+            r#"{{"_id":"1","_source":{{"@timestamp":"2026-12-04T05:11:41.911Z","host":{{"name":"{KEY}"}},"process":{{"pid":7}},"message":"{msg}"}}}}"#
+        ),
+        format!(
+            r#"{{"resourceLogs":[{{"resource":{{"attributes":[{{"key":"host.name","value":{{"stringValue":"{KEY}"}}}}]}},"scopeLogs":[{{"logRecords":[{{"timeUnixNano":"1796361101911818000","body":{{"stringValue":"{msg}"}}}}]}}]}}]}}"#
+        ),
+    ];
+    let tmp = tempfile::tempdir().expect("tempdir");
+    for (i, text) in exports.iter().enumerate() {
+        let name = format!("export-{i}.txt");
+        std::fs::write(tmp.path().join(&name), format!("{text}\n")).expect("write");
+        let (report, _) = common::analyze_json(tmp.path(), &["--timeline", &name]);
+        let hosts: Vec<&Value> = report["timelines"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|t| &t["host"])
+            .collect();
+        assert_eq!(hosts.len(), 1, "{name}: {report}");
+        assert!(
+            hosts[0].as_str().is_some_and(|h| h.contains("REDACTED")),
+            "{name}: {hosts:?}"
+        );
+        assert!(
+            !report.to_string().contains(KEY),
+            "{name}: the key in the report"
+        );
+        let out = common::run_in(
+            tmp.path(),
+            &["analyze", "--timeline", "--fail-on", "never", &name],
+        );
+        assert!(
+            !String::from_utf8_lossy(&out.stdout).contains(KEY),
+            "{name}"
+        );
+    }
+}
