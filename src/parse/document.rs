@@ -393,7 +393,11 @@ mod tests {
     #[test]
     fn mutated_documents_keep_the_line_accounting() {
         use crate::parse::{InputFormat, Parser, TimeContext};
-        const SEEDS: [(&str, InputFormat); 3] = [
+        const SEEDS: [(&str, InputFormat); 4] = [
+            (
+                "{\"resourceLogs\":[{\"scopeLogs\":[{\"logRecords\":[{\"body\":{\"stringValue\":\"ERROR [s] a.b: boom\"}},{\"body\":{\"stringValue\":\"Traceback (most recent call last):\"}},{\"body\":{\"stringValue\":\"  File \\\"x\\\", line 1\"}}]}]}]}\n{\"resourceLogs\":[{\"scopeLogs\":[{\"logRecords\":[{\"body\":{\"stringValue\":\"ValueError: y\"}},{\"body\":{\"stringValue\":\"WARNING [s] a.b: next\"}}]}]}]}",
+                InputFormat::Otlp,
+            ),
             (
                 "{\n  \"took\" : 1,\n  \"hits\" : {\n    \"hits\" : [\n      {\n        \"_source\" : {\"message\" : \"WARNING [s] a.b: Retrying API call in 2s\", \"@timestamp\" : \"2026-12-04T05:11:41Z\"}\n      },\n      { \"_id\" : \"2\" }\n    ]\n  }\n}",
                 InputFormat::Ecs,
@@ -415,6 +419,16 @@ mod tests {
             state ^= state << 17;
             usize::try_from(state % n as u64).unwrap_or(0)
         };
+        let joined = {
+            let mut parser = Parser::new(0, InputFormat::Otlp, TimeContext::default());
+            let mut out = Vec::new();
+            for (i, line) in SEEDS[0].0.split('\n').enumerate() {
+                parser.push(u32::try_from(i + 1).unwrap_or(0), line, &mut out);
+            }
+            parser.finish(&mut out);
+            out.first().map_or(0, |r| r.continuation.len())
+        };
+        assert_eq!(joined, 3, "the traceback records join their logger record");
         for _ in 0..3_000 {
             let (seed, format) = SEEDS[next(SEEDS.len())];
             let mut chars: Vec<char> = seed.chars().collect();

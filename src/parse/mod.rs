@@ -164,7 +164,8 @@ pub struct ParseStats {
     /// Lines that started a record.
     pub records: u64,
     /// Records that began on a line where an earlier record began (an export line holding
-    /// several log records); not in `records`.
+    /// several log records); not in `records`. (One that joined the record before it is in
+    /// neither.)
     pub packed: u64,
     /// Of `records`, those that matched no structured shape (`Shape::Bare`).
     pub bare: u64,
@@ -525,25 +526,20 @@ impl Parser {
         self.stats.continuation += more;
         if !e.malformed && self.join(line_no, &e.raw, &head) {
             // A record sharing its line adds no line to the one it joins.
-            if e.shares_line {
-                self.stats.packed += 1;
-            } else {
+            if !e.shares_line {
                 self.stats.continuation += 1;
             }
             return;
-        }
-        if e.malformed {
-            // Never continues the pending record, nor is continued.
-            self.flush(out);
         }
         self.open(line_no, &e.raw, head, &e.msg_lines, out);
         if let Some(p) = self.pending.as_mut() {
             p.rec.end_line = p.rec.end_line.max(e.end);
             if e.shares_line {
                 p.rec.shares_line = true;
-                self.stats.records -= 1;
+                self.stats.records = self.stats.records.saturating_sub(1);
                 self.stats.packed += 1;
             }
+            // An unreadable document neither continues the record before it nor is continued.
             if e.malformed {
                 p.block = false;
                 p.msg_col = None;
