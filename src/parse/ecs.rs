@@ -3,7 +3,7 @@
 //! pretty-printed), one hit per line (elasticdump), or one `_source` document per line.
 //!
 //! Fields, each as a dotted key (`"host.name"`) or nested objects (`{"host":{"name":…}}`):
-//! `@timestamp` (the time), `message`, `host.name` else `host.hostname` (the host),
+//! `@timestamp` (the time), `message` (else `event.original`), `host.name` else `host.hostname` (the host),
 //! `process.pid` else `journald.pid` / `journald.process.pid` else `syslog.pid` (the pid), and
 //! as the stream's identifier `syslog.identifier` else `process.name` / `journald.process.name`
 //! (what Filebeat's journald input makes of `SYSLOG_IDENTIFIER` and `_COMM`) else the file name
@@ -86,7 +86,7 @@ fn head(src: &Map<String, Value>) -> Head<'static> {
         first(src, &["log.file.path"])
             .map(|p| p.rsplit(['/', '\\']).next().unwrap_or(&p).to_string())
     });
-    let message = first(src, &["message"]).unwrap_or_default();
+    let message = first(src, &["message", "event.original"]).unwrap_or_default();
     let mut h = journal_json::head_from(Shape::Ecs, None, host, ident, pid.as_deref(), &message);
     h.time = match lookup(src, "@timestamp") {
         Some(Value::String(s)) => rfc3339(s).unwrap_or(RawTime::None),
