@@ -8,8 +8,9 @@
 //!
 //! Whatever the name, a file with binary content (a NUL byte in its first bytes, once
 //! decompressed, other than a journal `export`) is skipped the same way. A `*.json` that is
-//! neither an auth.json snapshot, a journal (`journalctl -o json`…) nor an issue body is an error
-//! naming it when it was named on the command line, and skipped when a directory held it.
+//! neither an auth.json snapshot, a journal (`journalctl -o json`…), a fleet log export (Loki
+//! `logcli` jsonl, Elasticsearch documents, OTLP/JSON) nor an issue body is an error naming it
+//! when it was named on the command line, and skipped when a directory held it.
 
 use crate::parse::{self, InputFormat};
 use crate::pipeline::Error;
@@ -105,6 +106,9 @@ pub fn judge(spec: &InputSpec, pick: Pick) -> Result<Verdict, Error> {
         || read::issue_body::sniff(&text, &crate::pipeline::is_pasted_log).is_some();
     let log_shape = match parse::detect(&lines) {
         InputFormat::Auto | InputFormat::JournalCat => false,
+        // Fleet exports are told by their own keys (`labels` and `line`, `hits` or
+        // `@timestamp`, `resourceLogs`).
+        InputFormat::Loki | InputFormat::Ecs | InputFormat::Otlp => true,
         // Any JSON object looks like `json-pretty` at first: a journal's names its fields.
         InputFormat::JournalJson
         | InputFormat::JournalJsonPretty
@@ -115,7 +119,7 @@ pub fn judge(spec: &InputSpec, pick: Pick) -> Result<Verdict, Error> {
         _ => true,
     };
     if json_named(spec) && !known_doc && !log_shape {
-        let what = "JSON that is neither an auth.json snapshot nor a journal (journalctl -o json), not a log";
+        let what = "JSON that is neither an auth.json snapshot nor a journal (journalctl -o json) nor a log export (Loki, Elasticsearch, OTLP), not a log";
         return match pick {
             Pick::Given => Err(Error::NotALog {
                 path: spec.name.clone(),

@@ -56,6 +56,13 @@ pub enum Shape {
     /// journalctl `-o export` (`FIELD=value` lines, binary-safe fields, empty line between
     /// entries).
     JournalExport,
+    /// Grafana Loki `logcli query --output=jsonl` (`{"labels":{…},"line":"…","timestamp":"…"}`).
+    Loki,
+    /// Elasticsearch / OpenSearch documents with ECS fields: `_search` responses, hits and
+    /// `_source` documents (Filebeat, journalbeat).
+    Ecs,
+    /// OpenTelemetry OTLP/JSON logs (`resourceLogs`), as the Collector's file exporter writes.
+    Otlp,
     /// journalctl `-o cat` / bare console or stderr lines with no prefix.
     Bare,
     /// Operator paste `HH:MM:SS ident[pid]: msg` (journal prefix stripped to the time).
@@ -136,6 +143,10 @@ pub struct Record {
     pub continuation: Vec<(u32, String)>,
     /// The first line exactly as read (lossily decoded), for evidence.
     pub raw: String,
+    /// The record began on a line where an earlier record began (an export line holding
+    /// several log records): that line is counted once, with the earlier record.
+    #[serde(skip)]
+    pub shares_line: bool,
 }
 
 impl Shape {
@@ -159,6 +170,9 @@ impl Shape {
                 | Shape::JournalJsonSeq
                 | Shape::JournalVerbose
                 | Shape::JournalExport
+                | Shape::Loki
+                | Shape::Ecs
+                | Shape::Otlp
         )
     }
 }
@@ -181,6 +195,7 @@ impl Record {
             message: String::new(),
             continuation: Vec::new(),
             raw: String::new(),
+            shares_line: false,
         }
     }
 }

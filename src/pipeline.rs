@@ -135,14 +135,9 @@ pub fn time_context(args: &IngestArgs) -> Result<TimeContext, Error> {
     })
 }
 
-/// Input lines a record spans (continuation entries of one multi-line journal JSON message
-/// share their entry's line and are not counted again).
+/// Input lines a record spans (see [`parse::record_lines`]).
 fn record_lines(r: &Record) -> u64 {
-    1 + r
-        .continuation
-        .iter()
-        .filter(|(line, _)| *line != r.loc.line)
-        .count() as u64
+    parse::record_lines(r)
 }
 
 /// The inputs named on the command line: paths (directories expanded), then `--auth` and
@@ -461,6 +456,11 @@ impl Ingested {
             } else {
                 format!("no Hermes log line in {}", read.join(", "))
             };
+            // Why lines were not read (an export document that could not be parsed).
+            let what = match self.warnings.as_slice() {
+                [] => what,
+                w => format!("{what} ({})", w.join("; ")),
+            };
             return Err(Error::Empty(format!(
                 "{what}: nothing to analyze (--allow-empty accepts it)"
             )));
@@ -713,7 +713,7 @@ fn ingest_one(
         zoned: stats.zoned_times > 0,
         unzoned: stats.unzoned_times > 0,
         strict,
-        log_records: stats.records.saturating_sub(stats.bare) + bare_hermes,
+        log_records: (stats.records + stats.packed).saturating_sub(stats.bare) + bare_hermes,
     })
 }
 

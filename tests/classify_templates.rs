@@ -31,6 +31,7 @@ fn rec_with(msg: &str, cont: &[&str]) -> Record {
             .map(|(i, t)| (i as u32 + 2, t.to_string()))
             .collect(),
         raw: msg.to_string(),
+        shares_line: false,
     }
 }
 

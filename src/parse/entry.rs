@@ -9,7 +9,7 @@
 use super::journal::full_time;
 use super::time::RawTime;
 use super::InputFormat;
-use super::{journal_export, journal_json, journal_json_pretty, journal_verbose, Head};
+use super::{document, journal_export, journal_json, journal_json_pretty, journal_verbose, Head};
 use crate::model::Shape;
 use chrono::NaiveDateTime;
 
@@ -48,8 +48,12 @@ pub(crate) struct Entry {
     pub raw: String,
     /// `verbose` header date-time and zone word, for entries without `__REALTIME_TIMESTAMP`.
     pub header: Option<(NaiveDateTime, String)>,
-    /// `json-pretty`: the head parsed from the whole object.
+    /// `json-pretty` and export documents: the head parsed from the whole object.
     pub head: Option<Head<'static>>,
+    /// The entry began on a line where an earlier one began (it owns no line).
+    pub shares_line: bool,
+    /// A document that could not be read: its lines are one unrecognized record.
+    pub malformed: bool,
 }
 
 impl Entry {
@@ -71,6 +75,8 @@ impl Entry {
             raw: String::new(),
             header: None,
             head: None,
+            shares_line: false,
+            malformed: false,
         }
     }
 
@@ -133,6 +139,8 @@ pub(crate) enum Reader {
     Verbose(journal_verbose::Reader),
     Export(journal_export::Reader),
     JsonPretty(journal_json_pretty::Reader),
+    /// Fleet export documents (Elasticsearch, OTLP) holding several records.
+    Document(document::Reader),
 }
 
 impl Reader {
@@ -144,26 +152,50 @@ impl Reader {
             InputFormat::JournalJsonPretty => {
                 Reader::JsonPretty(journal_json_pretty::Reader::default())
             }
+            InputFormat::Ecs => Reader::Document(document::Reader::new(document::Kind::Ecs)),
+            InputFormat::Otlp => Reader::Document(document::Reader::new(document::Kind::Otlp)),
             _ => return None,
         };
         Some(Box::new(r))
     }
 
-    /// Read line `no`; returns an entry this line completed (it comes before the line).
-    pub fn push(&mut self, no: u32, line: &str) -> (Option<Entry>, Feed) {
-        match self {
+    /// Read line `no`; entries this line completed (they come before the line) are appended
+    /// to `out`.
+    pub fn push(&mut self, no: u32, line: &str, out: &mut Vec<Entry>) -> Feed {
+        let (done, feed) = match self {
             Reader::Verbose(r) => r.push(no, line),
             Reader::Export(r) => r.push(no, line),
             Reader::JsonPretty(r) => r.push(no, line),
-        }
+            Reader::Document(r) => return r.push(no, line, out),
+        };
+        out.extend(done);
+        feed
     }
 
-    /// The entry still open at end of input (a truncated one included).
-    pub fn finish(&mut self) -> Option<Entry> {
-        match self {
+    /// The entries still open at end of input (a truncated one included).
+    pub fn finish(&mut self, out: &mut Vec<Entry>) {
+        let done = match self {
             Reader::Verbose(r) => r.finish(),
             Reader::Export(r) => r.finish(),
             Reader::JsonPretty(r) => r.finish(),
+            Reader::Document(r) => return r.finish(out),
+        };
+        out.extend(done);
+    }
+
+    /// Lines read that belong to no entry (the envelope of a document), since the last call.
+    pub fn take_meta(&mut self) -> u64 {
+        match self {
+            Reader::Document(r) => r.take_meta(),
+            _ => 0,
+        }
+    }
+
+    /// Warnings about unreadable input, since the last call.
+    pub fn take_warnings(&mut self) -> Vec<String> {
+        match self {
+            Reader::Document(r) => r.take_warnings(),
+            _ => Vec::new(),
         }
     }
 }

@@ -17,6 +17,8 @@ mod agent_log;
 pub(crate) mod console;
 mod desktop;
 mod detect;
+mod document;
+mod ecs;
 mod entry;
 mod inner;
 mod journal;
@@ -26,6 +28,8 @@ mod journal_json_framed;
 mod journal_json_pretty;
 mod journal_mono;
 mod journal_verbose;
+mod loki;
+mod otlp;
 mod paste;
 pub mod time;
 mod verbose;
@@ -74,6 +78,12 @@ pub enum InputFormat {
     JournalCat,
     Desktop,
     Paste,
+    /// Grafana Loki `logcli query --output=jsonl`.
+    Loki,
+    /// Elasticsearch / OpenSearch `_search` responses, hits or `_source` documents (ECS fields).
+    Ecs,
+    /// OpenTelemetry OTLP/JSON logs (the Collector's file exporter).
+    Otlp,
 }
 
 impl InputFormat {
@@ -101,6 +111,9 @@ impl InputFormat {
             InputFormat::JournalCat => "journal-cat",
             InputFormat::Desktop => "desktop",
             InputFormat::Paste => "paste",
+            InputFormat::Loki => "loki",
+            InputFormat::Ecs => "ecs",
+            InputFormat::Otlp => "otlp",
         }
     }
 
@@ -127,13 +140,17 @@ impl InputFormat {
             Shape::Bare => InputFormat::JournalCat,
             Shape::Desktop => InputFormat::Desktop,
             Shape::StrippedJournal | Shape::ZonedPaste => InputFormat::Paste,
+            Shape::Loki => InputFormat::Loki,
+            Shape::Ecs => InputFormat::Ecs,
+            Shape::Otlp => InputFormat::Otlp,
         }
     }
 }
 
 /// Line accounting for one source. `lines == blank + meta + records + continuation`.
 /// (Lines inside one journal JSON `MESSAGE` are continuation entries of their record but not
-/// input lines, so they are not counted.)
+/// input lines, so they are not counted; nor are records that began on a line where another
+/// began, counted in `packed`.)
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
 pub struct ParseStats {
     /// Lines pushed.
@@ -146,6 +163,10 @@ pub struct ParseStats {
     pub meta: u64,
     /// Lines that started a record.
     pub records: u64,
+    /// Records that began on a line where an earlier record began (an export line holding
+    /// several log records); not in `records`. (One that joined the record before it is in
+    /// neither.)
+    pub packed: u64,
     /// Of `records`, those that matched no structured shape (`Shape::Bare`).
     pub bare: u64,
     /// Lines joined to the previous record (tracebacks, console detail lines).
@@ -238,7 +259,9 @@ fn bare(line: &str) -> Head<'_> {
 fn structured(line: &str) -> Option<Head<'_>> {
     let b = line.as_bytes();
     match b.first()? {
-        b'{' => journal_json::parse(line),
+        b'{' => journal_json::parse(line)
+            .or_else(|| loki::parse(line))
+            .or_else(|| ecs::parse(line)),
         b'[' => match b.get(1) {
             Some(b' ' | b'0'..=b'9') => journal_mono::parse(line).or_else(|| desktop::parse(line)),
             _ => desktop::parse(line),
@@ -268,7 +291,10 @@ fn forced(format: InputFormat, line: &str) -> Option<Head<'_>> {
         | InputFormat::JournalCat
         | InputFormat::JournalVerbose
         | InputFormat::JournalExport
-        | InputFormat::JournalJsonPretty => None,
+        | InputFormat::JournalJsonPretty
+        | InputFormat::Otlp => None,
+        InputFormat::Loki => loki::parse(line),
+        InputFormat::Ecs => ecs::parse(line),
         InputFormat::JournalShortMonotonic | InputFormat::JournalShortDelta => {
             journal_mono::parse(line)
         }
@@ -315,8 +341,12 @@ pub struct Parser {
     /// Dropped or given back records whose buffers new records reuse.
     spare: Vec<Record>,
     /// The entry reader of a mode whose entries span several lines (`verbose`, `export`,
-    /// `json-pretty`); lines it does not take go through the per-line parsers.
+    /// `json-pretty`, export documents); lines it does not take go through the per-line parsers.
     entries: Option<Box<entry::Reader>>,
+    /// Entries the reader completed, to be emitted (kept for its buffer).
+    done: Vec<entry::Entry>,
+    /// Warnings about unreadable input (a broken export document).
+    warnings: Vec<String>,
 }
 
 impl Parser {
@@ -333,6 +363,8 @@ impl Parser {
             filter: None,
             spare: Vec::new(),
             entries: entry::Reader::for_format(format),
+            done: Vec::new(),
+            warnings: Vec::new(),
         }
     }
 
@@ -408,6 +440,7 @@ impl Parser {
         rec.end_line = line_no;
         rec.raw.clear();
         rec.raw.push_str(line);
+        rec.shares_line = false;
         let (zoned, unzoned) = (self.clock.zoned, self.clock.unzoned);
         rec.time = self.clock.resolve(&head.time);
         self.stats.zoned_times += self.clock.zoned - zoned;
@@ -436,10 +469,24 @@ impl Parser {
 
     /// Flush the pending record at end of input.
     pub fn finish(&mut self, out: &mut Vec<Record>) {
-        if let Some(e) = self.entries.as_mut().and_then(|r| r.finish()) {
+        let mut done = std::mem::take(&mut self.done);
+        if let Some(r) = self.entries.as_mut() {
+            r.finish(&mut done);
+        }
+        self.emit_entries(&mut done, out);
+        self.done = done;
+        self.flush(out);
+    }
+
+    /// Emit completed entries and count what the entry reader read besides them.
+    fn emit_entries(&mut self, done: &mut Vec<entry::Entry>, out: &mut Vec<Record>) {
+        for e in done.drain(..) {
             self.emit_entry(&e, out);
         }
-        self.flush(out);
+        if let Some(r) = self.entries.as_mut() {
+            self.stats.meta += r.take_meta();
+            self.warnings.extend(r.take_warnings());
+        }
     }
 
     /// Give a line to the entry reader; returns whether it took the line.
@@ -447,10 +494,10 @@ impl Parser {
         let Some(reader) = self.entries.as_mut() else {
             return false;
         };
-        let (done, feed) = reader.push(line_no, line);
-        if let Some(e) = done {
-            self.emit_entry(&e, out);
-        }
+        let mut done = std::mem::take(&mut self.done);
+        let feed = reader.push(line_no, line, &mut done);
+        self.emit_entries(&mut done, out);
+        self.done = done;
         match feed {
             entry::Feed::Taken => true,
             entry::Feed::Blank => {
@@ -477,19 +524,34 @@ impl Parser {
         let more = more.len() as u64;
         self.stats.meta += e.lines.saturating_sub(1 + more);
         self.stats.continuation += more;
-        if self.join(line_no, &e.raw, &head) {
-            self.stats.continuation += 1;
+        if !e.malformed && self.join(line_no, &e.raw, &head) {
+            // A record sharing its line adds no line to the one it joins.
+            if !e.shares_line {
+                self.stats.continuation += 1;
+            }
             return;
         }
         self.open(line_no, &e.raw, head, &e.msg_lines, out);
         if let Some(p) = self.pending.as_mut() {
             p.rec.end_line = p.rec.end_line.max(e.end);
+            if e.shares_line {
+                p.rec.shares_line = true;
+                self.stats.records = self.stats.records.saturating_sub(1);
+                self.stats.packed += 1;
+            }
+            // An unreadable document neither continues the record before it nor is continued.
+            if e.malformed {
+                p.block = false;
+                p.msg_col = None;
+            }
         }
     }
 
     /// Warnings collected while parsing (ambiguous zone abbreviations, missing dates, ...).
     pub fn warnings(&self) -> Vec<String> {
-        self.clock.warnings().to_vec()
+        let mut w = self.clock.warnings().to_vec();
+        w.extend(self.warnings.iter().cloned());
+        w
     }
 
     /// Line accounting so far.
@@ -615,12 +677,20 @@ fn same_stream(a: &Record, b: &Head<'_>) -> bool {
 
 /// Input lines a record spans: its first line and the continuations that came from other
 /// lines (lines inside one journal JSON `MESSAGE` share the record's line number).
+/// A record that shares its first line with an earlier record counts only its other lines;
+/// continuation entries from one line count once.
 pub fn record_lines(r: &Record) -> u64 {
-    1 + r
+    let mut last = r.loc.line;
+    let more = r
         .continuation
         .iter()
-        .filter(|(line, _)| *line != r.loc.line)
-        .count() as u64
+        .filter(|(line, _)| {
+            let new = *line != r.loc.line && *line != last;
+            last = *line;
+            new
+        })
+        .count() as u64;
+    u64::from(!r.shares_line) + more
 }
 
 /// The rest of `line` after `col` leading spaces (a journal multi-line MESSAGE continuation).

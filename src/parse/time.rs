@@ -406,6 +406,24 @@ fn shifted(ndt: NaiveDateTime, secs: i32) -> Option<DateTime<Utc>> {
         .map(|d| Utc.from_utc_datetime(&d))
 }
 
+/// An RFC 3339 instant (`2026-12-04T05:11:41.911818123Z`, `…+01:00`), nanoseconds kept, as
+/// fleet exports write it (Loki, Elasticsearch `@timestamp`).
+pub(crate) fn rfc3339(s: &str) -> Option<RawTime<'static>> {
+    let t = DateTime::parse_from_rfc3339(s.trim()).ok()?;
+    Some(RawTime::Offset(
+        t.naive_local(),
+        t.offset().local_minus_utc(),
+    ))
+}
+
+/// Nanoseconds since the epoch (OTLP `timeUnixNano`), as UTC.
+pub(crate) fn epoch_nanos(ns: u64) -> Option<RawTime<'static>> {
+    let secs = i64::try_from(ns / 1_000_000_000).ok()?;
+    let sub = u32::try_from(ns % 1_000_000_000).ok()?;
+    let t = DateTime::from_timestamp(secs, sub)?;
+    Some(RawTime::Offset(t.naive_utc(), 0))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
