@@ -407,5 +407,10 @@ fn explain(id: &str) -> Result<u8, RunError> {
         rule.info.summary
     )?;
     write!(out, "{}", rule.info.doc)?;
+    writeln!(
+        out,
+        "\nJournal MESSAGE_ID (`--format journal-export`): {}",
+        report::journal_export::message_id(rule.info.id)
+    )?;
     Ok(0)
 }
