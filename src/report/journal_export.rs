@@ -22,7 +22,7 @@
 //!   when known), `HERMES_FORENSICS_EVIDENCE=source:line` (once per evidence line) and
 //!   `HERMES_FORENSICS_NOTE` (once per note).
 
-use super::{finding_body, RenderOptions, TOOL_NAME};
+use super::{finding_body, visible, RenderOptions, TOOL_NAME};
 use crate::model::{Finding, Report, RuleInfo, Severity};
 use chrono::{DateTime, Utc};
 use std::io::{self, BufWriter, Write};
@@ -139,7 +139,7 @@ pub fn write_entry(
         )?;
     }
     for n in &f.notes {
-        field(out, "HERMES_FORENSICS_NOTE", n)?;
+        field(out, "HERMES_FORENSICS_NOTE", &visible(n, true))?;
     }
     writeln!(out)
 }

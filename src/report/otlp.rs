@@ -21,7 +21,7 @@
 //!
 //! Keys are emitted in a fixed order; the output depends only on the findings.
 
-use super::{finding_body, RenderOptions, TOOL_NAME};
+use super::{finding_body, visible, RenderOptions, TOOL_NAME};
 use crate::model::{Finding, Report, RuleInfo, Severity};
 use serde_json::{json, Map, Value};
 use std::io::{self, BufWriter, Write};
@@ -146,7 +146,10 @@ fn log_record(f: &Finding) -> Value {
             .map(|e| format!("{}:{}", e.source, e.line)),
     ));
     if !f.notes.is_empty() {
-        attrs.push(array_attr(&key("notes"), f.notes.iter().cloned()));
+        attrs.push(array_attr(
+            &key("notes"),
+            f.notes.iter().map(|n| visible(n, true).into_owned()),
+        ));
     }
     r.insert("attributes".into(), attrs.into());
     Value::Object(r)
