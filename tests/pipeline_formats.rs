@@ -353,3 +353,52 @@ fn journal_export_round_trips_through_systemd_journal_remote() {
     assert_eq!(got, want);
     assert!(got.iter().all(|e| !e["_HOSTNAME"].is_empty()));
 }
+
+#[test]
+fn the_follow_unit_runs_a_command_line_the_binary_accepts() {
+    let unit = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("contrib/systemd/hermes-forensics-follow.service"),
+    )
+    .expect("unit file");
+    let exec = unit
+        .split("\nExecStart=")
+        .nth(1)
+        .and_then(|s| s.split("\nRestart=").next())
+        .expect("ExecStart");
+    assert!(
+        exec.contains("journalctl --follow --lines=0 --output=json"),
+        "{exec}"
+    );
+    assert!(
+        exec.contains("systemd-journal-remote --split-mode=none"),
+        "{exec}"
+    );
+    // The hermes-forensics stage, between the pipes.
+    let stage = exec
+        .split('|')
+        .find(|s| s.contains("/hermes-forensics "))
+        .expect("hermes-forensics stage");
+    let args: Vec<&str> = stage
+        .split_whitespace()
+        .filter(|w| *w != "\\")
+        .skip(1)
+        .collect();
+    assert!(
+        args.contains(&"--follow") && args.contains(&"journal-export"),
+        "{args:?}"
+    );
+    let out = common::bin()
+        .args(&args)
+        .stdin(std::fs::File::open(two_host().join("render/json.txt")).expect("fixture"))
+        .output()
+        .expect("the binary runs");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let entries = out.stdout.windows(2).filter(|w| w == b"\n\n").count();
+    assert_eq!(entries, json_findings().len());
+}
