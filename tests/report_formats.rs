@@ -552,12 +552,21 @@ fn json_timelines_key_follows_options() {
 #[test]
 fn rendering_is_deterministic() {
     let report = sample_report();
-    for format in [Format::Text, Format::Markdown, Format::Json] {
+    for format in [
+        Format::Text,
+        Format::Markdown,
+        Format::Json,
+        Format::Otlp,
+        Format::JournalExport,
+    ] {
         for opts in [PLAIN, WITH_TIMELINE] {
-            assert_eq!(
-                render_to_string(format, &report, opts),
-                render_to_string(format, &report, opts)
-            );
+            // Bytes: a journal export's binary-safe fields carry their length in binary.
+            let bytes = || {
+                let mut out = Vec::new();
+                render(format, &report, RULES, opts, &mut out).expect("render to memory");
+                out
+            };
+            assert_eq!(bytes(), bytes());
         }
     }
 }
@@ -583,7 +592,13 @@ fn write_errors_are_returned() {
             Err(std::io::ErrorKind::BrokenPipe.into())
         }
     }
-    for format in [Format::Text, Format::Markdown, Format::Json] {
+    for format in [
+        Format::Text,
+        Format::Markdown,
+        Format::Json,
+        Format::Otlp,
+        Format::JournalExport,
+    ] {
         let err =
             render(format, &sample_report(), RULES, PLAIN, &mut Closed).expect_err("closed pipe");
         assert_eq!(err.kind(), std::io::ErrorKind::BrokenPipe);
