@@ -391,3 +391,52 @@ fn follow_emits_otlp_and_journal_export_one_per_finding_as_the_batch_run() {
         assert_eq!(live, journal_entries(&batch("journal-export")), "{input:?}");
     }
 }
+
+#[test]
+fn journal_export_and_otlp_entries_come_before_input_ends() {
+    use std::io::Read;
+    let auth = common::fixtures().join("corpus/real-0.19.0-shared-retry-budget/auth.before.json");
+    for format in ["journal-export", "otlp"] {
+        let mut child = common::bin()
+            .args(["--follow", "--idle", "2", "--format", format, "--auth"])
+            .arg(&auth)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn");
+        let (tx, rx) = mpsc::channel::<Vec<u8>>();
+        let mut out = child.stdout.take().expect("stdout");
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 4096];
+            while let Ok(n) = out.read(&mut buf) {
+                if n == 0 || tx.send(buf[..n].to_vec()).is_err() {
+                    break;
+                }
+            }
+        });
+        let mut stdin = child.stdin.take().expect("stdin");
+        for line in request_lines() {
+            writeln!(stdin, "{line}").expect("write");
+        }
+        stdin.flush().expect("flush");
+        // The request ended with `API call failed after 3 retries`: its entry comes, whole and
+        // flushed, while stdin is still open (at the latest after --idle).
+        let mut got = Vec::new();
+        let end: &[u8] = if format == "otlp" { b"\n" } else { b"\n\n" };
+        while !got.ends_with(end) {
+            let chunk = rx
+                .recv_timeout(Duration::from_secs(20))
+                .unwrap_or_else(|_| panic!("{format}: an entry before end of input"));
+            got.extend(chunk);
+        }
+        assert!(
+            child.try_wait().expect("status").is_none(),
+            "still following"
+        );
+        let text = String::from_utf8_lossy(&got);
+        assert!(text.contains("shared-retry-budget"), "{format}: {text}");
+        drop(stdin);
+        assert_eq!(child.wait().expect("exit").code(), Some(1), "{format}");
+    }
+}
