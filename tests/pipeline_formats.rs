@@ -402,3 +402,63 @@ fn the_follow_unit_runs_a_command_line_the_binary_accepts() {
     let entries = out.stdout.windows(2).filter(|w| w == b"\n\n").count();
     assert_eq!(entries, json_findings().len());
 }
+
+fn shipped_catalog() -> String {
+    std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("contrib/systemd/hermes-forensics.catalog"),
+    )
+    .expect("catalog")
+}
+
+#[test]
+fn the_shipped_catalog_is_the_generated_one() {
+    let out = common::run_in(&common::fixtures(), &["rules", "--journal-catalog"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        shipped_catalog(),
+        "regenerate contrib/systemd/hermes-forensics.catalog with \
+         `hermes-forensics rules --journal-catalog`"
+    );
+}
+
+#[test]
+fn journalctl_compiles_the_catalog_with_every_message_id() {
+    if Command::new("journalctl")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        eprintln!("SKIP: journalctl is not installed");
+        return;
+    }
+    let root = tempfile::tempdir().expect("tempdir");
+    let dir = root.path().join("usr/lib/systemd/catalog");
+    std::fs::create_dir_all(&dir).expect("catalog dir");
+    std::fs::write(dir.join("hermes-forensics.catalog"), shipped_catalog()).expect("write");
+    let run = |args: &[&str]| {
+        let out = Command::new("journalctl")
+            .arg(format!("--root={}", root.path().display()))
+            .args(args)
+            .output()
+            .expect("journalctl runs");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    run(&["--update-catalog"]);
+    let listed = run(&["--list-catalog"]);
+    let rules = hermes_forensics::rules::infos();
+    assert_eq!(listed.lines().count(), rules.len(), "{listed}");
+    for r in &rules {
+        let id = hermes_forensics::report::journal_export::message_id(r.id);
+        let want = format!("{id} hermes-forensics: {}: {}", r.id, r.summary);
+        assert!(listed.lines().any(|l| l == want), "{want}\n{listed}");
+        let text = run(&["--dump-catalog", &id]);
+        assert!(text.contains("What it detects:"), "{text}");
+        assert!(text.contains("Why it matters:"), "{text}");
+    }
+}
