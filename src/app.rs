@@ -92,7 +92,10 @@ pub fn run(cli: Cli) -> u8 {
         Some(Command::Analyze(args)) => analyze(&args),
         None => analyze(&cli.analyze),
         Some(Command::Events(args)) => events(&args),
-        Some(Command::Rules { markdown }) => list_rules(markdown),
+        Some(Command::Rules {
+            markdown,
+            journal_catalog,
+        }) => list_rules(markdown, journal_catalog),
         Some(Command::Explain { rule }) => explain(&rule),
         Some(Command::Completions { shell }) => completions(shell),
         Some(Command::Man) => man(),
@@ -373,8 +376,12 @@ fn event_json(source: &str, ev: &Event, request: Option<&str>) -> serde_json::Va
     v
 }
 
-fn list_rules(markdown: bool) -> Result<u8, RunError> {
+fn list_rules(markdown: bool, journal_catalog: bool) -> Result<u8, RunError> {
     let mut out = io::stdout().lock();
+    if journal_catalog {
+        write!(out, "{}", report::journal_export::catalog(&rules::infos()))?;
+        return Ok(0);
+    }
     if markdown {
         write!(out, "{}", rules::markdown_table())?;
         return Ok(0);
@@ -407,5 +414,10 @@ fn explain(id: &str) -> Result<u8, RunError> {
         rule.info.summary
     )?;
     write!(out, "{}", rule.info.doc)?;
+    writeln!(
+        out,
+        "\nJournal MESSAGE_ID (`--format journal-export`): {}",
+        report::journal_export::message_id(rule.info.id)
+    )?;
     Ok(0)
 }

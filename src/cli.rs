@@ -40,6 +40,9 @@ pub enum Command {
         /// Print the list as the Markdown table used in the README.
         #[arg(long)]
         markdown: bool,
+        /// Print a journald message catalog of the rules (`journalctl -x` text per MESSAGE_ID).
+        #[arg(long, conflicts_with = "markdown")]
+        journal_catalog: bool,
     },
     /// Print a rule's documentation.
     Explain {

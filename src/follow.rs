@@ -165,6 +165,11 @@ impl Live {
         self
     }
 
+    /// The latest instant of the log read so far.
+    pub fn latest(&self) -> Option<DateTime<Utc>> {
+        self.now
+    }
+
     /// Requests with something to report remembered now.
     pub fn remembered(&self) -> usize {
         self.followed.remembered()
@@ -353,7 +358,10 @@ impl Live {
     }
 }
 
-/// Prints findings as they come and tracks the worst severity (for `--fail-on`).
+/// Prints findings as they come and tracks the worst severity (for `--fail-on`): text, one
+/// JSON line per finding (`json`), one OTLP `LogsData` document per line with one finding
+/// (`otlp`, as the Collector's file exporter writes them), or one journal export entry per
+/// finding (`journal-export`), flushed as each is printed.
 struct Printer<'a, W: Write> {
     args: &'a AnalyzeArgs,
     out: W,
@@ -361,22 +369,41 @@ struct Printer<'a, W: Write> {
 }
 
 impl<W: Write> Printer<'_, W> {
-    fn print_all(&mut self, findings: &[Finding]) -> io::Result<()> {
+    /// Print `findings`; `input_end` is the latest instant of the log read so far (the journal
+    /// time of a finding with none of its own).
+    fn print_all(
+        &mut self,
+        findings: &[Finding],
+        input_end: Option<DateTime<Utc>>,
+    ) -> io::Result<()> {
         for f in findings {
-            self.print(f)?;
+            self.print(f, input_end)?;
         }
         self.out.flush()
     }
 
-    fn print(&mut self, f: &Finding) -> io::Result<()> {
+    fn print(&mut self, f: &Finding, input_end: Option<DateTime<Utc>>) -> io::Result<()> {
+        use crate::report::{journal_export, otlp, Format};
         let mut scrubbed = f.clone();
         crate::report::scrub::finding(&mut scrubbed);
         let f = &scrubbed;
         self.worst = self.worst.max(Some(f.severity));
         match self.args.format {
-            crate::report::Format::Json => {
+            Format::Json => {
                 let line = serde_json::to_string(f).map_err(io::Error::other)?;
                 writeln!(self.out, "{line}")
+            }
+            Format::Otlp => {
+                otlp::write_line(
+                    std::slice::from_ref(f),
+                    env!("CARGO_PKG_VERSION"),
+                    &mut self.out,
+                )?;
+                self.out.flush()
+            }
+            Format::JournalExport => {
+                journal_export::write_entry(f, input_end, &mut self.out)?;
+                self.out.flush()
             }
             _ => {
                 writeln!(
@@ -504,7 +531,7 @@ pub fn run(args: &AnalyzeArgs, idle: Duration) -> Result<i32, FollowError> {
             Err(TryRecvError::Empty) => {
                 // Caught up with the input: analyse what closed.
                 if pending {
-                    printer.print_all(&live.checkpoint(false))?;
+                    printer.print_all(&live.checkpoint(false), live.latest())?;
                     pending = false;
                     last_check = Instant::now();
                 }
@@ -521,7 +548,7 @@ pub fn run(args: &AnalyzeArgs, idle: Duration) -> Result<i32, FollowError> {
                 idle_flushed = false;
                 pending |= live.push_line(no, &line);
                 if pending && last_check.elapsed() >= MAX_LAG {
-                    printer.print_all(&live.checkpoint(false))?;
+                    printer.print_all(&live.checkpoint(false), live.latest())?;
                     pending = false;
                     last_check = Instant::now();
                 }
@@ -535,7 +562,7 @@ pub fn run(args: &AnalyzeArgs, idle: Duration) -> Result<i32, FollowError> {
                     // Quiet input: the record being read is complete, and open requests are
                     // judged as they stand.
                     live.end_of_input();
-                    printer.print_all(&live.checkpoint(true))?;
+                    printer.print_all(&live.checkpoint(true), live.latest())?;
                     idle_flushed = true;
                     pending = false;
                 }
@@ -545,7 +572,8 @@ pub fn run(args: &AnalyzeArgs, idle: Duration) -> Result<i32, FollowError> {
     // The reader stops at its next look (a tail) or at its end of input (a stream, which is
     // not waited for when a signal stopped the run).
     drop(rx);
-    printer.print_all(&live.finish())?;
+    let input_end = live.latest();
+    printer.print_all(&live.finish(), input_end)?;
     if !stop.load(Ordering::Relaxed) {
         if let Ok(Err(e)) = reader_thread.join() {
             return Err(Error::from(e).into());

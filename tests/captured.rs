@@ -66,7 +66,7 @@ fn no_fake_key_reaches_any_output() {
             .flatten()
             .filter_map(|v| v.as_str())
             .collect();
-        for format in ["text", "markdown", "json", "html"] {
+        for format in ["text", "markdown", "json", "html", "otlp", "journal-export"] {
             let mut all = vec![
                 "analyze",
                 "--timeline",

@@ -302,3 +302,141 @@ fn follow_prints_times_in_the_tz_zone_like_the_batch_report() {
     assert!(f.iter().all(|t| t.ends_with("+05:30")), "{f:?}");
     assert_eq!(f, b, "follow and batch print the same times");
 }
+
+/// Runs the binary with `args`, standard input read from `input`.
+fn run_fed(args: &[&str], input: &std::path::Path) -> Vec<u8> {
+    let out = common::bin()
+        .args(args)
+        .stdin(std::fs::File::open(input).expect("fixture"))
+        .output()
+        .expect("the binary runs");
+    assert!(
+        matches!(out.status.code(), Some(0 | 1)),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
+}
+
+/// The log records of OTLP `LogsData` lines, each with its resource's attributes.
+fn otlp_records(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for line in text.lines() {
+        let doc: serde_json::Value = serde_json::from_str(line).expect("one LogsData per line");
+        for r in doc["resourceLogs"].as_array().into_iter().flatten() {
+            for s in r["scopeLogs"].as_array().into_iter().flatten() {
+                for rec in s["logRecords"].as_array().into_iter().flatten() {
+                    out.push(format!("{} {} {}", r["resource"], s["scope"], rec));
+                }
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// The entries of a journal export stream (binary-safe fields included), sorted.
+fn journal_entries(bytes: &[u8]) -> Vec<Vec<u8>> {
+    let mut entries = Vec::new();
+    let mut entry = Vec::new();
+    let mut rest = bytes;
+    while let Some(nl) = rest.iter().position(|&b| b == b'\n') {
+        let line = &rest[..nl];
+        if line.is_empty() {
+            entries.push(std::mem::take(&mut entry));
+            rest = &rest[1..];
+            continue;
+        }
+        let mut end = nl + 1;
+        if !line.contains(&b'=') {
+            let len = u64::from_le_bytes(rest[end..end + 8].try_into().expect("length"));
+            end += 8 + len as usize + 1;
+        }
+        entry.extend_from_slice(&rest[..end]);
+        rest = &rest[end..];
+    }
+    assert!(
+        entry.is_empty() && rest.is_empty(),
+        "the last entry is ended"
+    );
+    entries.sort();
+    entries
+}
+
+#[test]
+fn follow_emits_otlp_and_journal_export_one_per_finding_as_the_batch_run() {
+    let cases = [
+        common::fixtures().join("captured/two-host/overlapping/render/json.txt"),
+        common::fixtures().join("corpus/real-0.19.0-shared-retry-budget/logs/agent.log"),
+    ];
+    for input in &cases {
+        let batch_json = run_fed(&["--format", "json"], input);
+        let report: serde_json::Value = serde_json::from_slice(&batch_json).expect("json");
+        let n = report["findings"].as_array().map_or(0, Vec::len);
+        assert!(n >= 1, "{input:?} has findings");
+
+        let follow =
+            |format: &str| run_fed(&["--follow", "--idle", "2", "--format", format], input);
+        let batch = |format: &str| run_fed(&["--format", format], input);
+
+        // One LogsData document per line, one finding each; the same records as the batch run.
+        let live = String::from_utf8(follow("otlp")).expect("utf-8");
+        assert_eq!(live.lines().count(), n, "{input:?}: {live}");
+        let whole = String::from_utf8(batch("otlp")).expect("utf-8");
+        assert_eq!(otlp_records(&live), otlp_records(&whole), "{input:?}");
+
+        // One journal entry per finding; the same entries as the batch run.
+        let live = journal_entries(&follow("journal-export"));
+        assert_eq!(live.len(), n, "{input:?}");
+        assert_eq!(live, journal_entries(&batch("journal-export")), "{input:?}");
+    }
+}
+
+#[test]
+fn journal_export_and_otlp_entries_come_before_input_ends() {
+    use std::io::Read;
+    let auth = common::fixtures().join("corpus/real-0.19.0-shared-retry-budget/auth.before.json");
+    for format in ["journal-export", "otlp"] {
+        let mut child = common::bin()
+            .args(["--follow", "--idle", "2", "--format", format, "--auth"])
+            .arg(&auth)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn");
+        let (tx, rx) = mpsc::channel::<Vec<u8>>();
+        let mut out = child.stdout.take().expect("stdout");
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 4096];
+            while let Ok(n) = out.read(&mut buf) {
+                if n == 0 || tx.send(buf[..n].to_vec()).is_err() {
+                    break;
+                }
+            }
+        });
+        let mut stdin = child.stdin.take().expect("stdin");
+        for line in request_lines() {
+            writeln!(stdin, "{line}").expect("write");
+        }
+        stdin.flush().expect("flush");
+        // The request ended with `API call failed after 3 retries`: its entry comes, whole and
+        // flushed, while stdin is still open (at the latest after --idle).
+        let mut got = Vec::new();
+        let end: &[u8] = if format == "otlp" { b"\n" } else { b"\n\n" };
+        while !got.ends_with(end) {
+            let chunk = rx
+                .recv_timeout(Duration::from_secs(20))
+                .unwrap_or_else(|_| panic!("{format}: an entry before end of input"));
+            got.extend(chunk);
+        }
+        assert!(
+            child.try_wait().expect("status").is_none(),
+            "still following"
+        );
+        let text = String::from_utf8_lossy(&got);
+        assert!(text.contains("shared-retry-budget"), "{format}: {text}");
+        drop(stdin);
+        assert_eq!(child.wait().expect("exit").code(), Some(1), "{format}");
+    }
+}

@@ -55,3 +55,33 @@ fn the_sample_named_in_the_readme_exists() {
         );
     }
 }
+
+#[test]
+fn message_id_table_is_in_sync_with_the_registry() {
+    let text = readme();
+    let start = text
+        .find("<!-- message-ids:begin")
+        .expect("message-ids:begin marker");
+    let body_start = text[start..]
+        .find('\n')
+        .map(|i| start + i + 1)
+        .expect("marker line");
+    let end = text
+        .find("<!-- message-ids:end -->")
+        .expect("message-ids:end marker");
+    assert_eq!(
+        &text[body_start..end],
+        hermes_forensics::report::journal_export::message_id_table(&rules::infos()),
+        "README MESSAGE_ID table is stale"
+    );
+}
+
+#[test]
+fn the_follow_unit_named_in_the_readme_exists() {
+    let text = readme();
+    let unit = "contrib/systemd/hermes-forensics-follow.service";
+    assert!(text.contains(&format!("]({unit})")), "README links {unit}");
+    assert!(std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join(unit)
+        .is_file());
+}

@@ -366,6 +366,74 @@ fn json_snapshot() {
 }
 
 #[test]
+fn otlp_snapshot() {
+    let line = render_to_string(Format::Otlp, &sample_report(), PLAIN);
+    assert_eq!(line.lines().count(), 1, "one document on one line");
+    assert!(!line.contains('\u{1b}'), "control characters are escaped");
+    let doc: serde_json::Value = serde_json::from_str(&line).expect("json");
+    insta::assert_snapshot!(
+        "otlp",
+        serde_json::to_string_pretty(&doc).expect("pretty") + "\n"
+    );
+    insta::assert_snapshot!(
+        "empty_otlp",
+        render_to_string(Format::Otlp, &empty_report(), PLAIN)
+    );
+}
+
+/// A journal export stream with the binary length of each binary-safe field shown as
+/// `<N bytes>`.
+fn readable_export(bytes: &[u8]) -> String {
+    let mut out = String::new();
+    let mut rest = bytes;
+    while let Some(nl) = rest.iter().position(|&b| b == b'\n') {
+        let line = String::from_utf8_lossy(&rest[..nl]).into_owned();
+        rest = &rest[nl + 1..];
+        if line.is_empty() || line.contains('=') {
+            out.push_str(&line);
+            out.push('\n');
+            continue;
+        }
+        let len = u64::from_le_bytes(rest[..8].try_into().expect("length")) as usize;
+        let value = String::from_utf8_lossy(&rest[8..8 + len]);
+        out.push_str(&format!("{line} <{len} bytes>\n{value}\n"));
+        rest = &rest[8 + len + 1..];
+    }
+    out
+}
+
+#[test]
+fn journal_export_snapshot() {
+    let mut out = Vec::new();
+    render(
+        Format::JournalExport,
+        &sample_report(),
+        RULES,
+        PLAIN,
+        &mut out,
+    )
+    .expect("render");
+    assert!(!out.contains(&0x1b), "control characters are escaped");
+    let text = readable_export(&out);
+    // The finding with only a time of day is stamped with the end of the input, and says so.
+    assert!(
+        text.contains("HERMES_FORENSICS_TIME_BASIS=input-end"),
+        "{text}"
+    );
+    insta::assert_snapshot!("journal_export", text);
+    let mut empty = Vec::new();
+    render(
+        Format::JournalExport,
+        &empty_report(),
+        RULES,
+        PLAIN,
+        &mut empty,
+    )
+    .expect("render");
+    assert!(empty.is_empty());
+}
+
+#[test]
 fn empty_report_snapshots() {
     let report = empty_report();
     let text = render_to_string(Format::Text, &report, PLAIN);
@@ -484,12 +552,21 @@ fn json_timelines_key_follows_options() {
 #[test]
 fn rendering_is_deterministic() {
     let report = sample_report();
-    for format in [Format::Text, Format::Markdown, Format::Json] {
+    for format in [
+        Format::Text,
+        Format::Markdown,
+        Format::Json,
+        Format::Otlp,
+        Format::JournalExport,
+    ] {
         for opts in [PLAIN, WITH_TIMELINE] {
-            assert_eq!(
-                render_to_string(format, &report, opts),
-                render_to_string(format, &report, opts)
-            );
+            // Bytes: a journal export's binary-safe fields carry their length in binary.
+            let bytes = || {
+                let mut out = Vec::new();
+                render(format, &report, RULES, opts, &mut out).expect("render to memory");
+                out
+            };
+            assert_eq!(bytes(), bytes());
         }
     }
 }
@@ -515,7 +592,13 @@ fn write_errors_are_returned() {
             Err(std::io::ErrorKind::BrokenPipe.into())
         }
     }
-    for format in [Format::Text, Format::Markdown, Format::Json] {
+    for format in [
+        Format::Text,
+        Format::Markdown,
+        Format::Json,
+        Format::Otlp,
+        Format::JournalExport,
+    ] {
         let err =
             render(format, &sample_report(), RULES, PLAIN, &mut Closed).expect_err("closed pipe");
         assert_eq!(err.kind(), std::io::ErrorKind::BrokenPipe);
@@ -537,4 +620,14 @@ fn multi_line_messages_stay_in_place() {
     let md = render_to_string(Format::Markdown, &report, PLAIN);
     assert!(md.contains("| first line<br>second line |"));
     assert!(md.contains("- note one<br>note two\n"));
+    let otlp = render_to_string(Format::Otlp, &report, PLAIN);
+    assert!(otlp.contains(r#"{"stringValue":"first line\nsecond line\ninput.log:1: "#));
+    let mut journal = Vec::new();
+    render(Format::JournalExport, &report, RULES, PLAIN, &mut journal).expect("render");
+    let journal = readable_export(&journal);
+    assert!(
+        journal.contains("\nfirst line\nsecond line\ninput.log:1: "),
+        "{journal}"
+    );
+    assert!(journal.contains("HERMES_FORENSICS_NOTE <17 bytes>\nnote one\nnote two\n"));
 }

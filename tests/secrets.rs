@@ -278,6 +278,20 @@ fn no_planted_family_reaches_any_output() {
             "follow json",
             &["--follow", "--format", "json", "--auth", "auth.json"][..],
         ),
+        (
+            "follow otlp",
+            &["--follow", "--format", "otlp", "--auth", "auth.json"][..],
+        ),
+        (
+            "follow journal-export",
+            &[
+                "--follow",
+                "--format",
+                "journal-export",
+                "--auth",
+                "auth.json",
+            ][..],
+        ),
     ] {
         let fed = args.contains(&"--follow").then_some("agent.log");
         let out = run_families_fed(args, &[], fed);
@@ -293,7 +307,7 @@ fn no_planted_family_reaches_any_output() {
         assert_no_leak(what, text, &planted);
     }
     // Every format ran and quoted the planted lines.
-    assert!(outputs.len() >= 2 * formats().len() + 7);
+    assert!(outputs.len() >= 2 * formats().len() + 11);
     for (what, text) in outputs.iter().filter(|(w, _)| !w.ends_with("stderr")) {
         assert!(text.contains("[REDACTED"), "{what} shows no redaction");
     }

@@ -12,14 +12,16 @@
 pub mod counts;
 pub mod github;
 pub mod html;
+pub mod journal_export;
 pub mod json;
 pub mod markdown;
 pub mod mermaid;
+pub mod otlp;
 pub mod sarif;
 pub mod scrub;
 pub mod text;
 
-use crate::model::{Report, RuleInfo, SnapshotChange, SnapshotSummary};
+use crate::model::{Finding, Report, RuleInfo, SnapshotChange, SnapshotSummary};
 use chrono::{DateTime, Timelike, Utc};
 use std::borrow::Cow;
 use std::fmt::Write as _;
@@ -44,6 +46,10 @@ pub enum Format {
     Github,
     /// One self-contained HTML page: findings, SVG swimlane timelines, impact.
     Html,
+    /// OTLP/JSON `LogsData` (OpenTelemetry): a log record per finding, a resource per host.
+    Otlp,
+    /// systemd Journal Export Format (systemd-journal-remote): an entry per finding.
+    JournalExport,
 }
 
 /// Rendering options.
@@ -71,6 +77,8 @@ pub fn render(
         Format::Sarif => sarif::render(report, rules, opts, out),
         Format::Github => github::render(report, rules, opts, out),
         Format::Html => html::render(report, rules, opts, out),
+        Format::Otlp => otlp::render(report, rules, opts, out),
+        Format::JournalExport => journal_export::render(report, rules, opts, out),
     }
 }
 
@@ -159,6 +167,24 @@ pub fn display_when(time: Option<&DateTime<Utc>>, time_text: Option<&str>) -> St
         (None, Some(text)) if !text.is_empty() => text.to_string(),
         _ => "-".to_string(),
     }
+}
+
+/// A finding as one text for log pipelines (OTLP `body`, journal `MESSAGE`): the message, then
+/// one line per evidence line, `source:line: text`. Control characters are escaped
+/// ([`visible`]); a multi-line message keeps its lines, an evidence line stays one line.
+pub fn finding_body(f: &Finding) -> String {
+    let mut body = visible(&f.message, true).into_owned();
+    for e in &f.evidence {
+        // Writing to a String cannot fail.
+        let _ = write!(
+            body,
+            "\n{}:{}: {}",
+            visible(&e.source, false),
+            e.line,
+            visible(&e.text, false)
+        );
+    }
+    body
 }
 
 /// The display form of an optional field: the value, or `-`.
