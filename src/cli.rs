@@ -55,6 +55,10 @@ pub enum Command {
     },
     /// Print the manual page (roff), e.g. `hermes-forensics man > hermes-forensics.1`.
     Man,
+    /// Combine JSON reports of single hosts (`--format json`, e.g. one CI job per host) into
+    /// one report, as one run over all their input gives it (e.g. `hermes-forensics merge
+    /// host-*.json --format sarif`).
+    Merge(MergeArgs),
     /// Print the regression matrix over captures of the real Hermes: scenario × release, the
     /// findings of each (e.g. `hermes-forensics matrix fixtures/captured`).
     Matrix {
@@ -315,4 +319,24 @@ pub struct EventsArgs {
     /// Print secrets found in the logs as they are.
     #[arg(long)]
     pub no_redact: bool,
+}
+
+/// `merge`: JSON reports in, one report out.
+#[derive(Debug, Clone, clap::Args)]
+pub struct MergeArgs {
+    /// JSON reports (`--format json`; with `--timeline` when the merged report draws timelines).
+    #[arg(required = true, value_name = "REPORT.json")]
+    pub reports: Vec<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// Exit 1 when a finding at or above this severity is reported.
+    #[arg(long, value_enum, default_value_t = FailOn::Low)]
+    pub fail_on: FailOn,
+    /// Show each request's timeline (the reports must carry them).
+    #[arg(long)]
+    pub timeline: bool,
+    /// Colour in text output.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
 }
