@@ -74,7 +74,8 @@ Exit codes:
   1  findings at or above --fail-on
   2  usage or input error: a path that does not exist, a corrupt auth.json, a *.json that is no
      known JSON, an empty directory, inputs without a single Hermes log line (--allow-empty
-     accepts those), an unwritable output
+     accepts those), an unwritable output; for merge, a file that is no JSON report or of
+     another schema_version, a report given twice, overlapping reports of one host
   A closed pipe (| head) ends the run quietly.
 
 Examples:
@@ -84,6 +85,7 @@ Examples:
   hermes-forensics --request 'pid 2844586#1' journal.log
   hermes-forensics --format github --baseline .hermes-forensics-baseline.json captured-logs/
   hermes-forensics --tz America/New_York --date 2026-05-08 paste.txt
+  hermes-forensics merge host-*.json --format sarif
   hermes-forensics events agent.log
   hermes-forensics explain missed-rotation
   hermes-forensics man > hermes-forensics.1";
