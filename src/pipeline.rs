@@ -423,6 +423,7 @@ impl Router {
         auths: Vec<AuthInput>,
         lists: Vec<AuthListInput>,
         copts: CorrelateOptions,
+        warnings: &mut Vec<String>,
     ) -> Vec<(crate::shard::HostKey, Analysis, StreamTotals)> {
         self.first();
         let hosts: Vec<String> = self.shards.iter().filter_map(|(h, _)| h.clone()).collect();
@@ -432,7 +433,7 @@ impl Router {
         for (_, s) in &self.shards {
             fleet.absorb(s.fingerprint());
         }
-        let mut snaps = partition.snapshots(auths, lists);
+        let mut snaps = partition.snapshots(auths, lists, warnings);
         let mut shards = self.shards;
         if split && snaps.contains_key(&None) && !shards.iter().any(|(h, _)| h.is_none()) {
             let s = Streamer::new(self.names.clone());
@@ -511,6 +512,8 @@ struct Dedupe {
 /// Two records of different sources that may be one record printed twice.
 fn same_record(a: &crate::model::Record, b: &crate::model::Record) -> bool {
     a.loc.source != b.loc.source
+        // Two hosts never print one record (a line without a host may be a host's copy).
+        && (a.host.is_none() || b.host.is_none() || a.host == b.host)
         && a.message == b.message
         && a.logger == b.logger
         && a.session == b.session
@@ -981,16 +984,23 @@ pub fn analyze(args: &AnalyzeArgs) -> Result<Outcome, Error> {
             };
             return analyze(&whole);
         }
+        if router.mixed {
+            ing.warnings.push(
+                "lines without a host came before a second host showed up and were analyzed with the first host's lines (save the input to a file to have it split by host)".into(),
+            );
+        }
         let auths = std::mem::take(&mut ing.auths);
         let lists = std::mem::take(&mut ing.lists);
-        (ing, router.finish(auths, lists, copts))
+        let shards = router.finish(auths, lists, copts, &mut ing.warnings);
+        (ing, shards)
     } else {
         let (mut ing, mut events) = ingest_collect_specs(&args.ingest, specs)?;
         events.retain(in_window);
         let sources = std::mem::take(&mut ing.sources);
         let auths = std::mem::take(&mut ing.auths);
         let lists = std::mem::take(&mut ing.lists);
-        (ing, correlate_shards(events, sources, auths, lists, copts))
+        let shards = correlate_shards(events, sources, auths, lists, copts, &mut ing.warnings);
+        (ing, shards)
     };
     ing.check_not_empty(&args.ingest)?;
     let late_events: u64 = shards.iter().map(|(_, _, t)| t.late_events).sum();
@@ -1131,6 +1141,7 @@ fn correlate_shards(
     auths: Vec<AuthInput>,
     lists: Vec<AuthListInput>,
     copts: CorrelateOptions,
+    warnings: &mut Vec<String>,
 ) -> Vec<(crate::shard::HostKey, Analysis, StreamTotals)> {
     use rayon::prelude::*;
     let mut hosts: Vec<String> = events
@@ -1152,7 +1163,7 @@ fn correlate_shards(
             .or_default()
             .push(e);
     }
-    let mut snaps = partition.snapshots(auths, lists);
+    let mut snaps = partition.snapshots(auths, lists, warnings);
     for k in snaps.keys() {
         by_host.entry(k.clone()).or_default();
     }

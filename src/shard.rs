@@ -64,18 +64,32 @@ impl Partition {
         }
     }
 
-    /// Hand each snapshot to its shard.
+    /// Hand each snapshot to its shard; a warning for each snapshot of a split input that
+    /// names no host.
     pub fn snapshots(
         &self,
         auths: Vec<AuthInput>,
         lists: Vec<AuthListInput>,
+        warnings: &mut Vec<String>,
     ) -> BTreeMap<HostKey, (Vec<AuthInput>, Vec<AuthListInput>)> {
         let mut out: BTreeMap<HostKey, (Vec<AuthInput>, Vec<AuthListInput>)> = BTreeMap::new();
+        let mut unplaced = |name: &str, key: &HostKey| {
+            if self.split() && key.is_none() {
+                warnings.push(format!(
+                    "{name}: names none of the hosts ({}), so it says nothing about their pools; put each host's snapshot under a directory named after the host",
+                    self.hosts.join(", ")
+                ));
+            }
+        };
         for a in auths {
-            out.entry(self.of_snapshot(&a.name)).or_default().0.push(a);
+            let key = self.of_snapshot(&a.name);
+            unplaced(&a.name, &key);
+            out.entry(key).or_default().0.push(a);
         }
         for l in lists {
-            out.entry(self.of_snapshot(&l.name)).or_default().1.push(l);
+            let key = self.of_snapshot(&l.name);
+            unplaced(&l.name, &key);
+            out.entry(key).or_default().1.push(l);
         }
         out
     }

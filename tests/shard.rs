@@ -297,3 +297,66 @@ fn merge_refuses_what_is_not_a_report() {
         "{err}"
     );
 }
+
+/// (rule, host, profile) of every finding with a host.
+fn host_findings(report: &serde_json::Value, host: &str) -> Vec<(String, String)> {
+    report["findings"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|f| f["host"].as_str() == Some(host))
+        .map(|f| {
+            (
+                f["rule"].as_str().unwrap_or_default().to_string(),
+                f["profile"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn a_snapshot_speaks_only_for_the_host_its_path_names() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path();
+    std::fs::copy(
+        common::fixtures().join("release/two-hosts.journal"),
+        dir.join("two-hosts.journal"),
+    )
+    .expect("copy");
+    let snapshot = common::fixtures().join("snapshots/previous-day-cooldown/auth.json");
+    std::fs::create_dir(dir.join("gw-new")).expect("mkdir");
+    std::fs::copy(&snapshot, dir.join("gw-new/auth.json")).expect("copy");
+    std::fs::copy(&snapshot, dir.join("auth.json")).expect("copy");
+    let (bare, _) = common::analyze_json(dir, &["two-hosts.journal"]);
+    for streaming in [&[][..], &["--no-streaming"]] {
+        // gw-new's snapshot: gw-new's findings are those of its lines with it; gw-old's unchanged.
+        let mut args = vec!["two-hosts.journal", "--auth", "gw-new/auth.json"];
+        args.extend_from_slice(streaming);
+        let (with, _) = common::analyze_json(dir, &args);
+        assert_eq!(
+            host_findings(&with, "gw-old"),
+            host_findings(&bare, "gw-old")
+        );
+        assert_ne!(
+            host_findings(&with, "gw-new"),
+            host_findings(&bare, "gw-new"),
+            "the snapshot of gw-new says something about gw-new"
+        );
+        // A snapshot that names no host says nothing about either, and the report says so.
+        let mut args = vec!["two-hosts.journal", "--auth", "auth.json"];
+        args.extend_from_slice(streaming);
+        let (unplaced, _) = common::analyze_json(dir, &args);
+        for host in ["gw-new", "gw-old"] {
+            assert_eq!(
+                host_findings(&unplaced, host),
+                host_findings(&bare, host),
+                "{host}"
+            );
+        }
+        let warnings = unplaced["summary"]["warnings"].to_string();
+        assert!(
+            warnings.contains("auth.json: names none of the hosts"),
+            "{warnings}"
+        );
+    }
+}
