@@ -360,3 +360,36 @@ fn a_snapshot_speaks_only_for_the_host_its_path_names() {
         );
     }
 }
+
+#[test]
+fn a_log_without_host_beside_a_fleet_journal_is_placed_the_same_in_every_run() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path();
+    std::fs::copy(
+        common::fixtures().join("release/two-hosts.journal"),
+        dir.join("two-hosts.journal"),
+    )
+    .expect("copy");
+    std::fs::copy(
+        common::fixtures().join("snapshots/previous-day-cooldown/agent.log"),
+        dir.join("agent.log"),
+    )
+    .expect("copy");
+    let base = ["--format", "json", "--fail-on", "never"];
+    let mut outputs = Vec::new();
+    for extra in [
+        &[][..],
+        &["--no-streaming"],
+        &["--threads", "1"],
+        &["--threads", "4", "--no-streaming"],
+    ] {
+        // The file without a host first: its lines come before the second host shows up.
+        let mut args = vec!["agent.log", "two-hosts.journal"];
+        args.extend_from_slice(&base);
+        args.extend_from_slice(extra);
+        let (code, out, err) = run(dir, &args);
+        assert_eq!(code, Some(0), "{err}");
+        outputs.push(out);
+    }
+    assert!(outputs.windows(2).all(|w| w[0] == w[1]));
+}
