@@ -189,7 +189,12 @@ fn analyze(args: &AnalyzeArgs) -> Result<u8, RunError> {
 
 /// `merge`: combine per-host JSON reports and render the whole.
 fn merge(args: &crate::cli::MergeArgs) -> Result<u8, RunError> {
-    let report = crate::shard::merge(&args.reports).map_err(Error::from)?;
+    let need_timelines = args.timeline
+        || matches!(
+            args.format,
+            Format::Markdown | Format::Html | Format::Github
+        );
+    let report = crate::shard::merge(&args.reports, need_timelines).map_err(Error::from)?;
     let stdout = io::stdout();
     let color = match args.color {
         ColorChoice::Always => true,

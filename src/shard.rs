@@ -519,7 +519,9 @@ struct FindingDoc {
 
 /// `merge`: read the reports, refuse a report given twice and shards of one host whose times
 /// overlap, and combine them in host order (then time).
-pub fn merge(paths: &[PathBuf]) -> Result<Report, MergeError> {
+/// `need_timelines`: the output draws timelines (`--timeline`, markdown, html, github); a report
+/// of requests without them is named in a warning.
+pub fn merge(paths: &[PathBuf], need_timelines: bool) -> Result<Report, MergeError> {
     if paths.is_empty() {
         return Err(MergeError::Nothing);
     }
@@ -558,6 +560,11 @@ pub fn merge(paths: &[PathBuf]) -> Result<Report, MergeError> {
             }
         }
     }
+    let bare: Vec<String> = shards
+        .iter()
+        .filter(|s| s.report.timelines.is_empty() && s.report.summary.requests > 0)
+        .map(|s| s.path.clone())
+        .collect();
     let mut reports: Vec<Report> = shards.into_iter().map(|s| s.report).collect();
     reports.sort_by(|a, b| {
         a.summary
@@ -565,7 +572,14 @@ pub fn merge(paths: &[PathBuf]) -> Result<Report, MergeError> {
             .cmp(&b.summary.hosts)
             .then(a.summary.first_time.cmp(&b.summary.first_time))
     });
-    Ok(combine(reports))
+    let mut merged = combine(reports);
+    if need_timelines && !bare.is_empty() {
+        merged.summary.warnings.push(format!(
+            "{}: report(s) without timelines, so their requests are not drawn (make them with `--format json --timeline`)",
+            bare.join(", ")
+        ));
+    }
+    Ok(merged)
 }
 
 /// A host both reports cover (a report naming no host covers the unnamed one).

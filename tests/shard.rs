@@ -393,3 +393,52 @@ fn a_log_without_host_beside_a_fleet_journal_is_placed_the_same_in_every_run() {
     }
     assert!(outputs.windows(2).all(|w| w[0] == w[1]));
 }
+
+#[test]
+fn merge_says_which_reports_lack_the_timelines_a_format_draws() {
+    let input = &short_iso_inputs()[0];
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path();
+    let names = split_by_host(input, dir);
+    let (code, out, err) = run(
+        dir,
+        &[
+            "analyze",
+            "--format",
+            "json",
+            "--fail-on",
+            "never",
+            &names[0],
+        ],
+    );
+    assert_eq!(code, Some(0), "{err}");
+    std::fs::write(dir.join("bare.json"), out).expect("write");
+    let (_, md, _) = run(
+        dir,
+        &[
+            "merge",
+            "--format",
+            "markdown",
+            "--fail-on",
+            "never",
+            "bare.json",
+        ],
+    );
+    let md = String::from_utf8_lossy(&md);
+    assert!(
+        md.contains("bare.json: report(s) without timelines"),
+        "{md}"
+    );
+    let (_, sarif, _) = run(
+        dir,
+        &[
+            "merge",
+            "--format",
+            "sarif",
+            "--fail-on",
+            "never",
+            "bare.json",
+        ],
+    );
+    assert!(!String::from_utf8_lossy(&sarif).contains("without timelines"));
+}
