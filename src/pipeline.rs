@@ -1026,7 +1026,12 @@ pub fn analyze(args: &AnalyzeArgs) -> Result<Outcome, Error> {
         use rayon::prelude::*;
         shards
             .par_iter()
-            .map(|(_, analysis, totals)| shard_report(analysis, totals, &enabled, want_timelines))
+            .map(|(_, analysis, totals)| {
+                let mut r = shard_report(analysis, totals, &enabled, want_timelines);
+                // The sources of the whole run: they order the timelines of several hosts.
+                r.summary.sources = ing.summaries.clone();
+                r
+            })
             .collect()
     };
     let ids: Vec<String> = shards

@@ -130,7 +130,6 @@ pub fn combine(parts: Vec<Report>) -> Report {
         };
     };
     let rest: Vec<Report> = parts.collect();
-    let several_parts = !rest.is_empty();
     let releases_agree = rest
         .iter()
         .all(|p| p.summary.hermes_release == first.summary.hermes_release);
@@ -144,6 +143,7 @@ pub fn combine(parts: Vec<Report>) -> Report {
     }
     let mut warnings = Warnings::default();
     warnings.extend(std::mem::take(&mut out.summary.warnings));
+    let mut lanes = vec![std::mem::take(&mut out.timelines)];
     for p in rest {
         let s = p.summary;
         let o = &mut out.summary;
@@ -182,8 +182,9 @@ pub fn combine(parts: Vec<Report>) -> Report {
             (a, b) => a.or(b),
         };
         out.findings.extend(p.findings);
-        out.timelines.extend(p.timelines);
+        lanes.push(p.timelines);
     }
+    out.timelines = interleave(lanes, &out.summary.sources);
     out.summary.hosts = hosts;
     if !releases_agree {
         let (release, warning) = crate::release::resolve(&fingerprint, flag);
@@ -194,23 +195,23 @@ pub fn combine(parts: Vec<Report>) -> Report {
         }
     }
     let mut warnings = warnings.into_vec();
-    if several_parts {
-        // The release is one verdict over all parts: said once, after the parts' own warnings.
-        let (release, other): (Vec<String>, Vec<String>) =
-            warnings.into_iter().partition(|w| is_release_warning(w));
-        warnings = other;
-        warnings.extend(release);
-    }
+    // In the order one run gives them: about the input, the baseline, then the analysis.
+    warnings.sort_by_key(|w| warning_rank(w));
     out.summary.warnings = warnings;
     if several {
         for f in &mut out.findings {
-            if let (Some(h), Some(id)) = (&f.host, &mut f.request) {
+            let Some(h) = &f.host else { continue };
+            if let Some(id) = &mut f.request {
                 prefix(id, h);
             }
+            prefix_mentions(&mut f.message, h);
+            f.notes.iter_mut().for_each(|n| prefix_mentions(n, h));
         }
         for t in &mut out.timelines {
-            if let Some(h) = &t.host {
-                prefix(&mut t.id, h);
+            let Some(h) = &t.host else { continue };
+            prefix(&mut t.id, h);
+            if let Some(cf) = &mut t.counterfactual {
+                cf.notes.iter_mut().for_each(|n| prefix_mentions(n, h));
             }
         }
     }
@@ -219,11 +220,59 @@ pub fn combine(parts: Vec<Report>) -> Report {
     out
 }
 
-/// A warning about the Hermes release (see [`crate::release::resolve`]).
-fn is_release_warning(w: &str) -> bool {
-    w.starts_with("the hosts run different Hermes releases")
+/// Where a warning stands in a report: those about the input first, then the baseline's, then
+/// the analysis' (repeated records, the release, console witnesses, echoed requests), as
+/// `analyze` writes them.
+fn warning_rank(w: &str) -> u8 {
+    let counted = |what: &str| {
+        w.trim_start_matches(|c: char| c.is_ascii_digit())
+            .starts_with(what)
+    };
+    if counted(" finding(s) recorded in baseline ") {
+        1
+    } else if counted(" records repeated across files") {
+        2
+    } else if w.starts_with("the hosts run different Hermes releases")
         || w.starts_with("the log shapes match no single Hermes release")
         || (w.starts_with("--hermes-version ") && w.contains("disagrees with the logs"))
+    {
+        3
+    } else if counted(" console attempt block(s)") {
+        4
+    } else if counted(" request(s) in untimed console output") {
+        5
+    } else {
+        0
+    }
+}
+
+/// The timelines of several parts in the order one run lists its requests: by their first
+/// line in the merged order (untimed first, then time, source, line); each part keeps its own
+/// order.
+fn interleave(
+    lanes: Vec<Vec<crate::model::RequestTimeline>>,
+    sources: &[crate::model::SourceSummary],
+) -> Vec<crate::model::RequestTimeline> {
+    let source_at = |name: &str| sources.iter().position(|s| s.name == name);
+    let key = |t: &crate::model::RequestTimeline| {
+        t.entries
+            .first()
+            .map(|e| (e.time, source_at(&e.source), e.line))
+    };
+    let mut lanes: Vec<std::collections::VecDeque<_>> = lanes.into_iter().map(Into::into).collect();
+    let mut out = Vec::new();
+    loop {
+        let next = lanes
+            .iter()
+            .enumerate()
+            .filter_map(|(k, l)| l.front().map(|t| (key(t), k)))
+            .min();
+        let Some((_, k)) = next else { break };
+        if let Some(t) = lanes[k].pop_front() {
+            out.push(t);
+        }
+    }
+    out
 }
 
 /// Severity counts of findings.
@@ -245,6 +294,14 @@ pub fn counts(findings: &[crate::model::Finding]) -> FindingCounts {
 fn prefix(id: &mut String, host: &str) {
     if id.starts_with("pid ") {
         *id = format!("{host} {id}");
+    }
+}
+
+/// Mentions of another request of the same host in a text (`from request pid 3101#2`), named as
+/// a run over several hosts names them.
+fn prefix_mentions(text: &mut String, host: &str) {
+    if text.contains("request pid ") {
+        *text = text.replace("request pid ", &format!("request {host} pid "));
     }
 }
 

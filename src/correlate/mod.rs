@@ -315,6 +315,7 @@ fn finish(
     (mut opts, fingerprint_of_shard): (CorrelateOptions, &Fingerprint),
 ) -> Analysis {
     let fingerprint = opts.fleet_fingerprint.take();
+    let fleet = fingerprint.is_some();
     let fingerprint = fingerprint.as_ref().unwrap_or(fingerprint_of_shard);
     let (release, release_warning) = release::resolve(fingerprint, opts.hermes_flag);
     if let Ok(v) = release.applied.parse() {
@@ -327,7 +328,8 @@ fn finish(
         duplicates,
     } = g;
     let mut pools = PoolModel::from_snapshots(&auths, &lists, opts.hermes_version);
-    group::name_hosts(&mut requests, &events);
+    // A shard of a fleet names its requests as the run over every host does.
+    group::name_hosts(&mut requests, &events, fleet);
     let console_witnesses = witness::merge_console_witnesses(&mut requests, &events);
     let late_console = witness::drop_late_console_requests(&mut requests, &events, &times);
     let echo_dropped = group::drop_echo_requests(&mut requests, &events, &times);
