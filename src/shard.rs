@@ -671,6 +671,14 @@ mod tests {
         assert_eq!(p.of_snapshot("gw-2/auth.json"), Some("gw-2".into()));
         assert_eq!(p.of_snapshot("auth-gw-1.json"), Some("gw-1".into()));
         assert_eq!(p.of_snapshot("auth.json"), None);
+        let close = Partition {
+            hosts: vec!["gw-1".into(), "gw-10".into()],
+        };
+        assert_eq!(close.of_snapshot("auth-gw-10.json"), Some("gw-10".into()));
+        assert_eq!(
+            close.of_snapshot("snap/gw-1/auth.json"),
+            Some("gw-1".into())
+        );
         let one = Partition {
             hosts: vec!["gw-1".into()],
         };
