@@ -100,6 +100,7 @@ pub fn run(cli: Cli) -> u8 {
         Some(Command::Completions { shell }) => completions(shell),
         Some(Command::Man) => man(),
         Some(Command::Matrix { dir }) => matrix(&dir),
+        Some(Command::Merge(args)) => merge(&args),
     };
     finish_output(result)
 }
@@ -187,6 +188,38 @@ fn analyze(args: &AnalyzeArgs) -> Result<u8, RunError> {
         }
     }
     Ok(outcome.exit_code as u8)
+}
+
+/// `merge`: combine per-host JSON reports and render the whole.
+fn merge(args: &crate::cli::MergeArgs) -> Result<u8, RunError> {
+    let need_timelines = args.timeline
+        || matches!(
+            args.format,
+            Format::Markdown | Format::Html | Format::Github
+        );
+    let report = crate::shard::merge(&args.reports, need_timelines).map_err(Error::from)?;
+    let stdout = io::stdout();
+    let color = match args.color {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            args.format == Format::Text
+                && stdout.is_terminal()
+                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+        }
+    };
+    let opts = RenderOptions {
+        timeline: args.timeline,
+        color,
+    };
+    let mut out = io::BufWriter::new(stdout.lock());
+    report::render(args.format, &report, &rules::infos(), opts, &mut out)?;
+    out.flush()?;
+    let code = match args.fail_on.threshold() {
+        Some(t) if report.findings.iter().any(|f| f.severity >= t) => 1,
+        _ => 0,
+    };
+    Ok(code)
 }
 
 fn completions(shell: clap_complete::Shell) -> Result<u8, RunError> {

@@ -58,6 +58,10 @@ pub enum Command {
     },
     /// Print the manual page (roff), e.g. `hermes-forensics man > hermes-forensics.1`.
     Man,
+    /// Combine JSON reports of single hosts (`--format json`, e.g. one CI job per host) into
+    /// one report, as one run over all their input gives it (e.g. `hermes-forensics merge
+    /// host-*.json --format sarif`).
+    Merge(MergeArgs),
     /// Print the regression matrix over captures of the real Hermes: scenario × release, the
     /// findings of each (e.g. `hermes-forensics matrix fixtures/captured`).
     Matrix {
@@ -73,7 +77,8 @@ Exit codes:
   1  findings at or above --fail-on
   2  usage or input error: a path that does not exist, a corrupt auth.json, a *.json that is no
      known JSON, an empty directory, inputs without a single Hermes log line (--allow-empty
-     accepts those), an unwritable output
+     accepts those), an unwritable output; for merge, a file that is no JSON report or of
+     another schema_version, a report given twice, overlapping reports of one host
   A closed pipe (| head) ends the run quietly.
 
 Examples:
@@ -83,6 +88,7 @@ Examples:
   hermes-forensics --request 'pid 2844586#1' journal.log
   hermes-forensics --format github --baseline .hermes-forensics-baseline.json captured-logs/
   hermes-forensics --tz America/New_York --date 2026-05-08 paste.txt
+  hermes-forensics merge host-*.json --format sarif
   hermes-forensics events agent.log
   hermes-forensics explain missed-rotation
   hermes-forensics man > hermes-forensics.1";
@@ -318,4 +324,24 @@ pub struct EventsArgs {
     /// Print secrets found in the logs as they are.
     #[arg(long)]
     pub no_redact: bool,
+}
+
+/// `merge`: JSON reports in, one report out.
+#[derive(Debug, Clone, clap::Args)]
+pub struct MergeArgs {
+    /// JSON reports (`--format json`; with `--timeline` when the merged report draws timelines).
+    #[arg(required = true, value_name = "REPORT.json")]
+    pub reports: Vec<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// Exit 1 when a finding at or above this severity is reported.
+    #[arg(long, value_enum, default_value_t = FailOn::Low)]
+    pub fail_on: FailOn,
+    /// Show each request's timeline (the reports must carry them).
+    #[arg(long)]
+    pub timeline: bool,
+    /// Colour in text output.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
 }

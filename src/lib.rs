@@ -25,3 +25,4 @@ pub mod release;
 pub mod replay;
 pub mod report;
 pub mod rules;
+pub mod shard;

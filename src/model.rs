@@ -576,7 +576,7 @@ impl Severity {
 }
 
 /// One log line a finding rests on. `text` is already redacted.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, serde::Deserialize)]
 pub struct Evidence {
     /// Display name of the source (path as given, or `<stdin>`).
     pub source: String,
@@ -608,7 +608,7 @@ pub struct Finding {
 }
 
 /// Per-source accounting: every line is either used or counted as unrecognized.
-#[derive(Debug, Clone, PartialEq, Default, Serialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, serde::Deserialize)]
 pub struct SourceSummary {
     pub name: String,
     /// Detected or forced format (e.g. `agent-log`, `journal-short-iso`, `auth-json`).
@@ -625,9 +625,13 @@ pub struct SourceSummary {
 }
 
 /// Header numbers of a report.
-#[derive(Debug, Clone, PartialEq, Default, Serialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, serde::Deserialize)]
 pub struct Summary {
     pub sources: Vec<SourceSummary>,
+    /// Hosts whose lines the input holds (journal hostname), in name order; absent when no
+    /// line names a host.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub hosts: Vec<String>,
     pub first_time: Option<DateTime<Utc>>,
     pub last_time: Option<DateTime<Utc>>,
     pub requests: u64,
@@ -661,7 +665,7 @@ pub struct Summary {
 }
 
 /// Totals of the per-request counterfactual replays.
-#[derive(Debug, Clone, PartialEq, Default, Serialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, serde::Deserialize)]
 pub struct Impact {
     /// Requests that failed (or fell back) in the logs.
     pub failed_requests: u64,
@@ -680,7 +684,7 @@ pub struct Impact {
 /// A request replayed under the rotation contract: rotate to an untried healthy profile on a
 /// quota or rate-limit answer, never retry a cooled profile, a retry budget per profile,
 /// rotation capped by the pool size, fall back only when the pool is empty.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct Counterfactual {
     /// `served`, `failed`, or `unknown` when the replay reaches a profile whose answer the logs
     /// and snapshots do not show.
@@ -698,7 +702,7 @@ pub struct Counterfactual {
     pub notes: Vec<String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, serde::Deserialize)]
 pub struct FindingCounts {
     pub high: u64,
     pub medium: u64,
@@ -706,7 +710,7 @@ pub struct FindingCounts {
     pub info: u64,
 }
 
-#[derive(Debug, Clone, PartialEq, Default, Serialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, serde::Deserialize)]
 pub struct PoolSummary {
     pub provider: String,
     /// Every member: labelled profiles and accounts known only by their fingerprint.
@@ -719,7 +723,7 @@ pub struct PoolSummary {
 }
 
 /// The Hermes release that wrote the input, as far as the logs show it.
-#[derive(Debug, Clone, PartialEq, Default, Serialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, serde::Deserialize)]
 pub struct HermesRelease {
     /// Oldest and newest release the log shapes admit (None: not shown / open-ended).
     pub min: Option<String>,
@@ -731,12 +735,12 @@ pub struct HermesRelease {
     /// `detected` (from the logs), `flag` (--hermes-version) or `default` (nothing shown).
     pub source: String,
     /// Per host, when the hosts of the input show different releases.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub hosts: Vec<HostRelease>,
 }
 
 /// The release range one host's lines show.
-#[derive(Debug, Clone, PartialEq, Default, Serialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, serde::Deserialize)]
 pub struct HostRelease {
     pub host: String,
     pub min: Option<String>,
@@ -744,7 +748,7 @@ pub struct HostRelease {
 }
 
 /// An auth snapshot given as input: the moment it speaks for.
-#[derive(Debug, Clone, PartialEq, Default, Serialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, serde::Deserialize)]
 pub struct SnapshotSummary {
     pub source: String,
     /// `auth.json` or `hermes auth list`.
@@ -758,7 +762,7 @@ pub struct SnapshotSummary {
 }
 
 /// An entry whose state differs between two snapshots.
-#[derive(Debug, Clone, PartialEq, Default, Serialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, serde::Deserialize)]
 pub struct SnapshotChange {
     pub provider: String,
     pub profile: String,
@@ -773,7 +777,7 @@ pub struct SnapshotChange {
 }
 
 /// One line of a request's timeline (`--timeline`).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct TimelineEntry {
     pub time: Option<DateTime<Utc>>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -789,7 +793,7 @@ pub struct TimelineEntry {
     pub text: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct RequestTimeline {
     pub id: String,
     /// Host that emitted the request, when the input names one.

@@ -39,6 +39,9 @@ pub enum Error {
     Config(#[from] crate::config::ConfigError),
     #[error(transparent)]
     Baseline(#[from] crate::baseline::BaselineError),
+    /// `merge`: a report that is none, of another schema, or overlapping another.
+    #[error(transparent)]
+    Merge(#[from] crate::shard::MergeError),
     /// `--strict`: a line that looks like a request event matched no template.
     #[error("{name}:{line}: unrecognized Hermes request line: {text}{}", more_text(*.more))]
     Strict {
@@ -271,7 +274,7 @@ pub fn ingest_merged(
     args: &IngestArgs,
     specs: Vec<InputSpec>,
     keep: &(dyn Fn(&Event) -> bool + Sync),
-    streamer: &mut Streamer,
+    streamer: &mut Router,
 ) -> Result<Ingested, Error> {
     let ctx = time_context(args)?;
     let n = specs.len();
@@ -348,6 +351,147 @@ pub fn ingest_merged(
     })
 }
 
+/// Takes events in merged order.
+trait Accept {
+    fn accept(&mut self, event: Event, time: Option<DateTime<Utc>>);
+}
+
+impl Accept for Streamer {
+    fn accept(&mut self, event: Event, time: Option<DateTime<Utc>>) {
+        Streamer::accept(self, event, time);
+    }
+}
+
+/// The streamed run's shards: one [`Streamer`] per host (see [`crate::shard`]). Until a second
+/// host shows up every event goes to the first shard (one host's files read together); after
+/// that, events without a host go to a shard of their own. Events without a host that came
+/// before the second host were placed in the first host's shard: the run is then `mixed`, and
+/// a run over files reads them again whole.
+pub struct Router {
+    names: Vec<String>,
+    settle_every: Option<usize>,
+    shards: Vec<(crate::shard::HostKey, Streamer)>,
+    /// The first shard took events without a host.
+    first_has_hostless: bool,
+    /// Events without a host went to the first shard, and then another host showed up.
+    pub mixed: bool,
+}
+
+impl Router {
+    pub fn new(names: Vec<String>, settle_every: Option<usize>) -> Self {
+        Router {
+            names,
+            settle_every,
+            shards: Vec::new(),
+            first_has_hostless: false,
+            mixed: false,
+        }
+    }
+
+    fn streamer(&self) -> Streamer {
+        let s = Streamer::new(self.names.clone());
+        match self.settle_every {
+            Some(n) => s.settle_every(n),
+            None => s,
+        }
+    }
+
+    fn first(&mut self) -> &mut Streamer {
+        if self.shards.is_empty() {
+            let s = self.streamer();
+            self.shards.push((None, s));
+        }
+        &mut self.shards[0].1
+    }
+
+    fn note_duplicates(&mut self, n: u64) {
+        self.first().note_duplicates(n);
+    }
+
+    fn note_late(&mut self, n: u64) {
+        self.first().note_late(n);
+    }
+
+    /// End every shard: (host, analysis, totals) in host order, the release decided over all.
+    fn finish(
+        mut self,
+        auths: Vec<AuthInput>,
+        lists: Vec<AuthListInput>,
+        copts: CorrelateOptions,
+        warnings: &mut Vec<String>,
+    ) -> Vec<(crate::shard::HostKey, Analysis, StreamTotals)> {
+        self.first();
+        let hosts: Vec<String> = self.shards.iter().filter_map(|(h, _)| h.clone()).collect();
+        let partition = crate::shard::Partition { hosts };
+        let split = partition.split();
+        let mut fleet = crate::release::Fingerprint::default();
+        for (_, s) in &self.shards {
+            fleet.absorb(s.fingerprint());
+        }
+        let mut snaps = partition.snapshots(auths, lists, warnings);
+        let mut shards = self.shards;
+        if split && snaps.contains_key(&None) && !shards.iter().any(|(h, _)| h.is_none()) {
+            let s = Streamer::new(self.names.clone());
+            shards.push((None, s));
+        }
+        shards.sort_by(|a, b| a.0.cmp(&b.0));
+        use rayon::prelude::*;
+        shards
+            .into_iter()
+            .map(|(h, s)| {
+                let (a, l) = snaps.remove(&h).unwrap_or_default();
+                (h, s, a, l)
+            })
+            .collect::<Vec<_>>()
+            .into_par_iter()
+            .map(|(h, s, a, l)| {
+                let mut opts = copts.clone();
+                if split {
+                    opts.fleet_fingerprint = Some(fleet.clone());
+                }
+                let (analysis, totals) = s.finish(a, l, opts);
+                (h, analysis, totals)
+            })
+            .collect()
+    }
+}
+
+impl Accept for Router {
+    fn accept(&mut self, event: Event, time: Option<DateTime<Utc>>) {
+        let host = event.record.host.clone();
+        self.first();
+        let k = match host {
+            None if self.shards.len() == 1 => {
+                self.first_has_hostless = true;
+                0
+            }
+            None => match self.shards.iter().position(|(h, _)| h.is_none()) {
+                Some(k) if k > 0 => k,
+                _ => {
+                    let s = self.streamer();
+                    self.shards.push((None, s));
+                    self.shards.len() - 1
+                }
+            },
+            Some(h) => {
+                if self.shards[0].0.is_none() && self.shards.len() == 1 {
+                    self.shards[0].0 = Some(h.clone());
+                }
+                match self.shards.iter().position(|(k, _)| k.as_ref() == Some(&h)) {
+                    Some(k) => k,
+                    None => {
+                        self.mixed |= self.first_has_hostless;
+                        let s = self.streamer();
+                        self.shards.push((Some(h), s));
+                        self.shards.len() - 1
+                    }
+                }
+            }
+        };
+        self.shards[k].1.accept(event, time);
+    }
+}
+
 /// Drops a record already seen from another source at the same instant (same millisecond,
 /// logger, session and message): Hermes writes warnings to agent.log and errors.log, gateway
 /// lines to agent.log and gateway.log. A copy whose time has whole seconds only (a journal's
@@ -363,6 +507,8 @@ struct Dedupe {
 /// Two records of different sources that may be one record printed twice.
 fn same_record(a: &crate::model::Record, b: &crate::model::Record) -> bool {
     a.loc.source != b.loc.source
+        // Two hosts never print one record (a line without a host may be a host's copy).
+        && (a.host.is_none() || b.host.is_none() || a.host == b.host)
         && a.message == b.message
         && a.logger == b.logger
         && a.session == b.session
@@ -385,7 +531,7 @@ fn same_instant(a: &crate::model::Record, b: &crate::model::Record) -> Option<bo
 }
 
 impl Dedupe {
-    fn push(&mut self, t: Option<DateTime<Utc>>, e: Event, streamer: &mut Streamer) {
+    fn push(&mut self, t: Option<DateTime<Utc>>, e: Event, streamer: &mut impl Accept) {
         if let Some(own) = e.record.time.utc {
             while let Some((_, front, _)) = self.recent.front() {
                 // An untimed record has no copy to wait for: it is passed on.
@@ -417,7 +563,7 @@ impl Dedupe {
         self.recent.push_back((t, e, false));
     }
 
-    fn flush(&mut self, streamer: &mut Streamer) {
+    fn flush(&mut self, streamer: &mut impl Accept) {
         for (t, e, _) in self.recent.drain(..) {
             streamer.accept(e, t);
         }
@@ -778,6 +924,7 @@ pub fn correlate_options(args: &AnalyzeArgs) -> Result<CorrelateOptions, Error> 
         hermes_version,
         hermes_flag,
         strategies,
+        fleet_fingerprint: None,
     })
 }
 
@@ -824,29 +971,40 @@ pub fn analyze(args: &AnalyzeArgs) -> Result<Outcome, Error> {
                 | crate::report::Format::Github
         );
     let streaming = !args.no_streaming && !want_timelines;
-    let (mut ing, analysis, totals) = if streaming {
+    let (mut ing, shards) = if streaming {
         let names = specs.iter().map(|s| s.name.clone()).collect();
-        let mut streamer = Streamer::new(names);
-        if let Some(n) = args.settle_every {
-            streamer = streamer.settle_every(n);
+        let mut router = Router::new(names, args.settle_every);
+        let mut ing = ingest_merged(&args.ingest, specs, &in_window, &mut router)?;
+        if router.mixed && all_files {
+            // Lines without a host were read before a second host showed up: read the whole
+            // input again, so they land where the whole-input run puts them.
+            let whole = AnalyzeArgs {
+                no_streaming: true,
+                ..args.clone()
+            };
+            return analyze(&whole);
         }
-        let mut ing = ingest_merged(&args.ingest, specs, &in_window, &mut streamer)?;
+        if router.mixed {
+            ing.warnings.push(
+                "lines without a host came before a second host showed up and were analyzed with the first host's lines (save the input to a file to have it split by host)".into(),
+            );
+        }
         let auths = std::mem::take(&mut ing.auths);
         let lists = std::mem::take(&mut ing.lists);
-        let (analysis, totals) = streamer.finish(auths, lists, copts);
-        (ing, analysis, totals)
+        let shards = router.finish(auths, lists, copts, &mut ing.warnings);
+        (ing, shards)
     } else {
         let (mut ing, mut events) = ingest_collect_specs(&args.ingest, specs)?;
         events.retain(in_window);
         let sources = std::mem::take(&mut ing.sources);
         let auths = std::mem::take(&mut ing.auths);
         let lists = std::mem::take(&mut ing.lists);
-        let analysis = correlate::correlate(events, sources, auths, lists, copts);
-        let totals = totals_of(&analysis);
-        (ing, analysis, totals)
+        let shards = correlate_shards(events, sources, auths, lists, copts, &mut ing.warnings);
+        (ing, shards)
     };
     ing.check_not_empty(&args.ingest)?;
-    if totals.late_events > 0 && all_files {
+    let late_events: u64 = shards.iter().map(|(_, _, t)| t.late_events).sum();
+    if late_events > 0 && all_files {
         // Files can be read again: sort the whole input rather than analyze lines out of order.
         let whole = AnalyzeArgs {
             no_streaming: true,
@@ -854,22 +1012,57 @@ pub fn analyze(args: &AnalyzeArgs) -> Result<Outcome, Error> {
         };
         return analyze(&whole);
     }
-    if totals.late_events > 0 {
+    if late_events > 0 {
         ing.warnings.push(format!(
-            "{} lines of standard input came more than 15 minutes behind earlier lines and were analyzed where they came (save the input to a file to have it sorted whole)",
-            totals.late_events
+            "{late_events} lines of standard input came more than 15 minutes behind earlier lines and were analyzed where they came (save the input to a file to have it sorted whole)"
         ));
     }
     let enabled = |id: &str| {
         (args.rules.is_empty() || args.rules.iter().any(|r| r == id))
             && !args.ignore.iter().any(|r| r == id)
     };
-    let mut findings = rules::run(&analysis, &enabled);
+    // Each host's report, in host order (the same at any thread count), then the whole.
+    let parts: Vec<Report> = {
+        use rayon::prelude::*;
+        shards
+            .par_iter()
+            .map(|(_, analysis, totals)| {
+                let mut r = shard_report(analysis, totals, &enabled, want_timelines);
+                // The sources of the whole run: they order the timelines of several hosts.
+                r.summary.sources = ing.summaries.clone();
+                r
+            })
+            .collect()
+    };
+    let ids: Vec<String> = shards
+        .iter()
+        .flat_map(|(_, a, _)| a.requests.iter().map(|r| r.id.clone()))
+        .collect();
+    let several_hosts = parts
+        .iter()
+        .flat_map(|p| p.summary.hosts.iter())
+        .collect::<std::collections::BTreeSet<_>>()
+        .len()
+        > 1;
+    drop(shards);
+    let Report {
+        summary: mut combined,
+        mut findings,
+        mut timelines,
+        ..
+    } = crate::shard::combine(parts);
     if let Some(id) = &args.request {
-        if !analysis.requests.iter().any(|r| &r.id == id) {
-            return Err(Error::Usage(unknown_request(id, &analysis)));
+        let known = |k: &str| timelines.iter().any(|t| t.id == k);
+        if !known(id) {
+            let ids: Vec<String> = if several_hosts {
+                timelines.iter().map(|t| t.id.clone()).collect()
+            } else {
+                ids
+            };
+            return Err(Error::Usage(unknown_request(id, &ids)));
         }
         findings.retain(|f| f.request.as_ref() == Some(id));
+        timelines.retain(|tl| &tl.id == id);
     }
     let mut warnings = ing.warnings;
     for f in &mut findings {
@@ -900,25 +1093,14 @@ pub fn analyze(args: &AnalyzeArgs) -> Result<Outcome, Error> {
         Some(t) if findings.iter().any(|f| f.severity >= t) => 1,
         _ => 0,
     };
-    let mut summary = summarize(&analysis, &totals, ing.summaries, warnings, &findings);
-    let counterfactuals = crate::replay::all(&analysis);
-    summary.impact = Some(crate::replay::impact(&analysis, &counterfactuals));
-    let timelines = if want_timelines {
-        let mut tls = timelines(&analysis);
-        for (tl, cf) in tls.iter_mut().zip(counterfactuals) {
-            tl.counterfactual = Some(cf);
-        }
-        if let Some(id) = &args.request {
-            tls.retain(|tl| &tl.id == id);
-        }
-        tls
-    } else {
-        Vec::new()
-    };
+    warnings.append(&mut combined.warnings);
+    combined.warnings = warnings;
+    combined.sources = ing.summaries;
+    combined.findings_by_severity = crate::shard::counts(&findings);
     Ok(Outcome {
         report: Report {
             tool_version: env!("CARGO_PKG_VERSION"),
-            summary,
+            summary: combined,
             findings,
             timelines,
         },
@@ -926,9 +1108,97 @@ pub fn analyze(args: &AnalyzeArgs) -> Result<Outcome, Error> {
     })
 }
 
+/// One shard's report: its findings (before `--request`, severity overrides and baselines),
+/// its summary (without the sources and the input's own warnings, which belong to the whole
+/// run) and, when asked for, its timelines.
+fn shard_report(
+    analysis: &Analysis,
+    totals: &StreamTotals,
+    enabled: &(dyn Fn(&str) -> bool + Sync),
+    want_timelines: bool,
+) -> Report {
+    let findings = rules::run(analysis, enabled);
+    let mut summary = summarize(analysis, totals, Vec::new(), Vec::new(), &findings);
+    let counterfactuals = crate::replay::all(analysis);
+    summary.impact = Some(crate::replay::impact(analysis, &counterfactuals));
+    let timelines = if want_timelines {
+        let mut tls = timelines(analysis);
+        for (tl, cf) in tls.iter_mut().zip(counterfactuals) {
+            tl.counterfactual = Some(cf);
+        }
+        tls
+    } else {
+        Vec::new()
+    };
+    Report {
+        tool_version: env!("CARGO_PKG_VERSION"),
+        summary,
+        findings,
+        timelines,
+    }
+}
+
+/// The whole-input path: partition the events by host (see [`crate::shard`]) and correlate
+/// each host's events alone, in parallel; (host, analysis, totals) in host order.
+fn correlate_shards(
+    events: Vec<Event>,
+    sources: Vec<String>,
+    auths: Vec<AuthInput>,
+    lists: Vec<AuthListInput>,
+    copts: CorrelateOptions,
+    warnings: &mut Vec<String>,
+) -> Vec<(crate::shard::HostKey, Analysis, StreamTotals)> {
+    use rayon::prelude::*;
+    let mut hosts: Vec<String> = events
+        .iter()
+        .filter_map(|e| e.record.host.clone())
+        .collect();
+    hosts.sort();
+    hosts.dedup();
+    let partition = crate::shard::Partition { hosts };
+    let mut by_host: BTreeMap<crate::shard::HostKey, Vec<Event>> = BTreeMap::new();
+    let mut fleet = crate::release::Fingerprint::default();
+    let split = partition.split();
+    for e in events {
+        if split {
+            fleet.observe(&e);
+        }
+        by_host
+            .entry(partition.of_record(e.record.host.as_deref()))
+            .or_default()
+            .push(e);
+    }
+    let mut snaps = partition.snapshots(auths, lists, warnings);
+    for k in snaps.keys() {
+        by_host.entry(k.clone()).or_default();
+    }
+    if by_host.is_empty() {
+        by_host.insert(partition.of_record(None), Vec::new());
+    }
+    let shards: Vec<_> = by_host
+        .into_iter()
+        .map(|(h, evs)| {
+            let (a, l) = snaps.remove(&h).unwrap_or_default();
+            (h, evs, a, l)
+        })
+        .collect();
+    shards
+        .into_par_iter()
+        .map(|(h, evs, a, l)| {
+            let mut opts = copts.clone();
+            if split {
+                opts.fleet_fingerprint = Some(fleet.clone());
+            }
+            let analysis = correlate::correlate(evs, sources.clone(), a, l, opts);
+            let totals = totals_of(&analysis);
+            (h, analysis, totals)
+        })
+        .collect()
+}
+
 /// `--request ID` names no request: say so, with the closest id or the first few ids.
-fn unknown_request(id: &str, a: &Analysis) -> String {
-    let ids: Vec<&str> = a.requests.iter().map(|r| r.id.as_str()).collect();
+fn unknown_request(id: &str, ids: &[String]) -> String {
+    let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
     let close = ids
         .iter()
         .map(|k| (strsim::levenshtein(id, k), *k))
@@ -1006,6 +1276,7 @@ fn summarize(
     let inferred_rotations = rules::inferred_rotations(a);
     Summary {
         sources,
+        hosts: totals.hosts.iter().cloned().collect(),
         first_time: totals.first_time,
         last_time: totals.last_time,
         requests: a.requests.len() as u64 + totals.dropped_requests,

@@ -284,6 +284,30 @@ impl Fingerprint {
         }
     }
 
+    /// Add the signals of another part of the input (another host's shard).
+    pub fn absorb(&mut self, other: &Fingerprint) {
+        self.seen |= other.seen;
+        for (h, bits) in &other.per_host {
+            *self.per_host.entry(h.clone()).or_default() |= bits;
+        }
+    }
+
+    /// The fingerprint a report's release `basis` lines stand for, as the lines of `host` (when
+    /// named): the inverse of the basis [`resolve`] writes.
+    pub fn from_basis(host: Option<&str>, basis: &[String]) -> Fingerprint {
+        let mut fp = Fingerprint::default();
+        for (i, s) in SIGNALS.iter().enumerate() {
+            let text = format!("{} ({})", s.what, s.range_text());
+            if basis.contains(&text) {
+                fp.seen |= 1 << i;
+                if let Some(h) = host {
+                    *fp.per_host.entry(h.to_string()).or_default() |= 1 << i;
+                }
+            }
+        }
+        fp
+    }
+
     /// The fingerprint of one host's lines.
     fn of_host(&self, host: &str) -> Fingerprint {
         Fingerprint {

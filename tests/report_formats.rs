@@ -232,6 +232,7 @@ fn sample_report() -> Report {
                     events: 9,
                 },
             ],
+            hosts: vec![],
             first_time: Some(at(2026, 5, 8, 22, 41, 8, 0)),
             last_time: Some(at(2026, 5, 27, 6, 28, 48, 250)),
             requests: 2,

@@ -147,10 +147,11 @@ fn pid_lane(pid: u32, host: Option<&str>, sub: &str) -> String {
 }
 
 /// Request ids name the host only when the input holds several: `gw-2 pid 3101#1`; with one
-/// host, `pid 3101#1`.
+/// host, `pid 3101#1`. `fleet`: this is one host's shard of an input of several.
 pub(super) fn name_hosts<E: Index<usize, Output = Event> + ?Sized>(
     requests: &mut [Request],
     events: &E,
+    fleet: bool,
 ) {
     let host_of = |id: &str| -> Option<String> {
         let rest = id.strip_prefix("pid ")?;
@@ -166,7 +167,7 @@ pub(super) fn name_hosts<E: Index<usize, Output = Event> + ?Sized>(
             host_of(&r.id).or_else(|| r.events.iter().find_map(|&e| events[e].record.host.clone()));
         let Some(h) = host_of(&r.id) else { continue };
         let plain = r.id.replacen(&format!("@{h}"), "", 1);
-        r.id = if hosts.len() > 1 {
+        r.id = if hosts.len() > 1 || fleet {
             format!("{h} {plain}")
         } else {
             plain

@@ -52,6 +52,9 @@ pub struct CorrelateOptions {
     pub hermes_flag: Option<HermesVersion>,
     /// Pool strategy per provider (`fill_first` when absent).
     pub strategies: BTreeMap<String, String>,
+    /// The release signals of the whole input, when this analysis is one host's shard of it:
+    /// the release is decided over every host (as an unsharded run decides it), not the shard's.
+    pub fleet_fingerprint: Option<Fingerprint>,
 }
 
 /// How the profile of an attempt was known.
@@ -309,8 +312,11 @@ fn finish(
     sources: Vec<String>,
     auths: Vec<AuthInput>,
     lists: Vec<AuthListInput>,
-    (mut opts, fingerprint): (CorrelateOptions, &Fingerprint),
+    (mut opts, fingerprint_of_shard): (CorrelateOptions, &Fingerprint),
 ) -> Analysis {
+    let fingerprint = opts.fleet_fingerprint.take();
+    let fleet = fingerprint.is_some();
+    let fingerprint = fingerprint.as_ref().unwrap_or(fingerprint_of_shard);
     let (release, release_warning) = release::resolve(fingerprint, opts.hermes_flag);
     if let Ok(v) = release.applied.parse() {
         opts.hermes_version = v;
@@ -322,7 +328,8 @@ fn finish(
         duplicates,
     } = g;
     let mut pools = PoolModel::from_snapshots(&auths, &lists, opts.hermes_version);
-    group::name_hosts(&mut requests, &events);
+    // A shard of a fleet names its requests as the run over every host does.
+    group::name_hosts(&mut requests, &events, fleet);
     let console_witnesses = witness::merge_console_witnesses(&mut requests, &events);
     let late_console = witness::drop_late_console_requests(&mut requests, &events, &times);
     let echo_dropped = group::drop_echo_requests(&mut requests, &events, &times);

@@ -37,6 +37,8 @@ pub struct StreamTotals {
     /// Events that came more than the reorder window behind earlier ones: analysed where they
     /// came.
     pub late_events: u64,
+    /// Hosts named by the lines counted.
+    pub hosts: std::collections::BTreeSet<String>,
     /// The last event counted was a rotation (a `rotated to pool entry` line repeats it).
     prev_rotated: bool,
     /// Line shapes that tell the Hermes release.
@@ -48,6 +50,11 @@ impl StreamTotals {
     /// time span.
     pub fn count(&mut self, event: &Event, time: Option<DateTime<Utc>>) {
         self.fingerprint.observe(event);
+        if let Some(h) = &event.record.host {
+            if !self.hosts.contains(h) {
+                self.hosts.insert(h.clone());
+            }
+        }
         match &event.kind {
             EventKind::PoolRotated { .. } | EventKind::ProfileRotation { .. } => {
                 self.rotations += 1;
@@ -347,6 +354,11 @@ impl Streamer {
     /// Lines that came later than a source's reorder window allowed.
     pub fn note_late(&mut self, n: u64) {
         self.totals.late_events += n;
+    }
+
+    /// The release signals of the lines accepted so far.
+    pub fn fingerprint(&self) -> &crate::release::Fingerprint {
+        &self.totals.fingerprint
     }
 
     /// Records dropped as repeated across files.

@@ -11,6 +11,11 @@
 //! RFC 3339 UTC strings (`2026-05-08T22:41:08Z`, fractional seconds only when non-zero) or
 //! `null`; `time_text` is present only when set. `timelines` is present when timelines were asked
 //! for or the report carries any. Output is pretty-printed with 2-space indent plus a newline.
+//!
+//! `summary.hosts` (the hosts the lines name, in name order) is present only when some line
+//! names one: a key added without a new `schema_version`, as readers of version 1 ignore keys
+//! they do not know. `merge` ([`crate::shard`]) reads this document back: the summary, the
+//! findings and the timelines are all it needs to render the other formats.
 
 use super::{RenderOptions, TOOL_NAME};
 use crate::model::{Finding, Report, RequestTimeline, RuleInfo, Summary};

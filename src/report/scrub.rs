@@ -95,6 +95,7 @@ fn scrub_evidence(e: &mut Evidence) {
 fn scrub_summary(sm: &mut Summary) {
     let Summary {
         sources,
+        hosts,
         first_time: _,
         last_time: _,
         requests: _,
@@ -114,6 +115,7 @@ fn scrub_summary(sm: &mut Summary) {
         impact,
     } = sm;
     sources.iter_mut().for_each(source);
+    all(hosts);
     s(hermes_version);
     release(hermes_release);
     pools.iter_mut().for_each(pool);

@@ -94,6 +94,13 @@ pub fn run(analysis: &Analysis, enabled: &dyn Fn(&str) -> bool) -> Vec<Finding> 
             (rule.check)(analysis, &mut findings);
         }
     }
+    sort(&mut findings);
+    findings
+}
+
+/// Put findings in report order: time, then severity (high first), rule, request and first
+/// evidence line. Stable: findings equal in all of these keep their order.
+pub fn sort(findings: &mut [Finding]) {
     findings.sort_by(|a, b| {
         a.time
             .cmp(&b.time)
@@ -102,7 +109,6 @@ pub fn run(analysis: &Analysis, enabled: &dyn Fn(&str) -> bool) -> Vec<Finding> 
             .then(a.request.cmp(&b.request))
             .then(a.evidence.first().cmp(&b.evidence.first()))
     });
-    findings
 }
 
 /// Evidence lines listed per finding; a request with thousands of retries keeps its report
