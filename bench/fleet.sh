@@ -23,20 +23,10 @@ runs=${RUNS:-3}
 hosts=${HOSTS:-8}
 size=${SIZE:-64MiB}
 
-missing=()
-for tool in hyperfine rg jq bc sort sed; do
-    command -v "$tool" >/dev/null || missing+=("$tool")
-done
-[ -x /usr/bin/time ] || missing+=("/usr/bin/time")
-if [ ${#missing[@]} -gt 0 ]; then
-    echo "missing: ${missing[*]} (Debian: apt-get install hyperfine ripgrep jq bc time)" >&2
-    exit 2
-fi
-
-cargo build --release --quiet --bin hermes-forensics --example gen
-bin=$PWD/target/release/hermes-forensics
-gen=$PWD/target/release/examples/gen
-mkdir -p "$scratch"
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
+require_tools hyperfine rg jq bc sort sed
+build_release
 
 merged="$scratch/fleet-$hosts-x-$size.json"
 if [ ! -s "$merged" ]; then
@@ -55,15 +45,6 @@ if [ ! -s "$merged" ]; then
 fi
 one="$scratch/gw-1-$size.json"
 
-mean() {
-    hyperfine --style none --warmup "${WARMUP:-1}" --runs "$runs" --export-json "$scratch/h.json" \
-        --shell bash "$1" >/dev/null 2>&1
-    jq '.results[0].mean' "$scratch/h.json"
-}
-rss() {
-    /usr/bin/time -f '%M' -o "$scratch/rss" bash -c "$1" >/dev/null 2>&1 || true
-    awk '{printf "%.1f", $1 / 1024}' "$scratch/rss"
-}
 secs() { printf '%.2f s' "$1"; }
 ratio() { printf '%.2f×' "$(echo "$1 / $2" | bc -l)"; }
 
@@ -80,7 +61,7 @@ rss_all=$(rss "$run_all")
 mib=$(echo "$(stat -c %s "$merged") / 1048576" | bc)
 hosts_seen=$("$bin" --format json --fail-on never "$merged" | jq '[.findings[].host] | unique | length')
 
-echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'), $(uname -sr)"
+machine
 echo "input: $hosts hosts × $size journal json, merged: $mib MiB ($hosts_seen hosts with findings)"
 echo
 echo "| run | time | peak RSS | vs N × one host | vs cat | vs rg -c |"

@@ -17,36 +17,12 @@ runs=${RUNS:-3}
 sizes=${SIZES:-"100MiB 1GiB"}
 formats=${FORMATS:-"agent-log journal-short-iso journal-json"}
 
-missing=()
-for tool in hyperfine rg grep cat jq bc; do
-    command -v "$tool" >/dev/null || missing+=("$tool")
-done
-[ -x /usr/bin/time ] || missing+=("/usr/bin/time")
-if [ ${#missing[@]} -gt 0 ]; then
-    echo "missing: ${missing[*]} (Debian: apt-get install hyperfine ripgrep jq bc time)" >&2
-    exit 2
-fi
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
+require_tools hyperfine rg grep cat jq bc
+build_release
 
-cargo build --release --quiet --bin hermes-forensics --example gen
-bin=$PWD/target/release/hermes-forensics
-gen=$PWD/target/release/examples/gen
-mkdir -p "$scratch"
-
-# Mean seconds of a command (hyperfine; the input is in the page cache, generated or read
-# just before). WARMUP runs first (default 1).
-mean() {
-    hyperfine --style none --warmup "${WARMUP:-1}" --runs "$runs" --export-json "$scratch/h.json" \
-        --shell bash "$1" >/dev/null 2>&1
-    jq '.results[0].mean' "$scratch/h.json"
-}
-
-# Peak RSS in MiB of a command.
-rss() {
-    /usr/bin/time -f '%M' -o "$scratch/rss" bash -c "$1" >/dev/null 2>&1 || true
-    awk '{printf "%.1f", $1 / 1024}' "$scratch/rss"
-}
-
-echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'), $(uname -sr)"
+machine
 echo
 echo "| format | size | analyze file | analyze stdin | stdin/file | peak RSS file | peak RSS stdin | cat | rg -c | grep -c | analyze/rg | analyze/cat | analyze/grep |"
 echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|"

@@ -155,29 +155,12 @@ fn analyze(args: &AnalyzeArgs) -> Result<u8, RunError> {
         };
     }
     let outcome = pipeline::analyze(args)?;
-    let stdout = io::stdout();
-    let color = match args.color {
-        ColorChoice::Always => true,
-        ColorChoice::Never => false,
-        ColorChoice::Auto => {
-            args.format == Format::Text
-                && stdout.is_terminal()
-                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-        }
-    };
-    let opts = RenderOptions {
-        timeline: args.timeline || args.request.is_some(),
-        color,
-    };
-    let mut out = io::BufWriter::new(stdout.lock());
-    report::render(
-        args.format,
+    write_report(
         &outcome.report,
-        &rules::infos(),
-        opts,
-        &mut out,
+        args.format,
+        args.color,
+        args.timeline || args.request.is_some(),
     )?;
-    out.flush()?;
     if args.format == Format::Github {
         if let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|p| !p.is_empty()) {
             report::github::append_step_summary(
@@ -190,6 +173,31 @@ fn analyze(args: &AnalyzeArgs) -> Result<u8, RunError> {
     Ok(outcome.exit_code as u8)
 }
 
+/// Render `report` in `format` on standard output (colour: `--color`, or a terminal without
+/// `NO_COLOR` for the text format).
+fn write_report(
+    report: &crate::model::Report,
+    format: Format,
+    color: ColorChoice,
+    timeline: bool,
+) -> Result<(), RunError> {
+    let stdout = io::stdout();
+    let color = match color {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            format == Format::Text
+                && stdout.is_terminal()
+                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+        }
+    };
+    let opts = RenderOptions { timeline, color };
+    let mut out = io::BufWriter::new(stdout.lock());
+    report::render(format, report, &rules::infos(), opts, &mut out)?;
+    out.flush()?;
+    Ok(())
+}
+
 /// `merge`: combine per-host JSON reports and render the whole.
 fn merge(args: &crate::cli::MergeArgs) -> Result<u8, RunError> {
     let need_timelines = args.timeline
@@ -198,23 +206,7 @@ fn merge(args: &crate::cli::MergeArgs) -> Result<u8, RunError> {
             Format::Markdown | Format::Html | Format::Github
         );
     let report = crate::shard::merge(&args.reports, need_timelines).map_err(Error::from)?;
-    let stdout = io::stdout();
-    let color = match args.color {
-        ColorChoice::Always => true,
-        ColorChoice::Never => false,
-        ColorChoice::Auto => {
-            args.format == Format::Text
-                && stdout.is_terminal()
-                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-        }
-    };
-    let opts = RenderOptions {
-        timeline: args.timeline,
-        color,
-    };
-    let mut out = io::BufWriter::new(stdout.lock());
-    report::render(args.format, &report, &rules::infos(), opts, &mut out)?;
-    out.flush()?;
+    write_report(&report, args.format, args.color, args.timeline)?;
     let code = match args.fail_on.threshold() {
         Some(t) if report.findings.iter().any(|f| f.severity >= t) => 1,
         _ => 0,

@@ -314,15 +314,21 @@ fn host_findings(report: &serde_json::Value, host: &str) -> Vec<(String, String)
         .collect()
 }
 
-#[test]
-fn a_snapshot_speaks_only_for_the_host_its_path_names() {
+/// A scratch directory holding the two-host journal `two-hosts.journal`.
+fn two_hosts_dir() -> tempfile::TempDir {
     let tmp = tempfile::tempdir().expect("tempdir");
-    let dir = tmp.path();
     std::fs::copy(
         common::fixtures().join("release/two-hosts.journal"),
-        dir.join("two-hosts.journal"),
+        tmp.path().join("two-hosts.journal"),
     )
     .expect("copy");
+    tmp
+}
+
+#[test]
+fn a_snapshot_speaks_only_for_the_host_its_path_names() {
+    let tmp = two_hosts_dir();
+    let dir = tmp.path();
     let snapshot = common::fixtures().join("snapshots/previous-day-cooldown/auth.json");
     std::fs::create_dir(dir.join("gw-new")).expect("mkdir");
     std::fs::copy(&snapshot, dir.join("gw-new/auth.json")).expect("copy");
@@ -363,13 +369,8 @@ fn a_snapshot_speaks_only_for_the_host_its_path_names() {
 
 #[test]
 fn a_log_without_host_beside_a_fleet_journal_is_placed_the_same_in_every_run() {
-    let tmp = tempfile::tempdir().expect("tempdir");
+    let tmp = two_hosts_dir();
     let dir = tmp.path();
-    std::fs::copy(
-        common::fixtures().join("release/two-hosts.journal"),
-        dir.join("two-hosts.journal"),
-    )
-    .expect("copy");
     std::fs::copy(
         common::fixtures().join("snapshots/previous-day-cooldown/agent.log"),
         dir.join("agent.log"),

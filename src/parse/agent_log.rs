@@ -177,28 +177,14 @@ mod tests {
             '0', '1', '2', '5', '9', ':', '.', ',', ' ', '-', '[', ']', '_', 'a', 'Z', 'é', 'I',
             'N', 'F', 'O', 'T', '\t',
         ];
-        let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
-        let mut next = move |n: usize| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            usize::try_from(state % n as u64).unwrap()
-        };
+        let mut m = crate::parse::mutate::Mutator::new(0x9E37_79B9_7F4A_7C15, ALPHABET);
         let mut out: Vec<String> = SEEDS.iter().map(|s| s.to_string()).collect();
         for _ in 0..60_000 {
-            let mut chars: Vec<char> = SEEDS[next(SEEDS.len())].chars().collect();
-            for _ in 0..1 + next(3) {
-                let at = next(chars.len() + 1);
-                match next(3) {
-                    0 if at < chars.len() => {
-                        chars.remove(at);
-                    }
-                    1 if at < chars.len() => chars[at] = ALPHABET[next(ALPHABET.len())],
-                    _ => chars.insert(at, ALPHABET[next(ALPHABET.len())]),
-                }
-            }
+            let mut chars: Vec<char> = SEEDS[m.below(SEEDS.len())].chars().collect();
+            let edits = 1 + m.below(3);
+            m.edit(&mut chars, edits);
             let s: String = chars.into_iter().collect();
-            let cut = next(s.len() + 1);
+            let cut = m.below(s.len() + 1);
             out.push(s.get(..cut).unwrap_or(&s).to_string());
             out.push(s);
         }
@@ -218,26 +204,12 @@ mod tests {
             "-23:59:59",
         ];
         const ALPHABET: &[char] = &['0', '2', '5', '9', ':', '+', '-', 'Z', ' ', 'é'];
-        let mut state: u64 = 0x1234_5678_9ABC_DEF1;
-        let mut next = move |n: usize| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            usize::try_from(state % n as u64).unwrap()
-        };
+        let mut m = crate::parse::mutate::Mutator::new(0x1234_5678_9ABC_DEF1, ALPHABET);
         let mut out: Vec<String> = SEEDS.iter().map(|s| s.to_string()).collect();
         for _ in 0..60_000 {
-            let mut chars: Vec<char> = SEEDS[next(SEEDS.len())].chars().collect();
-            for _ in 0..next(3) {
-                let at = next(chars.len() + 1);
-                match next(3) {
-                    0 if at < chars.len() => {
-                        chars.remove(at);
-                    }
-                    1 if at < chars.len() => chars[at] = ALPHABET[next(ALPHABET.len())],
-                    _ => chars.insert(at, ALPHABET[next(ALPHABET.len())]),
-                }
-            }
+            let mut chars: Vec<char> = SEEDS[m.below(SEEDS.len())].chars().collect();
+            let edits = m.below(3);
+            m.edit(&mut chars, edits);
             out.push(chars.into_iter().collect());
         }
         out

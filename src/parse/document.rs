@@ -412,13 +412,7 @@ mod tests {
             ),
         ];
         const ALPHABET: &[char] = &['{', '}', '[', ']', '"', '\\', ',', ':', '\n', ' ', 'a'];
-        let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
-        let mut next = move |n: usize| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            usize::try_from(state % n as u64).unwrap_or(0)
-        };
+        let mut m = crate::parse::mutate::Mutator::new(0x9E37_79B9_7F4A_7C15, ALPHABET);
         let joined = {
             let mut parser = Parser::new(0, InputFormat::Otlp, TimeContext::default());
             let mut out = Vec::new();
@@ -430,18 +424,10 @@ mod tests {
         };
         assert_eq!(joined, 3, "the traceback records join their logger record");
         for _ in 0..3_000 {
-            let (seed, format) = SEEDS[next(SEEDS.len())];
+            let (seed, format) = SEEDS[m.below(SEEDS.len())];
             let mut chars: Vec<char> = seed.chars().collect();
-            for _ in 0..next(4) {
-                let at = next(chars.len() + 1);
-                match next(3) {
-                    0 if at < chars.len() => {
-                        chars.remove(at);
-                    }
-                    1 if at < chars.len() => chars[at] = ALPHABET[next(ALPHABET.len())],
-                    _ => chars.insert(at, ALPHABET[next(ALPHABET.len())]),
-                }
-            }
+            let edits = m.below(4);
+            m.edit(&mut chars, edits);
             let text: String = chars.into_iter().collect();
             let mut parser = Parser::new(0, format, TimeContext::default());
             let mut out = Vec::new();

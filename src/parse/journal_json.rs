@@ -265,27 +265,13 @@ mod tests {
             '"', '\\', '{', '}', '[', ']', ':', ',', '0', '9', 'e', '-', '.', 'u', 'n', ' ', 'M',
             'é', '\u{1}',
         ];
-        let mut state: u64 = 0x2545_F491_4F6C_DD1D;
-        let mut next = move |n: usize| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            usize::try_from(state % n as u64).unwrap()
-        };
+        let mut m = crate::parse::mutate::Mutator::new(0x2545_F491_4F6C_DD1D, ALPHABET);
         let mut ok = 0;
         let mut inputs: Vec<String> = SEEDS.iter().map(|s| s.to_string()).collect();
         for _ in 0..40_000 {
-            let mut chars: Vec<char> = SEEDS[next(SEEDS.len())].chars().collect();
-            for _ in 0..next(3) {
-                let at = next(chars.len() + 1);
-                match next(3) {
-                    0 if at < chars.len() => {
-                        chars.remove(at);
-                    }
-                    1 if at < chars.len() => chars[at] = ALPHABET[next(ALPHABET.len())],
-                    _ => chars.insert(at, ALPHABET[next(ALPHABET.len())]),
-                }
-            }
+            let mut chars: Vec<char> = SEEDS[m.below(SEEDS.len())].chars().collect();
+            let edits = m.below(3);
+            m.edit(&mut chars, edits);
             inputs.push(chars.into_iter().collect());
         }
         for line in &inputs {

@@ -29,6 +29,8 @@ mod journal_json_pretty;
 mod journal_mono;
 mod journal_verbose;
 mod loki;
+#[cfg(test)]
+mod mutate;
 mod otlp;
 mod paste;
 pub mod time;

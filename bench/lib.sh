@@ -1,0 +1,42 @@
+# Shared by the benchmark scripts (sourced): tool check, release build, timing and peak RSS.
+# The sourcing script sets `scratch` (a directory) and `runs` (timed runs per command) first.
+
+# Exit 2 naming the missing tools, when any of "$@" (and /usr/bin/time) is absent.
+require_tools() {
+    local missing=()
+    for tool in "$@"; do
+        command -v "$tool" >/dev/null || missing+=("$tool")
+    done
+    [ -x /usr/bin/time ] || missing+=("/usr/bin/time")
+    if [ ${#missing[@]} -gt 0 ]; then
+        echo "missing: ${missing[*]} (Debian: apt-get install hyperfine ripgrep jq bc time)" >&2
+        exit 2
+    fi
+}
+
+# Build the analyzer and the generator; sets `bin` and `gen`.
+build_release() {
+    cargo build --release --quiet --bin hermes-forensics --example gen
+    bin=$PWD/target/release/hermes-forensics
+    gen=$PWD/target/release/examples/gen
+    mkdir -p "$scratch"
+}
+
+# Mean seconds of a command (hyperfine; the input is in the page cache, generated or read
+# just before). WARMUP runs first (default 1).
+mean() {
+    hyperfine --style none --warmup "${WARMUP:-1}" --runs "$runs" --export-json "$scratch/h.json" \
+        --shell bash "$1" >/dev/null 2>&1
+    jq '.results[0].mean' "$scratch/h.json"
+}
+
+# Peak RSS in MiB of a command.
+rss() {
+    /usr/bin/time -f '%M' -o "$scratch/rss" bash -c "$1" >/dev/null 2>&1 || true
+    awk '{printf "%.1f", $1 / 1024}' "$scratch/rss"
+}
+
+# The machine line every benchmark prints first.
+machine() {
+    echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'), $(uname -sr)"
+}

@@ -1,0 +1,43 @@
+//! Random edits of seed texts for the parsers' mutation tests: a xorshift generator (the same
+//! sequence for a seed on every run) and single-character deletions, replacements and insertions
+//! from a test's alphabet.
+
+/// A seeded xorshift generator and the alphabet its edits draw from.
+pub struct Mutator {
+    state: u64,
+    alphabet: &'static [char],
+}
+
+impl Mutator {
+    pub fn new(seed: u64, alphabet: &'static [char]) -> Self {
+        Mutator {
+            state: seed,
+            alphabet,
+        }
+    }
+
+    /// A number below `n` (`n` > 0).
+    pub fn below(&mut self, n: usize) -> usize {
+        self.state ^= self.state << 13;
+        self.state ^= self.state >> 7;
+        self.state ^= self.state << 17;
+        usize::try_from(self.state % n as u64).unwrap_or(0)
+    }
+
+    /// Apply `edits` random edits to `chars`: delete, replace or insert one character.
+    pub fn edit(&mut self, chars: &mut Vec<char>, edits: usize) {
+        for _ in 0..edits {
+            let at = self.below(chars.len() + 1);
+            match self.below(3) {
+                0 if at < chars.len() => {
+                    chars.remove(at);
+                }
+                1 if at < chars.len() => chars[at] = self.alphabet[self.below(self.alphabet.len())],
+                _ => {
+                    let c = self.alphabet[self.below(self.alphabet.len())];
+                    chars.insert(at, c);
+                }
+            }
+        }
+    }
+}
