@@ -16,18 +16,25 @@ require_tools() {
 
 # Build the analyzer and the generator; sets `bin` and `gen`.
 build_release() {
-    cargo build --release --quiet --bin hermes-forensics --example gen
+    cargo build --release --quiet --bin hermes-forensics --example gen --example gate_words
     bin=$PWD/target/release/hermes-forensics
     gen=$PWD/target/release/examples/gen
     mkdir -p "$scratch"
+    # The classifier's gate literals: the reference scan is `rg -c -F -f` over them.
+    gate_words=$scratch/gate-words.txt
+    "$PWD/target/release/examples/gate_words" > "$gate_words"
 }
 
 # Mean seconds of a command (hyperfine; the input is in the page cache, generated or read
-# just before). WARMUP runs first (default 1).
+# just before). WARMUP runs first (default 1). `cpu` then gives the cores it kept busy
+# ((user + system) / wall) in that run.
 mean() {
     hyperfine --style none --warmup "${WARMUP:-1}" --runs "$runs" --export-json "$scratch/h.json" \
         --shell bash "$1" >/dev/null 2>&1
     jq '.results[0].mean' "$scratch/h.json"
+}
+cpu() {
+    jq '(.results[0].user + .results[0].system) / .results[0].mean' "$scratch/h.json"
 }
 
 # Peak RSS in MiB of a command.

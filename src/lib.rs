@@ -26,3 +26,4 @@ pub mod replay;
 pub mod report;
 pub mod rules;
 pub mod shard;
+pub mod triage;

@@ -3,7 +3,6 @@
 
 use crate::auth;
 use crate::baseline::Baseline;
-use crate::classify::classify;
 use crate::cli::{AnalyzeArgs, IngestArgs};
 use crate::correlate::{
     self, Analysis, AuthInput, AuthListInput, CorrelateOptions, HermesVersion, Orderer,
@@ -13,7 +12,7 @@ use crate::model::{
     Event, EventKind, Finding, FindingCounts, PoolSummary, Record, Report, RequestTimeline,
     Severity, Shape, SourceSummary, Summary, TimelineEntry,
 };
-use crate::parse::{self, InputFormat, Parser, TimeContext};
+use crate::parse::{self, InputFormat, TimeContext};
 use crate::read::{self, InputSpec, SourceHint};
 use crate::redact::redact;
 use crate::rules;
@@ -136,11 +135,6 @@ pub fn time_context(args: &IngestArgs) -> Result<TimeContext, Error> {
         date,
         year: args.year.or(date.map(|d| chrono::Datelike::year(&d))),
     })
-}
-
-/// Input lines a record spans (see [`parse::record_lines`]).
-fn record_lines(r: &Record) -> u64 {
-    parse::record_lines(r)
 }
 
 /// The inputs named on the command line: paths (directories expanded), then `--auth` and
@@ -715,8 +709,6 @@ fn ingest_one(
     ctx: &TimeContext,
     sink: &mut dyn FnMut(&str, Item),
 ) -> Result<Source, Error> {
-    // `--strict`: the first unrecognized request-looking line and how many more followed.
-    let mut strict: Option<(u32, String, u64)> = None;
     let mut reader = read::open_showing_stdin(&spec)?;
     let head = read::peek_lines(&mut *reader, &spec.name, 20)?;
     let head_refs: Vec<&str> = head.iter().map(String::as_str).collect();
@@ -781,78 +773,44 @@ fn ingest_one(
         InputFormat::Auto => parse::detect(&head_refs),
         f => f,
     };
-    let mut parser = Parser::new(id, format, ctx.clone());
-    parser.set_filter(keep_record);
-    let mut records: Vec<Record> = Vec::new();
-    let mut summary = SourceSummary {
-        name: spec.name.clone(),
-        format: format.name().into(),
-        ..Default::default()
+    let setup = crate::triage::Setup {
+        source: id,
+        format,
+        ctx,
+        offset: spec.line_offset(),
+        strict: args.strict,
+        workers: rayon::current_num_threads(),
+        part_bytes: read::chunks::PART_BYTES,
     };
-    // Bare records with a Hermes message (the parser counts the structured ones).
-    let mut bare_hermes: u64 = 0;
-    let mut handle = |records: &mut Vec<Record>, summary: &mut SourceSummary, p: &mut Parser| {
-        for r in records.drain(..) {
-            let kind = classify(&r);
-            let lines = record_lines(&r);
-            if r.shape == Shape::Bare
-                && (kind != EventKind::Other || crate::intake::is_hermes_text(&r.raw))
-            {
-                bare_hermes += 1;
-            }
-            if kind.is_request_event() {
-                summary.lines_used += lines;
-                summary.events += 1;
-                sink(&spec.name, Item::Event(Event { record: r, kind }));
-            } else if kind == EventKind::Unrecognized {
-                // A request-path Hermes record that matches no census template.
-                summary.lines_unrecognized += lines;
-                if args.strict {
-                    match &mut strict {
-                        Some((_, _, more)) => *more += 1,
-                        None => strict = Some((r.loc.line, redact(&r.raw).into_owned(), 0)),
-                    }
-                }
-                sink(&spec.name, Item::Unrecognized(&r));
-            } else if r.shape == Shape::Bare && !matches!(kind, EventKind::Known { .. }) {
-                summary.lines_unrecognized += lines;
-                if args.strict && looks_like_request_line(&r.raw) {
-                    match &mut strict {
-                        Some((_, _, more)) => *more += 1,
-                        None => strict = Some((r.loc.line, redact(&r.raw).into_owned(), 0)),
-                    }
-                }
-                sink(&spec.name, Item::Unrecognized(&r));
-            } else {
-                summary.lines_other += lines;
-                p.recycle(r);
-            }
-        }
-    };
-    let mut parse_err: Option<read::ReadError> = None;
-    let offset = spec.line_offset();
-    let n = read::for_each_line(&mut *reader, &spec.name, &mut |no, line| {
-        parser.push(no.saturating_add(offset), line, &mut records);
-        if records.len() >= 256 {
-            handle(&mut records, &mut summary, &mut parser);
-        }
-    });
-    match n {
-        Ok(n) => summary.lines_read = n,
-        Err(e) => parse_err = Some(e),
-    }
-    parser.finish(&mut records);
-    handle(&mut records, &mut summary, &mut parser);
-    if let Some(e) = parse_err {
+    let (parsed, err) =
+        crate::triage::parse_source(&mut *reader, &spec.name, &setup, &mut |s| match s {
+            crate::triage::Sorted::Event(e) => sink(&spec.name, Item::Event(e)),
+            crate::triage::Sorted::Unrecognized(r) => sink(&spec.name, Item::Unrecognized(&r)),
+        });
+    if let Some(e) = err {
         return Err(e.into());
     }
-    let stats = parser.stats();
-    summary.lines_other += stats.blank + stats.meta + stats.filtered_lines;
-    let warnings = parser
-        .warnings()
+    let crate::triage::Parsed {
+        lines,
+        counts,
+        stats,
+        warnings,
+    } = parsed;
+    let summary = SourceSummary {
+        name: spec.name.clone(),
+        format: format.name().into(),
+        lines_read: lines,
+        lines_used: counts.lines_used,
+        lines_other: counts.lines_other + stats.blank + stats.meta + stats.filtered_lines,
+        lines_unrecognized: counts.lines_unrecognized,
+        events: counts.events,
+    };
+    let warnings = warnings
         .into_iter()
         .map(|w| format!("{}: {w}", spec.name))
         .collect();
+    let strict = counts.strict;
+    let bare_hermes = counts.bare_hermes;
     Ok(Source::Log {
         summary,
         warnings,

@@ -183,6 +183,71 @@ pub struct ParseStats {
     pub unzoned_times: u64,
 }
 
+impl ParseStats {
+    /// Add the counts of a later part of the same source.
+    pub fn add(&mut self, o: &ParseStats) {
+        self.lines += o.lines;
+        self.blank += o.blank;
+        self.meta += o.meta;
+        self.records += o.records;
+        self.packed += o.packed;
+        self.bare += o.bare;
+        self.continuation += o.continuation;
+        self.filtered += o.filtered;
+        self.filtered_lines += o.filtered_lines;
+        self.zoned_times += o.zoned_times;
+        self.unzoned_times += o.unzoned_times;
+    }
+}
+
+/// What one line of a source leaves for the next besides the pending record: whether `grep -n`
+/// prefixes were seen, and the clock's year-less month and rollovers. A parser restarted at a
+/// cut point ([`is_cut_point`]) with the carry of everything before it returns what one parser
+/// over the whole source would.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Carry {
+    grep_n: bool,
+    last_month: Option<u32>,
+    year_shift: i32,
+}
+
+/// Whether a source in `format` may be parsed in parts cut before lines where [`is_cut_point`]
+/// holds: its lines are records on their own (no multi-line entry reader) and its times carry
+/// their year (a year-less journal `short` line needs every line before it, which [`Carry`]
+/// still covers when one turns up).
+pub fn splits(format: InputFormat) -> bool {
+    matches!(
+        format,
+        InputFormat::AgentLog
+            | InputFormat::JournalJson
+            | InputFormat::JournalShortIso
+            | InputFormat::JournalShortIsoPrecise
+            | InputFormat::JournalShortFull
+            | InputFormat::JournalShortUnix
+            | InputFormat::Loki
+            | InputFormat::Ecs
+    ) && entry::Reader::for_format(format).is_none()
+}
+
+/// Whether `line` always starts a record of its own in a source of `format`, whatever record
+/// is pending: it is a structured line with a level (so it never continues a traceback,
+/// an indented journal message or a receipt) and not a console detail line (which would join an
+/// open console block of its stream). A parser restarted before such a line returns the records
+/// one parser over the whole source would.
+pub fn is_cut_point(format: InputFormat, line: &str) -> bool {
+    let line = line.trim_end_matches(['\r', '\n']);
+    if line.trim().is_empty()
+        || line.starts_with([' ', '\t'])
+        || journal::is_meta(line)
+        || paste::is_group_separator(line)
+    {
+        return false;
+    }
+    forced(format, line)
+        .or_else(|| structured(line))
+        .is_some_and(|h| h.level.is_some() && !console::is_detail(&h.message))
+}
+
 /// One line parsed by a shape parser, before the parser attaches location and resolves time.
 /// Fields borrow from the line where they can, so a line whose record is then dropped by the
 /// parser's filter costs no allocation.
@@ -377,6 +442,28 @@ impl Parser {
     /// capacity of longer earlier lines) never leave the parser.
     pub fn set_filter(&mut self, keep: fn(&Record) -> bool) {
         self.filter = Some(keep);
+    }
+
+    /// The state the lines so far leave for the next one (see [`Carry`]).
+    pub fn carry(&self) -> Carry {
+        let (last_month, year_shift) = self.clock.carry();
+        Carry {
+            grep_n: self.grep_n,
+            last_month,
+            year_shift,
+        }
+    }
+
+    /// Start over at a cut point of the source ([`is_cut_point`]) with the `carry` of the lines
+    /// before it: no pending record, no counts, no warnings (the filter and the spare buffers
+    /// stay). Only for a format that [`splits`].
+    pub fn restart(&mut self, carry: Carry) {
+        debug_assert!(self.entries.is_none() && self.pending.is_none());
+        self.pending = None;
+        self.stats = ParseStats::default();
+        self.grep_n = carry.grep_n;
+        self.clock.restart((carry.last_month, carry.year_shift));
+        self.warnings.clear();
     }
 
     /// Give back a record this parser returned and the caller no longer needs: its buffers

@@ -279,6 +279,21 @@ impl Clock {
         }
     }
 
+    /// The state one line leaves for the next (the month of the last year-less line and the
+    /// rollovers seen): what a clock started part-way through a source needs to resolve the
+    /// rest as one started at the beginning would.
+    pub fn carry(&self) -> (Option<u32>, i32) {
+        (self.last_month, self.year_shift)
+    }
+
+    /// Start over with `carry` (see [`Clock::carry`]): no warnings, no counts.
+    pub fn restart(&mut self, carry: (Option<u32>, i32)) {
+        self.warnings.clear();
+        self.zoned = 0;
+        self.unzoned = 0;
+        (self.last_month, self.year_shift) = carry;
+    }
+
     /// Warnings collected so far (each distinct text once).
     pub fn warnings(&self) -> &[String] {
         &self.warnings

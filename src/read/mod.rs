@@ -11,6 +11,7 @@
 //! Each of these may also carry a `.gz` or `.zst` suffix. Other files come last, sorted by path
 //! ([`Pick::Content`]): the caller reads them only when their content is a log.
 
+pub mod chunks;
 pub mod issue_body;
 pub mod tail;
 

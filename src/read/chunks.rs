@@ -1,0 +1,263 @@
+//! One source read in parts on several threads, the results taken in input order.
+//!
+//! A reader thread cuts the source's lines into parts of about [`PART_BYTES`], each ending just
+//! before a line where the caller's `cut` holds (a line that starts a record whatever came
+//! before it); worker threads turn parts into results; the calling thread takes them in input
+//! order. At most [`IN_FLIGHT`] parts are read ahead of the one being taken, so memory stays
+//! bounded whatever the source's size. Lines are read as [`super::for_each_line`] reads them
+//! (same cuts of long lines, same lossy decoding, same numbers).
+
+use super::ReadError;
+use std::collections::BTreeMap;
+use std::io::BufRead;
+use std::sync::mpsc::{sync_channel, Receiver};
+use std::sync::Mutex;
+
+/// A part is cut at the first cut point after this many bytes.
+pub const PART_BYTES: usize = 256 << 10;
+/// Parts read ahead of the one being taken.
+pub const IN_FLIGHT: usize = 4;
+
+/// Consecutive lines of a source.
+#[derive(Debug, Default)]
+pub struct Part {
+    /// Number of the part in the source (0-based).
+    pub seq: u64,
+    /// Number of its first line (1-based, as [`super::for_each_line`] numbers them).
+    pub first_line: u32,
+    /// The lines, each followed by `\n`.
+    pub text: String,
+}
+
+impl Part {
+    /// The lines with their numbers.
+    pub fn lines(&self) -> impl Iterator<Item = (u32, &str)> {
+        let body = self.text.strip_suffix('\n').unwrap_or(&self.text);
+        let first = self.first_line;
+        (!self.text.is_empty())
+            .then(|| body.split('\n'))
+            .into_iter()
+            .flatten()
+            .enumerate()
+            .map(move |(i, l)| (first.saturating_add(i as u32), l))
+    }
+}
+
+/// Read `reader` in parts cut before lines where `cut` holds, after about `part_bytes` bytes;
+/// `work` turns each part into a result on one of `workers` threads (each with its own state
+/// from `init`) and `take` receives the
+/// parts and their results in input order, on the calling thread (the part, to read its lines
+/// again, then its buffer goes back to the reader). Returns the number of lines
+/// read, or the read error after every line before it was taken.
+#[allow(clippy::too_many_arguments)]
+pub fn run<R, S, T, I, W, C>(
+    reader: &mut R,
+    path: &str,
+    part_bytes: usize,
+    workers: usize,
+    cut: &C,
+    init: &I,
+    work: &W,
+    take: &mut dyn FnMut(&Part, T),
+) -> Result<u64, ReadError>
+where
+    R: BufRead + ?Sized + Send,
+    T: Send,
+    I: Fn() -> S + Sync,
+    W: Fn(&mut S, &Part) -> T + Sync,
+    C: Fn(&str) -> bool + Sync,
+{
+    let workers = workers.max(1);
+    let (part_tx, part_rx) = sync_channel::<Part>(IN_FLIGHT);
+    let part_rx = Mutex::new(part_rx);
+    let (done_tx, done_rx) = sync_channel::<(Part, T)>(IN_FLIGHT);
+    // One token per part read ahead; the taker gives one back per part taken.
+    let (token_tx, token_rx) = sync_channel::<()>(IN_FLIGHT);
+    for _ in 0..IN_FLIGHT {
+        let _ = token_tx.send(());
+    }
+    // Buffers of taken parts, for the reader to fill again.
+    let (spare_tx, spare_rx) = sync_channel::<String>(IN_FLIGHT);
+    std::thread::scope(|scope| {
+        let reading = scope.spawn(move || {
+            split(
+                reader, path, part_bytes, cut, &token_rx, &spare_rx, &part_tx,
+            )
+        });
+        let mut pool = Vec::with_capacity(workers);
+        for _ in 0..workers {
+            let done_tx = done_tx.clone();
+            let part_rx = &part_rx;
+            pool.push(scope.spawn(move || {
+                let mut state = init();
+                loop {
+                    let next = match part_rx.lock() {
+                        Ok(rx) => rx.recv(),
+                        Err(_) => return,
+                    };
+                    let Ok(part) = next else { return };
+                    let out = work(&mut state, &part);
+                    if done_tx.send((part, out)).is_err() {
+                        return;
+                    }
+                }
+            }));
+        }
+        drop(done_tx);
+        let mut early: BTreeMap<u64, (Part, T)> = BTreeMap::new();
+        let mut next = 0u64;
+        for (part, out) in done_rx.iter() {
+            early.insert(part.seq, (part, out));
+            while let Some((part, out)) = early.remove(&next) {
+                next += 1;
+                take(&part, out);
+                // The buffer serves a later part; the token lets the reader read one more.
+                let _ = spare_tx.try_send(part.text);
+                let _ = token_tx.send(());
+            }
+        }
+        for w in pool {
+            w.join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        }
+        reading
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+    })
+}
+
+/// The reader: lines into parts, each sent once a token allows.
+#[allow(clippy::too_many_arguments)]
+fn split<R, C>(
+    reader: &mut R,
+    path: &str,
+    part_bytes: usize,
+    cut: &C,
+    tokens: &Receiver<()>,
+    spare: &Receiver<String>,
+    parts: &std::sync::mpsc::SyncSender<Part>,
+) -> Result<u64, ReadError>
+where
+    R: BufRead + ?Sized,
+    C: Fn(&str) -> bool,
+{
+    let mut seq = 0u64;
+    let fresh = |spare: &Receiver<String>| {
+        let mut s = spare
+            .try_recv()
+            .unwrap_or_else(|_| String::with_capacity(part_bytes + part_bytes / 4));
+        s.clear();
+        s
+    };
+    let mut part = Part {
+        seq,
+        first_line: 1,
+        text: fresh(spare),
+    };
+    let mut stopped = false;
+    let send = |part: Part, stopped: &mut bool| {
+        if *stopped || tokens.recv().is_err() || parts.send(part).is_err() {
+            *stopped = true;
+        }
+    };
+    let n = super::for_each_line(reader, path, &mut |no, line| {
+        if part.text.len() >= part_bytes && cut(line) {
+            seq += 1;
+            let next = Part {
+                seq,
+                first_line: no,
+                text: fresh(spare),
+            };
+            send(std::mem::replace(&mut part, next), &mut stopped);
+        }
+        part.text.push_str(line);
+        part.text.push('\n');
+    });
+    if !part.text.is_empty() {
+        send(part, &mut stopped);
+    }
+    n
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lines_of(text: &str, part_bytes: usize, workers: usize) -> (Vec<(u32, String)>, u64) {
+        let mut reader = std::io::Cursor::new(text.as_bytes().to_vec());
+        let mut seen = Vec::new();
+        let mut next_seq = 0;
+        let n = run(
+            &mut reader,
+            "t",
+            part_bytes,
+            workers,
+            &|l: &str| l.starts_with('#'),
+            &|| (),
+            &|_: &mut (), p: &Part| {
+                p.lines()
+                    .map(|(n, l)| (n, l.to_string()))
+                    .collect::<Vec<_>>()
+            },
+            &mut |p, out| {
+                assert_eq!(p.seq, next_seq);
+                next_seq += 1;
+                if let Some((first, _)) = out.first() {
+                    assert_eq!(*first, p.first_line);
+                }
+                seen.extend(out);
+            },
+        )
+        .unwrap_or(0);
+        (seen, n)
+    }
+
+    #[test]
+    fn parts_keep_every_line_in_order_at_cut_points() {
+        let text: String = (0..5000)
+            .map(|i| {
+                if i % 7 == 0 {
+                    format!("# head {i}\n")
+                } else {
+                    format!("  cont {i}\n")
+                }
+            })
+            .collect();
+        let whole: Vec<(u32, String)> = text
+            .lines()
+            .enumerate()
+            .map(|(i, l)| (i as u32 + 1, l.to_string()))
+            .collect();
+        for (bytes, workers) in [(1, 1), (64, 2), (1000, 3), (1 << 20, 2)] {
+            let (seen, n) = lines_of(&text, bytes, workers);
+            assert_eq!(n, 5000);
+            assert_eq!(seen, whole, "part_bytes {bytes}, workers {workers}");
+        }
+    }
+
+    #[test]
+    fn empty_source_has_no_part() {
+        let (seen, n) = lines_of("", 16, 2);
+        assert!(seen.is_empty());
+        assert_eq!(n, 0);
+    }
+
+    #[test]
+    fn a_part_starts_only_at_a_cut_point() {
+        let text = "# a\n b\n c\n d\n# e\n f\n";
+        let mut reader = std::io::Cursor::new(text.as_bytes().to_vec());
+        let mut starts = Vec::new();
+        run(
+            &mut reader,
+            "t",
+            1,
+            2,
+            &|l: &str| l.starts_with('#'),
+            &|| (),
+            &|_: &mut (), p: &Part| p.first_line,
+            &mut |_, first| starts.push(first),
+        )
+        .unwrap_or(0);
+        assert_eq!(starts, vec![1, 5]);
+    }
+}

@@ -1,0 +1,269 @@
+//! Parse and classify one log source: every record is a request event, an unrecognized line or
+//! other, and every line is counted. A large source in a format that [`parse::splits`] is read
+//! in parts on several threads (see [`read::chunks`]) with the same records, counts and order
+//! as one parser over the whole of it.
+
+use crate::classify::classify;
+use crate::model::{Event, EventKind, Record, Shape};
+use crate::parse::{self, Carry, InputFormat, ParseStats, Parser, TimeContext};
+use crate::read::{self, chunks};
+use crate::redact::redact;
+use std::io::BufRead;
+
+/// What a record is to the analysis.
+#[allow(clippy::large_enum_variant)]
+pub enum Sorted {
+    /// A request event.
+    Event(Event),
+    /// A Hermes record that matches no template, or a line of no known shape.
+    Unrecognized(Record),
+}
+
+/// The counts of the records sorted so far.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct Counts {
+    pub lines_used: u64,
+    pub events: u64,
+    pub lines_unrecognized: u64,
+    pub lines_other: u64,
+    /// Bare records with a Hermes message (the parser counts the structured ones).
+    pub bare_hermes: u64,
+    /// `--strict`: the first unrecognized request-looking line (number, redacted text) and how
+    /// many more followed.
+    pub strict: Option<(u32, String, u64)>,
+}
+
+impl Counts {
+    /// Add the counts of a later part of the same source.
+    fn add(&mut self, o: Counts) {
+        self.lines_used += o.lines_used;
+        self.events += o.events;
+        self.lines_unrecognized += o.lines_unrecognized;
+        self.lines_other += o.lines_other;
+        self.bare_hermes += o.bare_hermes;
+        match (&mut self.strict, o.strict) {
+            (Some((_, _, more)), Some((_, _, m))) => *more += 1 + m,
+            (None, s) => self.strict = s,
+            (Some(_), None) => {}
+        }
+    }
+
+    fn strict_hit(&mut self, r: &Record) {
+        match &mut self.strict {
+            Some((_, _, more)) => *more += 1,
+            None => self.strict = Some((r.loc.line, redact(&r.raw).into_owned(), 0)),
+        }
+    }
+
+    /// Sort one record: request events and unrecognized records go to `out`, the rest are
+    /// counted and their buffers given back to `parser`.
+    fn sort(&mut self, r: Record, strict: bool, parser: &mut Parser, out: &mut dyn FnMut(Sorted)) {
+        let kind = classify(&r);
+        let lines = parse::record_lines(&r);
+        if r.shape == Shape::Bare
+            && (kind != EventKind::Other || crate::intake::is_hermes_text(&r.raw))
+        {
+            self.bare_hermes += 1;
+        }
+        if kind.is_request_event() {
+            self.lines_used += lines;
+            self.events += 1;
+            out(Sorted::Event(Event { record: r, kind }));
+        } else if kind == EventKind::Unrecognized {
+            // A request-path Hermes record that matches no census template.
+            self.lines_unrecognized += lines;
+            if strict {
+                self.strict_hit(&r);
+            }
+            out(Sorted::Unrecognized(r));
+        } else if r.shape == Shape::Bare && !matches!(kind, EventKind::Known { .. }) {
+            self.lines_unrecognized += lines;
+            if strict && crate::pipeline::looks_like_request_line(&r.raw) {
+                self.strict_hit(&r);
+            }
+            out(Sorted::Unrecognized(r));
+        } else {
+            self.lines_other += lines;
+            parser.recycle(r);
+        }
+    }
+}
+
+/// What parsing a source gave besides its records.
+#[derive(Debug, Default)]
+pub struct Parsed {
+    /// Lines read.
+    pub lines: u64,
+    pub counts: Counts,
+    pub stats: ParseStats,
+    /// Parser warnings, each distinct text once, in order of first occurrence.
+    pub warnings: Vec<String>,
+}
+
+/// How to parse one source.
+pub struct Setup<'a> {
+    pub source: u32,
+    pub format: InputFormat,
+    pub ctx: &'a TimeContext,
+    /// Added to every line number (a source that follows held lines).
+    pub offset: u32,
+    pub strict: bool,
+    /// Threads that parse parts of the source at once (1: the reading thread alone).
+    pub workers: usize,
+    /// Bytes of a part (see [`chunks::PART_BYTES`]).
+    pub part_bytes: usize,
+}
+
+/// A parser for `setup`, returning only what the classifier wants.
+fn parser(setup: &Setup<'_>) -> Parser {
+    let mut p = Parser::new(setup.source, setup.format, setup.ctx.clone());
+    p.set_filter(crate::pipeline::keep_record);
+    p
+}
+
+/// Parse and sort every line of `reader` (named `name`), handing events and unrecognized
+/// records to `out` in line order. A read error ends the input where it happened: what came
+/// before it is parsed and counted, and the error comes back with the counts.
+pub fn parse_source(
+    reader: &mut (dyn BufRead + Send),
+    name: &str,
+    setup: &Setup<'_>,
+    out: &mut dyn FnMut(Sorted),
+) -> (Parsed, Option<read::ReadError>) {
+    if setup.workers > 1 && parse::splits(setup.format) {
+        parse_parts(reader, name, setup, out)
+    } else {
+        parse_whole(reader, name, setup, out)
+    }
+}
+
+/// One parser over the whole source, on this thread.
+fn parse_whole(
+    reader: &mut (dyn BufRead + Send),
+    name: &str,
+    setup: &Setup<'_>,
+    out: &mut dyn FnMut(Sorted),
+) -> (Parsed, Option<read::ReadError>) {
+    let mut parser = parser(setup);
+    let mut counts = Counts::default();
+    let mut records: Vec<Record> = Vec::new();
+    let mut sort_all = |records: &mut Vec<Record>, counts: &mut Counts, p: &mut Parser| {
+        for r in records.drain(..) {
+            counts.sort(r, setup.strict, p, out);
+        }
+    };
+    let n = read::for_each_line(reader, name, &mut |no, line| {
+        parser.push(no.saturating_add(setup.offset), line, &mut records);
+        if records.len() >= 256 {
+            sort_all(&mut records, &mut counts, &mut parser);
+        }
+    });
+    parser.finish(&mut records);
+    sort_all(&mut records, &mut counts, &mut parser);
+    let (lines, err) = match n {
+        Ok(n) => (n, None),
+        Err(e) => (0, Some(e)),
+    };
+    let parsed = Parsed {
+        lines,
+        counts,
+        stats: parser.stats(),
+        warnings: parser.warnings(),
+    };
+    (parsed, err)
+}
+
+/// What a worker made of one part, assuming the carry it started with.
+struct PartOut {
+    assumed: Carry,
+    carry: Carry,
+    sorted: Vec<Sorted>,
+    counts: Counts,
+    stats: ParseStats,
+    warnings: Vec<String>,
+}
+
+/// Parse one part with `parser` restarted at `carry`.
+fn parse_part(
+    part: &chunks::Part,
+    parser: &mut Parser,
+    carry: Carry,
+    setup: &Setup<'_>,
+) -> PartOut {
+    parser.restart(carry);
+    let mut records = Vec::new();
+    let mut sorted = Vec::new();
+    let mut counts = Counts::default();
+    for (no, line) in part.lines() {
+        parser.push(no.saturating_add(setup.offset), line, &mut records);
+        if records.len() >= 256 {
+            for r in records.drain(..) {
+                counts.sort(r, setup.strict, parser, &mut |s| sorted.push(s));
+            }
+        }
+    }
+    parser.finish(&mut records);
+    for r in records.drain(..) {
+        counts.sort(r, setup.strict, parser, &mut |s| sorted.push(s));
+    }
+    PartOut {
+        assumed: carry,
+        carry: parser.carry(),
+        sorted,
+        counts,
+        stats: parser.stats(),
+        warnings: parser.warnings(),
+    }
+}
+
+/// The source in parts, parsed on `setup.workers` threads, each restarted at a cut point
+/// ([`parse::is_cut_point`]) with no carry; a part whose real carry (that of every line before
+/// it) differs from that is parsed again here, with it.
+fn parse_parts(
+    reader: &mut (dyn BufRead + Send),
+    name: &str,
+    setup: &Setup<'_>,
+    out: &mut dyn FnMut(Sorted),
+) -> (Parsed, Option<read::ReadError>) {
+    let format = setup.format;
+    let work = |p: &mut Parser, part: &chunks::Part| parse_part(part, p, Carry::default(), setup);
+    let mut parsed = Parsed::default();
+    let mut carry = Carry::default();
+    let mut again = parser(setup);
+    let mut take = |part: &chunks::Part, done: PartOut| {
+        let done = if done.assumed == carry {
+            done
+        } else {
+            parse_part(part, &mut again, carry, setup)
+        };
+        carry = done.carry;
+        parsed.counts.add(done.counts);
+        parsed.stats.add(&done.stats);
+        for w in done.warnings {
+            if !parsed.warnings.contains(&w) {
+                parsed.warnings.push(w);
+            }
+        }
+        for s in done.sorted {
+            out(s);
+        }
+    };
+    let n = chunks::run(
+        reader,
+        name,
+        setup.part_bytes,
+        setup.workers,
+        &|line: &str| parse::is_cut_point(format, line),
+        // Each worker keeps one parser, whose spare record buffers serve its later parts.
+        &|| parser(setup),
+        &work,
+        &mut take,
+    );
+    match n {
+        Ok(n) => {
+            parsed.lines = n;
+            (parsed, None)
+        }
+        Err(e) => (parsed, Some(e)),
+    }
+}
