@@ -108,7 +108,7 @@ pub struct Setup<'a> {
     /// Added to every line number (a source that follows held lines).
     pub offset: u32,
     pub strict: bool,
-    /// Threads that parse parts of the source at once (1: the reading thread alone).
+    /// Threads that parse parts of the source at once.
     pub workers: usize,
     /// Bytes of a part (see [`chunks::PART_BYTES`]).
     pub part_bytes: usize,
@@ -130,15 +130,16 @@ pub fn parse_source(
     setup: &Setup<'_>,
     out: &mut dyn FnMut(Sorted),
 ) -> (Parsed, Option<read::ReadError>) {
-    if setup.workers > 1 && parse::splits(setup.format) {
+    if parse::splits(setup.format) {
         parse_parts(reader, name, setup, out)
     } else {
         parse_whole(reader, name, setup, out)
     }
 }
 
-/// One parser over the whole source, on this thread.
-fn parse_whole(
+/// One parser over the whole source, on this thread, every record judged by its message: how
+/// a source that does not split is parsed, and what parsing in parts must give.
+pub fn parse_whole(
     reader: &mut (dyn BufRead + Send),
     name: &str,
     setup: &Setup<'_>,

@@ -10,7 +10,7 @@ use hermes_forensics::parse::{self, InputFormat, TimeContext};
 use hermes_forensics::triage::{self, Setup, Sorted};
 use std::path::{Path, PathBuf};
 
-/// Everything `parse_source` gives, in a comparable form.
+/// Everything `parse_source` gives (`parse_whole` with 0 workers), in a comparable form.
 fn parse_all(text: &[u8], format: InputFormat, workers: usize, part_bytes: usize) -> String {
     let ctx = TimeContext::default();
     let setup = Setup {
@@ -24,10 +24,15 @@ fn parse_all(text: &[u8], format: InputFormat, workers: usize, part_bytes: usize
     };
     let mut reader = std::io::Cursor::new(text.to_vec());
     let mut out = String::new();
-    let (parsed, err) = triage::parse_source(&mut reader, "t", &setup, &mut |s| match s {
+    let mut sink = |s: Sorted| match s {
         Sorted::Event(e) => out.push_str(&format!("E {e:?}\n")),
         Sorted::Unrecognized(r) => out.push_str(&format!("U {r:?}\n")),
-    });
+    };
+    let (parsed, err) = if workers == 0 {
+        triage::parse_whole(&mut reader, "t", &setup, &mut sink)
+    } else {
+        triage::parse_source(&mut reader, "t", &setup, &mut sink)
+    };
     assert!(err.is_none());
     out.push_str(&format!("{parsed:?}\n"));
     out
@@ -64,8 +69,8 @@ fn formats_for(text: &[u8]) -> Vec<InputFormat> {
 /// Compare one parser with parts of each of `sizes` bytes (1: a part at every cut point).
 fn check(name: &str, text: &[u8], sizes: &[(usize, usize)]) {
     for format in formats_for(text) {
-        let whole = parse_all(text, format, 1, usize::MAX);
-        for &(workers, bytes) in sizes {
+        let whole = parse_all(text, format, 0, usize::MAX);
+        for &(workers, bytes) in sizes.iter().chain(&[(1, usize::MAX)]) {
             let parts = parse_all(text, format, workers, bytes);
             assert!(
                 whole == parts,
@@ -109,7 +114,11 @@ fn generated_traffic_parses_the_same_in_parts() {
         };
         let mut text = Vec::new();
         synth::generate(&opts, &mut text).expect("generate");
-        check(&format!("{format:?} traffic"), &text, &[(2, 1), (3, 300), (2, 8192)]);
+        check(
+            &format!("{format:?} traffic"),
+            &text,
+            &[(2, 1), (3, 300), (2, 8192)],
+        );
     }
 }
 

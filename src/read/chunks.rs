@@ -143,9 +143,13 @@ where
 {
     let mut seq = 0u64;
     let fresh = |spare: &Receiver<String>| {
-        let mut s = spare
-            .try_recv()
-            .unwrap_or_else(|_| String::with_capacity(part_bytes + part_bytes / 4));
+        let mut s = spare.try_recv().unwrap_or_else(|_| {
+            String::with_capacity(
+                part_bytes
+                    .saturating_add(part_bytes / 4)
+                    .min(4 * PART_BYTES),
+            )
+        });
         s.clear();
         s
     };
