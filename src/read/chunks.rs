@@ -32,14 +32,16 @@ pub struct Part {
 impl Part {
     /// The lines with their numbers.
     pub fn lines(&self) -> impl Iterator<Item = (u32, &str)> {
-        let body = self.text.strip_suffix('\n').unwrap_or(&self.text);
+        let text = self.text.as_str();
         let first = self.first_line;
-        (!self.text.is_empty())
-            .then(|| body.split('\n'))
-            .into_iter()
-            .flatten()
+        let mut start = 0;
+        memchr::memchr_iter(b'\n', text.as_bytes())
             .enumerate()
-            .map(move |(i, l)| (first.saturating_add(i as u32), l))
+            .map(move |(i, nl)| {
+                let line = text.get(start..nl).unwrap_or_default();
+                start = nl + 1;
+                (first.saturating_add(i as u32), line)
+            })
     }
 }
 
@@ -141,46 +143,145 @@ where
     R: BufRead + ?Sized,
     C: Fn(&str) -> bool,
 {
-    let mut seq = 0u64;
-    let fresh = |spare: &Receiver<String>| {
-        let mut s = spare.try_recv().unwrap_or_else(|_| {
-            String::with_capacity(
-                part_bytes
-                    .saturating_add(part_bytes / 4)
-                    .min(4 * PART_BYTES),
-            )
-        });
-        s.clear();
-        s
+    let mut cutter = Cutter {
+        part: Part {
+            seq: 0,
+            first_line: 1,
+            text: String::new(),
+        },
+        part_bytes,
+        stopped: false,
     };
-    let mut part = Part {
-        seq,
-        first_line: 1,
-        text: fresh(spare),
-    };
-    let mut stopped = false;
-    let send = |part: Part, stopped: &mut bool| {
-        if *stopped || tokens.recv().is_err() || parts.send(part).is_err() {
-            *stopped = true;
-        }
-    };
-    let n = super::for_each_line(reader, path, &mut |no, line| {
-        if part.text.len() >= part_bytes && cut(line) {
-            seq += 1;
-            let next = Part {
-                seq,
-                first_line: no,
-                text: fresh(spare),
-            };
-            send(std::mem::replace(&mut part, next), &mut stopped);
-        }
-        part.text.push_str(line);
-        part.text.push('\n');
+    cutter.part.text = fresh(spare, part_bytes);
+    let n = super::for_each_run(reader, path, &mut |lines| match lines {
+        super::Lines::Run { text, .. } => cutter.add_run(text, cut, tokens, spare, parts),
+        super::Lines::One { line, .. } => cutter.add_line(line, cut, tokens, spare, parts),
     });
-    if !part.text.is_empty() {
-        send(part, &mut stopped);
+    if !cutter.part.text.is_empty() {
+        let part = std::mem::take(&mut cutter.part);
+        cutter.send(part, tokens, parts);
     }
     n
+}
+
+/// A buffer for a part: a taken part's, else a new one.
+fn fresh(spare: &Receiver<String>, part_bytes: usize) -> String {
+    let mut s = spare.try_recv().unwrap_or_else(|_| {
+        String::with_capacity(
+            part_bytes
+                .saturating_add(part_bytes / 4)
+                .min(4 * PART_BYTES),
+        )
+    });
+    s.clear();
+    s
+}
+
+/// The part being filled.
+struct Cutter {
+    part: Part,
+    part_bytes: usize,
+    /// The taker stopped: nothing more is sent.
+    stopped: bool,
+}
+
+impl Cutter {
+    /// Whether a line starting at `at` in the part may begin the next one (if `cut` holds).
+    fn may_cut_at(&self, at: usize) -> bool {
+        at > 0 && at >= self.part_bytes
+    }
+
+    /// Add one line (without its terminator), first sending the part if it is full and the
+    /// line is a cut point.
+    fn add_line<C: Fn(&str) -> bool>(
+        &mut self,
+        line: &str,
+        cut: &C,
+        tokens: &Receiver<()>,
+        spare: &Receiver<String>,
+        parts: &std::sync::mpsc::SyncSender<Part>,
+    ) {
+        if self.may_cut_at(self.part.text.len()) && cut(line) {
+            self.next_part(spare, tokens, parts);
+        }
+        self.part.text.push_str(line);
+        self.part.text.push('\n');
+    }
+
+    /// Add whole lines (each followed by `\n`), sending a part before every line that starts
+    /// at or after `part_bytes` into it and where `cut` holds.
+    fn add_run<C: Fn(&str) -> bool>(
+        &mut self,
+        text: &str,
+        cut: &C,
+        tokens: &Receiver<()>,
+        spare: &Receiver<String>,
+        parts: &std::sync::mpsc::SyncSender<Part>,
+    ) {
+        let mut rest = text;
+        while !rest.is_empty() {
+            let len = self.part.text.len();
+            // The first line start in `rest` that may begin the next part.
+            let mut at = if self.may_cut_at(len) {
+                0
+            } else {
+                let need = self.part_bytes.max(1) - len;
+                match rest
+                    .as_bytes()
+                    .get(need - 1..)
+                    .and_then(|t| memchr::memchr(b'\n', t))
+                {
+                    Some(i) => need + i,
+                    None => rest.len(),
+                }
+            };
+            let mut found = None;
+            while at < rest.len() {
+                let line_rest = rest.get(at..).unwrap_or_default();
+                let end = memchr::memchr(b'\n', line_rest.as_bytes()).unwrap_or(line_rest.len());
+                if cut(line_rest.get(..end).unwrap_or_default()) {
+                    found = Some(at);
+                    break;
+                }
+                at += end + 1;
+            }
+            let Some(at) = found else {
+                self.part.text.push_str(rest);
+                return;
+            };
+            self.part.text.push_str(rest.get(..at).unwrap_or_default());
+            rest = rest.get(at..).unwrap_or_default();
+            self.next_part(spare, tokens, parts);
+        }
+    }
+
+    /// Send the part and start the next.
+    fn next_part(
+        &mut self,
+        spare: &Receiver<String>,
+        tokens: &Receiver<()>,
+        parts: &std::sync::mpsc::SyncSender<Part>,
+    ) {
+        let lines = memchr::memchr_iter(b'\n', self.part.text.as_bytes()).count();
+        let next = Part {
+            seq: self.part.seq + 1,
+            first_line: self.part.first_line.saturating_add(lines as u32),
+            text: fresh(spare, self.part_bytes),
+        };
+        let full = std::mem::replace(&mut self.part, next);
+        self.send(full, tokens, parts);
+    }
+
+    fn send(
+        &mut self,
+        part: Part,
+        tokens: &Receiver<()>,
+        parts: &std::sync::mpsc::SyncSender<Part>,
+    ) {
+        if self.stopped || tokens.recv().is_err() || parts.send(part).is_err() {
+            self.stopped = true;
+        }
+    }
 }
 
 #[cfg(test)]
@@ -236,6 +337,68 @@ mod tests {
             let (seen, n) = lines_of(&text, bytes, workers);
             assert_eq!(n, 5000);
             assert_eq!(seen, whole, "part_bytes {bytes}, workers {workers}");
+        }
+    }
+
+    /// Lines as `for_each_run` hands them, split back into single lines.
+    fn run_lines(bytes: &[u8], cap: usize) -> (Vec<(u32, String)>, u64) {
+        let mut reader =
+            std::io::BufReader::with_capacity(cap, std::io::Cursor::new(bytes.to_vec()));
+        let mut out = Vec::new();
+        let n = crate::read::for_each_run(&mut reader, "t", &mut |lines| match lines {
+            crate::read::Lines::Run { first, text, count } => {
+                let body = text.strip_suffix('\n').unwrap_or(text);
+                let before = out.len();
+                for (i, l) in body.split('\n').enumerate() {
+                    out.push((first + i as u32, l.to_string()));
+                }
+                assert_eq!(out.len() - before, count as usize);
+                assert!(text.ends_with('\n'));
+            }
+            crate::read::Lines::One { no, line } => out.push((no, line.to_string())),
+        })
+        .unwrap_or(0);
+        (out, n)
+    }
+
+    #[test]
+    fn runs_give_what_line_by_line_reading_gives() {
+        let max = crate::read::MAX_LINE;
+        let mut odd: Vec<u8> = Vec::new();
+        odd.extend_from_slice(b"plain\ncrlf\r\nlone\rcr\n\n\xff\xfe bad utf8\nn\xc3\xa9 ok\n");
+        odd.extend(std::iter::repeat_n(b'a', max - 1));
+        odd.extend_from_slice(b"\n");
+        odd.extend(std::iter::repeat_n(b'b', max));
+        odd.extend_from_slice(b"\n");
+        odd.extend(std::iter::repeat_n(b'c', max + 1));
+        odd.extend_from_slice(b"\r\n");
+        odd.extend(std::iter::repeat_n(b'd', 2 * max + 5));
+        odd.extend_from_slice(b"\nafter\n");
+        odd.extend("é".repeat(max / 2 + 1).as_bytes());
+        odd.extend_from_slice(b"\nlast without newline\r");
+        let texts: Vec<Vec<u8>> = vec![
+            odd,
+            b"".to_vec(),
+            b"\n\n\n".to_vec(),
+            (0..3000)
+                .flat_map(|i| format!("line {i}\n").into_bytes())
+                .collect(),
+        ];
+        for text in &texts {
+            let mut expected = Vec::new();
+            let n = crate::read::for_each_line(
+                &mut std::io::Cursor::new(text.clone()),
+                "t",
+                &mut |no, l| {
+                    expected.push((no, l.to_string()));
+                },
+            )
+            .unwrap_or(0);
+            for cap in [7, 64, 4096, 1 << 20] {
+                let (seen, m) = run_lines(text, cap);
+                assert_eq!(m, n, "line count, buffer {cap}");
+                assert!(seen == expected, "buffer {cap}: lines differ");
+            }
         }
     }
 

@@ -503,6 +503,99 @@ pub fn for_each_line<R: BufRead + ?Sized>(
     }
 }
 
+/// What [`for_each_run`] hands on.
+pub enum Lines<'a> {
+    /// Whole lines as read, each followed by `\n`: `count` of them from line `first`.
+    Run {
+        first: u32,
+        text: &'a str,
+        count: u32,
+    },
+    /// One line as [`for_each_line`] gives it (without its terminator).
+    One { no: u32, line: &'a str },
+}
+
+/// [`for_each_line`] in runs: whole lines that it would pass on unchanged (shorter than
+/// [`MAX_LINE`], no `\r`, valid UTF-8) come as one [`Lines::Run`], as many at a time as the
+/// reader's buffer holds; every other line comes as a [`Lines::One`] exactly as
+/// [`for_each_line`] gives it. Returns the lines read.
+pub fn for_each_run<R: BufRead + ?Sized>(
+    reader: &mut R,
+    path: &str,
+    f: &mut dyn FnMut(Lines<'_>),
+) -> Result<u64, ReadError> {
+    let mut buf = Vec::with_capacity(4096);
+    let mut count: u64 = 0;
+    loop {
+        let chunk = match reader.fill_buf() {
+            Ok(c) => c,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(ReadError::reading(path, e)),
+        };
+        if chunk.is_empty() {
+            return Ok(count);
+        }
+        let (end, n) = clean_lines(chunk);
+        if let Some(text) = chunk.get(..end).and_then(|t| std::str::from_utf8(t).ok()) {
+            if n > 0 {
+                f(Lines::Run {
+                    first: u32::try_from(count + 1).unwrap_or(u32::MAX),
+                    text,
+                    count: n,
+                });
+                count += u64::from(n);
+                reader.consume(end);
+                continue;
+            }
+        }
+        buf.clear();
+        let (n, cut) =
+            read_line_capped(reader, &mut buf).map_err(|e| ReadError::reading(path, e))?;
+        if n == 0 {
+            return Ok(count);
+        }
+        count += 1;
+        let no = u32::try_from(count).unwrap_or(u32::MAX);
+        let bytes = strip_eol(&buf);
+        let text = match std::str::from_utf8(bytes) {
+            Ok(s) => std::borrow::Cow::Borrowed(s),
+            Err(_) => String::from_utf8_lossy(bytes),
+        };
+        if cut {
+            f(Lines::One {
+                no,
+                line: &format!("{text}{CUT_MARK}"),
+            });
+        } else {
+            f(Lines::One { no, line: &text });
+        }
+    }
+}
+
+/// The leading whole lines of `chunk` that [`for_each_line`] passes on unchanged: their length
+/// in bytes (newlines included) and their number. Stops at the first line that is too long,
+/// holds a `\r` or is not UTF-8.
+fn clean_lines(chunk: &[u8]) -> (usize, u32) {
+    let cr = memchr::memchr(b'\r', chunk).unwrap_or(usize::MAX);
+    let mut end = 0;
+    let mut n: u32 = 0;
+    for nl in memchr::memchr_iter(b'\n', chunk) {
+        let Some(line) = chunk.get(end..nl) else {
+            break;
+        };
+        if line.len() >= MAX_LINE
+            || cr < nl
+            || (!line.is_ascii() && std::str::from_utf8(line).is_err())
+            || n == u32::MAX
+        {
+            break;
+        }
+        end = nl + 1;
+        n += 1;
+    }
+    (end, n)
+}
+
 /// Like `read_until(b'\n')`, but keeps at most [`MAX_LINE`] bytes of the line (the rest up to
 /// the newline is consumed and dropped). Returns the bytes consumed and whether the line was cut.
 fn read_line_capped<R: BufRead + ?Sized>(
