@@ -4,8 +4,10 @@
 #
 # MIXES (default: "default fail-recover sessions quiet") and SIZES (default: "350MiB 3500MiB";
 # 350 MiB of default traffic holds about 100k requests) change what it runs; LIMIT_MIB (64) is
-# the target; BIN analyzes with another build of the analyzer. Generated inputs stay in the
-# scratch directory (about 15 GB at the default sizes) and are reused by the next run.
+# the target; EVERY sets the generator's --incident-every (default 500; 0: clean traffic only,
+# to see the growth per request apart from the incidents kept); BIN analyzes with another
+# build. Generated inputs stay in the scratch directory (about 15 GB at the default sizes) and
+# are reused by the next run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scratch=${1:-${TMPDIR:-/tmp}/hermes-forensics-memory}
@@ -18,17 +20,20 @@ bin=${BIN:-$bin}
 mixes=${MIXES:-"default fail-recover sessions quiet"}
 sizes=${SIZES:-"350MiB 3500MiB"}
 limit=${LIMIT_MIB:-64}
+every=${EVERY:-500}
 
 machine
+echo "incidents: one per $every turns (0: none)"
 echo
 echo "| mix | size | requests | peak RSS | ≤ $limit MiB |"
 echo "|---|---|---|---|---|"
 for size in $sizes; do
     for mix in $mixes; do
-        log=$scratch/$mix-$size.log
-        auth=$scratch/$mix-$size.auth.json
+        log=$scratch/$mix-$size-$every.log
+        auth=$scratch/$mix-$size-$every.auth.json
         if [ ! -s "$log" ] || [ ! -s "$auth" ]; then
-            "$gen" --size "$size" --mix "$mix" --seed 7 --out "$log" --auth "$auth" 2>/dev/null
+            "$gen" --size "$size" --mix "$mix" --seed 7 --incident-every "$every" \
+                --out "$log" --auth "$auth" 2>/dev/null
         fi
         report=$scratch/report.json
         peak=$(rss "'$bin' --format json --fail-on never --auth '$auth' '$log' > '$report'")
