@@ -33,8 +33,32 @@ fn generate(format: synth::Format, size: u64, every: u64, path: &Path) -> Vec<sy
     injected
 }
 
+fn generate_mix(
+    format: synth::Format,
+    mix: synth::Mix,
+    size: u64,
+    every: u64,
+    path: &Path,
+) -> Vec<synth::Injected> {
+    let opts = synth::Options {
+        format,
+        seed: 7,
+        size,
+        incident_every: every,
+    };
+    let mut file = std::io::BufWriter::new(std::fs::File::create(path).expect("create"));
+    let injected = synth::generate_mix(&opts, mix, &mut file).expect("generate");
+    std::io::Write::flush(&mut file).expect("flush");
+    injected
+}
+
 /// Findings for the traffic at `path` and the auth.json snapshot that goes with `injected`.
 fn findings(path: &Path, injected: &[synth::Injected]) -> Vec<Finding> {
+    report(path, injected).findings
+}
+
+/// The report on the traffic at `path` and the auth.json snapshot that goes with `injected`.
+fn report(path: &Path, injected: &[synth::Injected]) -> hermes_forensics::model::Report {
     let auth = path.with_extension("auth.json");
     std::fs::write(&auth, synth::auth_snapshot(injected)).expect("write auth.json");
     let args = AnalyzeArgs {
@@ -46,10 +70,7 @@ fn findings(path: &Path, injected: &[synth::Injected]) -> Vec<Finding> {
         fail_on: FailOn::Never,
         ..Default::default()
     };
-    pipeline::analyze(&args)
-        .expect("analysis runs")
-        .report
-        .findings
+    pipeline::analyze(&args).expect("analysis runs").report
 }
 
 /// The finding belongs to the incident: its rule is expected there, and its request is one of
@@ -68,6 +89,100 @@ fn belongs(f: &Finding, i: &synth::Injected) -> bool {
         && f.profile.as_ref().is_some_and(|p| i.entries.contains(p))
         && f.evidence.iter().all(|e| e.source.ends_with("auth.json"));
     i.rules.contains(&f.rule) && (at_request || in_lines || at_entry)
+}
+
+/// Every injected incident is reported with its rules at its place, and nothing else.
+fn check_truth(what: &str, found: &[Finding], injected: &[synth::Injected]) {
+    for i in injected {
+        for rule in &i.rules {
+            let reported = found.iter().any(|f| f.rule == *rule && belongs(f, i));
+            assert!(
+                reported,
+                "{what}: {rule} not reported for {} ({:?}, lines {:?})",
+                i.name, i.sessions, i.lines
+            );
+        }
+    }
+    for f in found {
+        assert!(
+            injected.iter().any(|i| belongs(f, i)),
+            "{what}: unexpected {} at {:?}: {}",
+            f.rule,
+            f.request,
+            f.message
+        );
+    }
+}
+
+#[test]
+fn every_mix_yields_its_incidents_and_nothing_else() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let runs = [
+        (synth::Format::AgentLog, synth::Mix::FailRecover),
+        (synth::Format::JournalShortIso, synth::Mix::FailRecover),
+        (synth::Format::JournalJson, synth::Mix::FailRecover),
+        (synth::Format::AgentLog, synth::Mix::Sessions),
+        (synth::Format::JournalJson, synth::Mix::Sessions),
+        (synth::Format::AgentLog, synth::Mix::Quiet),
+    ];
+    for (format, mix) in runs {
+        let what = format!("{format:?} {mix:?}");
+        let path = dir.path().join("traffic.log");
+        // Clean traffic of the mix: no finding.
+        let size = if mix == synth::Mix::Quiet {
+            2 << 20
+        } else {
+            300 << 10
+        };
+        assert!(generate_mix(format, mix, size, 0, &path).is_empty());
+        let clean = report(&path, &[]);
+        assert!(
+            clean.findings.is_empty(),
+            "{what}: {:?}",
+            clean.findings.first()
+        );
+        let text = std::fs::read_to_string(&path).expect("read");
+        let turns = text.matches("conversation turn: session=").count();
+        assert!(turns >= 10, "{what}: {turns} turns");
+        match mix {
+            synth::Mix::FailRecover => {
+                // Every turn's first call fails once, transiently, and is retried.
+                // A request per call (each `API call #N` closes one), an attempt more per turn.
+                assert_eq!(text.matches("API call failed (attempt 1/3)").count(), turns);
+                let calls = text.matches("agent.conversation_loop: API call #").count();
+                assert_eq!(clean.summary.requests as usize, calls, "{what}");
+                assert_eq!(clean.summary.attempts as usize, calls + turns, "{what}");
+            }
+            synth::Mix::Sessions => {
+                let tags: BTreeSet<&str> = text
+                    .split("conversation turn: session=")
+                    .skip(1)
+                    .filter_map(|t| t.split_whitespace().next())
+                    .collect();
+                assert_eq!(tags.len(), turns, "{what}: a new session per turn");
+            }
+            synth::Mix::Quiet => {
+                let s = &clean.summary.sources[0];
+                assert!(
+                    s.lines_used * 100 <= s.lines_read * 15,
+                    "{what}: {} of {} lines about requests",
+                    s.lines_used,
+                    s.lines_read
+                );
+            }
+            synth::Mix::Default => {}
+        }
+        // With every incident shape: each reported where it was injected, nothing else.
+        let size = if mix == synth::Mix::Quiet {
+            2 << 20
+        } else {
+            640 << 10
+        };
+        let injected = generate_mix(format, mix, size, 1, &path);
+        let names: BTreeSet<&str> = injected.iter().map(|i| i.name).collect();
+        assert_eq!(names.len(), synth::incident_count(), "{what}");
+        check_truth(&what, &findings(&path, &injected), &injected);
+    }
 }
 
 #[test]

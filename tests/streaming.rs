@@ -214,3 +214,141 @@ fn captures_with_every_input_stream_to_the_same_report() {
     assert!(runs >= 100, "only {runs} runs");
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }
+
+/// Write the generator's traffic of `mix` (and its auth.json) into `dir`.
+fn generate_mix(dir: &Path, format: synth::Format, mix: synth::Mix, every: u64, size: u64) {
+    let opts = synth::Options {
+        format,
+        seed: 13,
+        size,
+        incident_every: every,
+    };
+    let path = dir.join("traffic.log");
+    let mut file = std::io::BufWriter::new(std::fs::File::create(&path).expect("create"));
+    let injected = synth::generate_mix(&opts, mix, &mut file).expect("generate");
+    std::io::Write::flush(&mut file).expect("flush");
+    std::fs::write(
+        dir.join("traffic.auth.json"),
+        synth::auth_snapshot(&injected),
+    )
+    .expect("auth.json");
+}
+
+#[test]
+fn every_traffic_mix_streams_to_the_same_report() {
+    // Recovered requests (a transient failure retried and served) are dropped as they settle,
+    // forgotten sessions leave only their request counters: the report must not change, with
+    // the incidents' pool, cooldown and fallback state around them.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let runs = [
+        (synth::Format::AgentLog, synth::Mix::FailRecover, 2),
+        (synth::Format::JournalShortIso, synth::Mix::FailRecover, 3),
+        (synth::Format::JournalJson, synth::Mix::FailRecover, 1),
+        (synth::Format::AgentLog, synth::Mix::Sessions, 2),
+        (synth::Format::JournalJson, synth::Mix::Sessions, 1),
+        (synth::Format::AgentLog, synth::Mix::Quiet, 1),
+    ];
+    for (format, mix, every) in runs {
+        generate_mix(dir.path(), format, mix, every, 600 << 10);
+        let args = ["traffic.log".to_string(), "traffic.auth.json".to_string()];
+        let failure = compare(dir.path(), &args);
+        assert!(
+            failure.is_none(),
+            "{format:?} {mix:?}: {}",
+            failure.unwrap_or_default()
+        );
+    }
+}
+
+#[test]
+fn recovered_requests_are_dropped_as_they_settle_unless_a_console_copy_may_follow() {
+    use hermes_forensics::cli::IngestArgs;
+    use hermes_forensics::correlate::{CorrelateOptions, Orderer, Streamer};
+    let dir = tempfile::tempdir().expect("tempdir");
+    generate_mix(
+        dir.path(),
+        synth::Format::AgentLog,
+        synth::Mix::FailRecover,
+        0,
+        200 << 10,
+    );
+    let log = dir.path().join("traffic.log");
+    // Untimed sources first (as the merge puts them), then the log in time order.
+    let run = |paths: Vec<PathBuf>| {
+        let args = IngestArgs {
+            paths,
+            ..Default::default()
+        };
+        let (ingested, events) = hermes_forensics::pipeline::ingest_collect(&args).expect("ingest");
+        let mut orderer = Orderer::default();
+        let mut streamer = Streamer::new(ingested.sources.clone()).settle_every(1);
+        let (untimed, timed): (Vec<_>, Vec<_>) = events
+            .into_iter()
+            .partition(|e| e.record.time.utc.is_none());
+        for e in untimed {
+            streamer.accept(e, None);
+        }
+        let mut peak = 0;
+        for e in timed {
+            orderer.push(e, &mut |t, e| streamer.accept(e, t));
+            peak = peak.max(streamer.kept_requests());
+        }
+        orderer.finish(&mut |t, e| streamer.accept(e, t));
+        let (analysis, totals) =
+            streamer.finish(Vec::new(), Vec::new(), CorrelateOptions::default());
+        (peak, analysis.requests.len(), totals.dropped_requests)
+    };
+    let (peak, kept, dropped) = run(vec![log.clone()]);
+    assert_eq!((peak, kept), (0, 0), "every request recovered");
+    assert!(dropped > 20, "{dropped} requests dropped");
+    // A console line of a request in the input: the recovered requests are kept (a console copy
+    // of a failed call is matched to its logged request at the end).
+    let console = dir.path().join("console.txt");
+    std::fs::write(
+        &console,
+        "⚠️  API call failed (attempt 1/3): InternalServerError [HTTP 503]\n",
+    )
+    .expect("write");
+    let (_, kept, dropped) = run(vec![log, console]);
+    assert!(kept > 20, "{kept} requests kept, {dropped} dropped");
+}
+
+#[test]
+fn a_late_console_copy_of_a_recovered_call_streams_to_the_same_report() {
+    // A journal of recovered calls, and a console block printed after one of them (its copy,
+    // seconds to minutes late): requests recovered well before it are dropped, the ones it may
+    // repeat are kept, and the report is the whole-input one.
+    let dir = tempfile::tempdir().expect("tempdir");
+    generate_mix(
+        dir.path(),
+        synth::Format::JournalShortIso,
+        synth::Mix::FailRecover,
+        0,
+        300 << 10,
+    );
+    let text = std::fs::read_to_string(dir.path().join("traffic.log")).expect("read");
+    let failed: Vec<&str> = text
+        .lines()
+        .filter(|l| l.contains("API call failed (attempt 1/3)"))
+        .collect();
+    assert!(failed.len() > 20);
+    for (k, late_s) in [(3, 1), (8, 30), (15, 150), (failed.len() - 1, 5)] {
+        let line = failed[k];
+        let (stamp, rest) = line.split_at(24);
+        let t = chrono::DateTime::parse_from_str(stamp, "%Y-%m-%dT%H:%M:%S%z").expect("stamp")
+            + chrono::Duration::seconds(late_s);
+        let emitter = rest.split(": ").next().unwrap_or_default();
+        let copy = format!(
+            "{}{emitter}: ⚠️  API call failed (attempt 1/3): InternalServerError [HTTP 503]\n",
+            t.format("%Y-%m-%dT%H:%M:%S%z")
+        );
+        std::fs::write(dir.path().join("console.log"), copy).expect("write");
+        let args = [
+            "traffic.log".to_string(),
+            "console.log".to_string(),
+            "traffic.auth.json".to_string(),
+        ];
+        let failure = compare(dir.path(), &args);
+        assert!(failure.is_none(), "{k}: {}", failure.unwrap_or_default());
+    }
+}

@@ -11,7 +11,9 @@
 //! snapshot of the generated gateway: the ground truth assumes the analysis is given it
 //! (`hermes-forensics analyze agent.log auth.json`), as the pool-priority, rotation and
 //! stale-exhaustion incidents need it. `--incident-every N` injects an incident every N turns
-//! (default 500).
+//! (default 500). `--mix` picks the clean traffic around them: `default`, `fail-recover` (every
+//! turn's first call fails with a transient 503 and its retry on the same credential
+//! succeeds), `sessions` (every turn on a new session tag) or `quiet` (ten times the noise).
 
 mod synth;
 
@@ -19,7 +21,7 @@ use std::io::{BufWriter, Write};
 use std::process::ExitCode;
 
 fn usage(msg: &str) -> ExitCode {
-    eprintln!("gen: {msg}\nusage: gen --size SIZE [--format agent-log|journal-short-iso|journal-json] [--seed N] [--incident-every N] [--out FILE] [--truth FILE] [--auth FILE]");
+    eprintln!("gen: {msg}\nusage: gen --size SIZE [--format agent-log|journal-short-iso|journal-json] [--seed N] [--incident-every N] [--mix default|fail-recover|sessions|quiet] [--out FILE] [--truth FILE] [--auth FILE]");
     ExitCode::from(2)
 }
 
@@ -31,10 +33,11 @@ fn main() -> ExitCode {
         incident_every: 500,
     };
     let (mut out, mut truth, mut auth) = (None, None, None);
+    let mut mix = synth::Mix::Default;
     let mut args = std::env::args().skip(1);
     while let Some(flag) = args.next() {
         if flag == "--help" || flag == "-h" {
-            println!("usage: gen --size SIZE [--format agent-log|journal-short-iso|journal-json] [--seed N] [--incident-every N] [--out FILE] [--truth FILE] [--auth FILE]");
+            println!("usage: gen --size SIZE [--format agent-log|journal-short-iso|journal-json] [--seed N] [--incident-every N] [--mix default|fail-recover|sessions|quiet] [--out FILE] [--truth FILE] [--auth FILE]");
             return ExitCode::SUCCESS;
         }
         let Some(value) = args.next() else {
@@ -47,6 +50,7 @@ fn main() -> ExitCode {
                 .is_some(),
             "--seed" => value.parse().map(|s| opts.seed = s).is_ok(),
             "--incident-every" => value.parse().map(|n| opts.incident_every = n).is_ok(),
+            "--mix" => synth::Mix::parse(&value).map(|m| mix = m).is_some(),
             "--out" => {
                 out = Some(value.clone());
                 true
@@ -65,7 +69,13 @@ fn main() -> ExitCode {
             return usage(&format!("{flag} {value}: invalid value"));
         }
     }
-    match run(&opts, out.as_deref(), truth.as_deref(), auth.as_deref()) {
+    match run(
+        &opts,
+        mix,
+        out.as_deref(),
+        truth.as_deref(),
+        auth.as_deref(),
+    ) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("gen: {e}");
@@ -76,6 +86,7 @@ fn main() -> ExitCode {
 
 fn run(
     opts: &synth::Options,
+    mix: synth::Mix,
     out: Option<&str>,
     truth: Option<&str>,
     auth: Option<&str>,
@@ -85,7 +96,7 @@ fn run(
         None => Box::new(std::io::stdout().lock()),
     };
     let mut w = BufWriter::with_capacity(1 << 20, sink);
-    let injected = synth::generate(opts, &mut w)?;
+    let injected = synth::generate_mix(opts, mix, &mut w)?;
     w.flush()?;
     eprintln!(
         "gen: {} incidents injected ({} shapes)",

@@ -42,6 +42,36 @@ impl Format {
     }
 }
 
+/// Traffic mix: what the clean traffic between incidents looks like.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mix {
+    /// Interleaved chats: a dozen to two dozen open sessions, one to four calls per turn, about
+    /// 87% of the lines tool and housekeeping noise.
+    Default,
+    /// As `default`, but every turn's first call fails with a transient `HTTP 503` that Hermes
+    /// retries on the same credential after a short backoff, and the retry succeeds: a healthy
+    /// recovery no rule reports.
+    FailRecover,
+    /// As `default`, but every turn runs on a new session tag, never seen before.
+    Sessions,
+    /// As `default`, with ten times the noise between turns: about 5% of the lines (at most 15%)
+    /// say something about requests.
+    Quiet,
+}
+
+impl Mix {
+    /// Parse the `--mix` value.
+    pub fn parse(s: &str) -> Option<Mix> {
+        match s {
+            "default" => Some(Mix::Default),
+            "fail-recover" => Some(Mix::FailRecover),
+            "sessions" => Some(Mix::Sessions),
+            "quiet" => Some(Mix::Quiet),
+            _ => None,
+        }
+    }
+}
+
 /// What to generate.
 #[derive(Debug, Clone)]
 pub struct Options {
@@ -547,6 +577,9 @@ struct Gen<'w> {
     sessions: Vec<Session>,
     thread: u64,
     pid: u32,
+    mix: Mix,
+    /// Sessions opened so far (the `sessions` mix numbers its tags with it).
+    opened: u64,
     /// Last `__REALTIME_TIMESTAMP` written (microseconds): journald stamps entries in the
     /// order it receives them, so the stamps of a stream never go backwards.
     last_us: i64,
@@ -663,8 +696,13 @@ impl Gen<'_> {
 
     /// One successful turn of a random open session.
     fn turn(&mut self) -> io::Result<()> {
-        if self.sessions.len() < 12 || self.rng.below(50) == 0 {
-            let sid = self.new_sid();
+        let fresh = self.mix == Mix::Sessions;
+        if fresh || self.sessions.len() < 12 || self.rng.below(50) == 0 {
+            let sid = if fresh {
+                self.numbered_sid()
+            } else {
+                self.new_sid()
+            };
             let s = Session {
                 sid,
                 backend: self.rng.below(BACKENDS.len() as u64) as usize,
@@ -679,7 +717,11 @@ impl Gen<'_> {
             }
             self.sessions.push(s);
         }
-        let i = self.rng.below(self.sessions.len() as u64) as usize;
+        let i = if fresh {
+            self.sessions.len() - 1
+        } else {
+            self.rng.below(self.sessions.len() as u64) as usize
+        };
         let (sid, backend, platform, chat, user, history) = {
             let s = &mut self.sessions[i];
             s.turns += 1;
@@ -706,6 +748,9 @@ impl Gen<'_> {
             self.tick(50, 600);
             let l = format!("INFO run_agent: OpenAI client created (chat_completion_stream_request, shared=False) thread=Thread-{thread} (_call):140241177016000 provider={provider} base_url={url} model={model}");
             self.emit(&l)?;
+            if call == 1 && self.mix == Mix::FailRecover {
+                self.transient_failure(&sid, thread, provider, model, url)?;
+            }
             self.tick(300, 4000);
             let l = format!("INFO run_agent: OpenAI client closed (stream_request_complete, shared=False, tcp_force_closed=0) thread=Thread-{thread} (_call):140241177016000 provider={provider} base_url={url} model={model}");
             self.emit(&l)?;
@@ -727,6 +772,49 @@ impl Gen<'_> {
         let l = format!("INFO gateway.run: response ready: platform={platform} chat={chat} session={sid} time={}.{}s api_calls={calls}", self.rng.below(30), self.rng.below(10));
         self.emit(&l)?;
         Ok(())
+    }
+
+    /// A call that fails before delivery with `HTTP 503` and is retried on the same credential
+    /// after a short backoff (the retry's client line follows): Hermes' handling of a transient
+    /// error, which no rule reports.
+    fn transient_failure(
+        &mut self,
+        sid: &str,
+        thread: u64,
+        provider: &str,
+        model: &str,
+        url: &str,
+    ) -> io::Result<()> {
+        self.tick(100, 900);
+        self.emit("INFO agent.chat_completion_helpers: Streaming failed before delivery: Error code: 503 - {'error': {'type': 'overloaded_error', 'message': 'Service Unavailable'}}")?;
+        self.tick(2, 10);
+        let l = format!("WARNING [{sid}] agent.conversation_loop: API call failed (attempt 1/3) error_type=InternalServerError thread=Thread-{} (run_agent):140241177016001 provider={provider} base_url={url} model={model} summary=HTTP 503: Service Unavailable", thread + 1);
+        self.emit(&l)?;
+        self.tick(1, 5);
+        let wait = (2 + self.rng.below(3), self.rng.below(10));
+        let l = format!("WARNING [{sid}] agent.conversation_loop: Retrying API call in {}.{}s (attempt 1/3) thread=Thread-{} (run_agent):140241177016001 provider={provider} base_url={url} model={model} policy=default error=Error code: 503", wait.0, wait.1, thread + 1);
+        self.emit(&l)?;
+        self.tick(
+            wait.0 * 1000 + wait.1 * 100,
+            wait.0 * 1000 + wait.1 * 100 + 50,
+        );
+        let l = format!("INFO run_agent: OpenAI client created (chat_completion_stream_request, shared=False) thread=Thread-{thread} (_call):140241177016000 provider={provider} base_url={url} model={model}");
+        self.emit(&l)
+    }
+
+    /// A session tag no other turn has: the clock's second and the number of sessions opened.
+    fn numbered_sid(&mut self) -> String {
+        let secs = self.now.div_euclid(1000);
+        let (y, m, d) = civil_from_days(secs.div_euclid(86_400));
+        let sod = secs.rem_euclid(86_400);
+        self.opened += 1;
+        format!(
+            "{y:04}{m:02}{d:02}_{:02}{:02}{:02}_{:06x}",
+            sod / 3600,
+            sod / 60 % 60,
+            sod % 60,
+            self.opened % (1 << 24)
+        )
     }
 
     /// Inject one incident at the current clock; returns its ground truth.
@@ -765,8 +853,17 @@ impl Gen<'_> {
     }
 }
 
-/// Generate `opts.size` bytes of traffic into `out`; returns the incidents injected.
+/// Generate `opts.size` bytes of the default traffic into `out`; returns the incidents
+/// injected.
+#[allow(dead_code)] // the tests' entry point
 pub fn generate(opts: &Options, out: &mut dyn Write) -> io::Result<Vec<Injected>> {
+    generate_mix(opts, Mix::Default, out)
+}
+
+/// Generate `opts.size` bytes of traffic of the given mix into `out`; returns the incidents
+/// injected (every mix injects them at the same rate; the clean traffic of every mix yields no
+/// finding).
+pub fn generate_mix(opts: &Options, mix: Mix, out: &mut dyn Write) -> io::Result<Vec<Injected>> {
     let templates: Vec<Template> = INCIDENTS.iter().map(Template::new).collect();
     let mut rng = Rng(opts.seed);
     let pid = 1000 + rng.below(60_000) as u32;
@@ -783,13 +880,18 @@ pub fn generate(opts: &Options, out: &mut dyn Write) -> io::Result<Vec<Injected>
         sessions: Vec::new(),
         thread: 10,
         pid,
+        mix,
+        opened: 0,
         last_us: i64::MIN,
     };
     let mut injected = Vec::new();
     let mut turns = 0u64;
     while g.bytes < opts.size {
         // Housekeeping between turns: about 90% of all lines say nothing about requests.
-        let n = 10 + g.rng.below(60);
+        let n = match mix {
+            Mix::Quiet => 100 + g.rng.below(600),
+            _ => 10 + g.rng.below(60),
+        };
         g.noise(n)?;
         g.turn()?;
         turns += 1;

@@ -117,6 +117,123 @@ impl Slab {
     }
 }
 
+/// A session tag `YYYYMMDD_HHMMSS_xxxxxx` (six lower-case hex digits, a valid date and time) as
+/// one number: the lane `session TAG` of a forgotten session in eight bytes. Distinct tags give
+/// distinct numbers (mixed radix over the fields' ranges, below 2^63).
+fn packed_session(lane: &str) -> Option<u64> {
+    let tag = lane.strip_prefix("session ")?.as_bytes();
+    if tag.len() != 22 || tag[8] != b'_' || tag[15] != b'_' {
+        return None;
+    }
+    let num = |r: std::ops::Range<usize>| -> Option<u64> {
+        let d = tag.get(r)?;
+        d.iter().try_fold(0u64, |n, &c| {
+            c.is_ascii_digit().then(|| n * 10 + u64::from(c - b'0'))
+        })
+    };
+    let (y, mo, d) = (num(0..4)?, num(4..6)?, num(6..8)?);
+    let (h, mi, se) = (num(9..11)?, num(11..13)?, num(13..15)?);
+    if !(1..=12).contains(&mo) || !(1..=31).contains(&d) || h > 23 || mi > 59 || se > 60 {
+        return None;
+    }
+    let hex = tag[16..].iter().try_fold(0u64, |n, &c| {
+        let v = match c {
+            b'0'..=b'9' => c - b'0',
+            b'a'..=b'f' => c - b'a' + 10,
+            _ => return None,
+        };
+        Some(n * 16 + u64::from(v))
+    })?;
+    let when = ((((y * 12 + mo - 1) * 31 + d - 1) * 24 + h) * 60 + mi) * 61 + se;
+    Some(when << 24 | hex)
+}
+
+/// Request counters of lanes: of live lanes by name, and of forgotten ones (an idle session
+/// whose lane expired) compactly, since the next request of a session that comes back continues
+/// its numbering. A forgotten session tag costs twelve bytes (a sorted vector, fed from a small
+/// ordered map); other lane names are kept whole.
+#[derive(Default, Clone)]
+struct Counters {
+    live: HashMap<String, u32>,
+    keys: Vec<u64>,
+    counts: Vec<u32>,
+    recent: std::collections::BTreeMap<u64, u32>,
+    named: HashMap<String, u32>,
+}
+
+/// Forgotten session counters gathered before they are merged into the sorted vector.
+const RECENT_COUNTERS: usize = 4096;
+
+impl Counters {
+    /// Number the lane's next request.
+    fn next(&mut self, lane: &str) -> u32 {
+        if let Some(n) = self.live.get_mut(lane) {
+            *n += 1;
+            return *n;
+        }
+        let n = self.forgotten(lane) + 1;
+        self.live.insert(lane.to_string(), n);
+        n
+    }
+
+    /// Requests numbered in a forgotten lane (0 for a lane never seen).
+    fn forgotten(&mut self, lane: &str) -> u32 {
+        match packed_session(lane) {
+            Some(k) => match self.recent.get(&k) {
+                Some(&n) => n,
+                None => self
+                    .keys
+                    .binary_search(&k)
+                    .ok()
+                    .and_then(|i| self.counts.get(i).copied())
+                    .unwrap_or(0),
+            },
+            None => self.named.get(lane).copied().unwrap_or(0),
+        }
+    }
+
+    /// The lane is forgotten: keep only its count.
+    fn retire(&mut self, lane: &str) {
+        let Some(n) = self.live.remove(lane) else {
+            return;
+        };
+        let Some(k) = packed_session(lane) else {
+            self.named.insert(lane.to_string(), n);
+            return;
+        };
+        if let Ok(i) = self.keys.binary_search(&k) {
+            if let Some(c) = self.counts.get_mut(i) {
+                *c = n;
+            }
+            return;
+        }
+        self.recent.insert(k, n);
+        if self.recent.len() >= RECENT_COUNTERS {
+            self.merge();
+        }
+    }
+
+    /// Merge the recent counters into the sorted vectors (in place, from the back).
+    fn merge(&mut self) {
+        let recent = std::mem::take(&mut self.recent);
+        let old = self.keys.len();
+        self.keys.resize(old + recent.len(), 0);
+        self.counts.resize(old + recent.len(), 0);
+        let (mut i, mut w) = (old, old + recent.len());
+        for (k, n) in recent.into_iter().rev() {
+            while i > 0 && self.keys[i - 1] > k {
+                i -= 1;
+                w -= 1;
+                self.keys[w] = self.keys[i];
+                self.counts[w] = self.counts[i];
+            }
+            w -= 1;
+            self.keys[w] = k;
+            self.counts[w] = n;
+        }
+    }
+}
+
 #[derive(Clone)]
 pub(super) struct Grouper<E: Events> {
     pub events: E,
@@ -130,7 +247,7 @@ pub(super) struct Grouper<E: Events> {
     /// The lane each source fed last: an untagged line of a file that carries no process id
     /// never joins a journal process lane another source fed.
     last_by_source: HashMap<u32, String>,
-    counters: HashMap<String, u32>,
+    counters: Counters,
     /// The last stepped event is held as a lane's lead: neither placed nor dropped yet.
     pub held: bool,
     /// Leads no request took (replaced, too old, lane forgotten): nothing reads them.
@@ -282,7 +399,7 @@ impl<E: Events> Grouper<E> {
             lanes: HashMap::new(),
             last_active: None,
             last_by_source: HashMap::new(),
-            counters: HashMap::new(),
+            counters: Counters::default(),
             held: false,
             released: Vec::new(),
         }
@@ -301,6 +418,7 @@ impl<E: Events> Grouper<E> {
         let requests = &self.requests;
         let last_active = self.last_active.as_deref();
         let released = &mut self.released;
+        let counters = &mut self.counters;
         self.lanes.retain(|name, l| {
             let quiet = l
                 .last_time
@@ -310,6 +428,9 @@ impl<E: Events> Grouper<E> {
                 quiet && settled(l.open) && settled(l.failed) && Some(name.as_str()) != last_active;
             if quiet {
                 released.extend(l.lead.take());
+            }
+            if forget {
+                counters.retire(name);
             }
             !forget
         });
@@ -344,8 +465,7 @@ impl<E: Events> Grouper<E> {
     }
 
     fn open_request(&mut self, lane: &str, i: usize) -> usize {
-        let n = self.counters.entry(lane.to_string()).or_insert(0);
-        *n += 1;
+        let n = self.counters.next(lane);
         let base = if let Some(src) = lane.strip_prefix("src") {
             let id: usize = src
                 .split('/')
@@ -448,8 +568,7 @@ impl<E: Events> Grouper<E> {
                     }
                     if let Some(req) = self.requests.get_mut(r) {
                         req.lane = lane.clone();
-                        let n = self.counters.entry(lane.clone()).or_insert(0);
-                        *n += 1;
+                        let n = self.counters.next(&lane);
                         req.id = format!("{lane}#{n}");
                     }
                     self.lanes.entry(lane.clone()).or_default().open = Some(r);
@@ -996,4 +1115,56 @@ pub(super) fn fold_echoes(requests: &mut Vec<Request>, echo_of: &[Option<usize>]
         keep
     });
     (before - requests.len()) as u64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn session_tags_pack_to_distinct_numbers_and_others_do_not_pack() {
+        let a = packed_session("session 20261120_000000_abcdef");
+        let b = packed_session("session 20261120_000001_abcdef");
+        let c = packed_session("session 20261120_000000_abcdee");
+        assert!(a.is_some() && b.is_some() && c.is_some());
+        assert_ne!(a, b);
+        assert_ne!(a, c);
+        assert!(packed_session("session 99991231_235960_ffffff").is_some_and(|k| k < 1 << 63));
+        for lane in [
+            "session 20261120_000000_ABCDEF",
+            "session 20261320_000000_abcdef",
+            "session 20261120_000000_abcdef/subagent-1",
+            "session 20261120_000000_abcdef0",
+            "pid 4242@gw-1",
+            "src0",
+        ] {
+            assert_eq!(packed_session(lane), None, "{lane}");
+        }
+    }
+
+    #[test]
+    fn forgotten_lanes_continue_their_numbering() {
+        let mut c = Counters::default();
+        let mut reference: HashMap<String, u32> = HashMap::new();
+        let lane = |k: u32| {
+            let (h, m, s) = (k / 3600 % 24, k / 60 % 60, k % 60);
+            format!("session 20261120_{h:02}{m:02}{s:02}_{:06x}", k * 31 % 4096)
+        };
+        // Many sessions, forgotten in an order unlike their tags', some coming back.
+        for round in 0..3u32 {
+            for k in (0..10_000u32).rev().step_by(1 + round as usize) {
+                for l in [lane(k * 7919 % 10_000), format!("pid {}@h", k % 7)] {
+                    let want = reference.entry(l.clone()).or_insert(0);
+                    *want += 1;
+                    assert_eq!(c.next(&l), *want, "{l}");
+                    c.retire(&l);
+                }
+            }
+        }
+        assert!(c.keys.len() > RECENT_COUNTERS);
+        assert!(c.keys.windows(2).all(|w| w[0] < w[1]));
+        for (l, n) in &reference {
+            assert_eq!(c.forgotten(l), *n, "{l}");
+        }
+    }
 }

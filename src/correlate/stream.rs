@@ -19,6 +19,11 @@ use chrono::{DateTime, Duration, Utc};
 use std::collections::{BTreeSet, VecDeque};
 use std::ops::Index;
 
+/// A console block repeats a logger record at most this long after it (the late-console
+/// look-back, with a margin): a recovered request is dropped only once this long has passed
+/// with no console line in the input.
+const CONSOLE_HOLD_SECS: i64 = 180;
+
 /// Lines may come this much out of time order and still be put in order.
 const REORDER_SECS: i64 = 900;
 /// Settled requests are looked for after this many events.
@@ -209,6 +214,57 @@ fn droppable(ev: &Event) -> bool {
         && auth_blame_text(ev).is_none()
 }
 
+/// A line a recovered request may hold besides the lines of a plain success: its failed calls'
+/// lines (attempt, stream failure, error details, the retry's wait), when none names an account
+/// (plan, reset) or a quota.
+fn recovery_line(ev: &Event) -> bool {
+    let no_account = |d: &Option<crate::model::ErrorDetails>| {
+        d.as_ref().is_none_or(|d| {
+            d.plan_type.is_none() && d.resets_at.is_none() && d.resets_in_seconds.is_none()
+        })
+    };
+    let kind_ok = match &ev.kind {
+        EventKind::AttemptFailed { details, .. } | EventKind::StreamFailed { details, .. } => {
+            no_account(details)
+        }
+        EventKind::Details { details } => no_account(&Some(details.clone())),
+        EventKind::RetryScheduled {
+            details,
+            reset_hint,
+            ..
+        } => no_account(details) && reset_hint.is_none(),
+        _ => false,
+    };
+    kind_ok && !crate::rules::says_quota(ev) && auth_blame_text(ev).is_none()
+}
+
+/// A settled request that failed on a transient error (5xx, overload, timeout, connection) and
+/// then succeeded on the same credential, with nothing else to say: Hermes' intended handling of
+/// a provider-side blip, which no rule reports. Every line is a logger record (no console copy
+/// to match) and a plain-success or failed-call line; no line rotates, marks, falls back,
+/// restores, names a profile, an account or a quota. Such a request leaves the pool and every
+/// other request as they were: no profile is assigned to its calls (no rotation, mark or
+/// account fingerprint names one), so the pool replay records nothing across requests for them,
+/// and every rule that reads a request needs a profile, a profile-level or quota failure, a
+/// fallback, a rotation, a pool line or a terminal failure in it.
+fn recovered(req: &Request, store: &Store) -> bool {
+    let ended_well =
+        req.outcome == super::Outcome::Success && req.attempts.last().is_some_and(|a| a.succeeded);
+    let transient = req.attempts.iter().all(|a| {
+        a.succeeded
+            || (a.class == crate::classify::quota::FailureClass::Transient
+                && a.profile.is_none()
+                && a.details.as_ref().is_none_or(|d| d.plan_type.is_none()))
+    });
+    ended_well
+        && transient
+        && req.events.iter().all(|&e| {
+            let ev = &store[e];
+            let rebuilt = matches!(&ev.kind, EventKind::ClientCreated { reason, .. } if super::profile::is_rebuild(reason));
+            ev.record.logger.is_some() && !rebuilt && (droppable(ev) || recovery_line(ev))
+        })
+}
+
 /// An event waiting in the reorder window.
 #[derive(Clone)]
 struct Waiting {
@@ -315,6 +371,12 @@ pub struct Streamer {
     /// their success lines too and is matched against the timed request only at the end. (A
     /// console copy repeats failed calls only, which are kept anyway.)
     untimed_requests: bool,
+    /// A console line (no logger name) of a request came: recovered requests are kept, since a
+    /// late console copy of their failed calls is matched to them only at the end.
+    console_requests: bool,
+    /// Recovered requests (see [`recovered`]) waiting out the console look-back before they are
+    /// dropped, with the time of their last line; their lines stay in the window.
+    recovering: VecDeque<(DateTime<Utc>, usize, Request)>,
 }
 
 impl Streamer {
@@ -341,6 +403,8 @@ impl Streamer {
             restored: BTreeSet::new(),
             pinned: BTreeSet::new(),
             untimed_requests: false,
+            console_requests: false,
+            recovering: VecDeque::new(),
         }
     }
 
@@ -375,6 +439,9 @@ impl Streamer {
         let drop_if_alone = droppable(&event);
         if time.is_none() && event.record.logger.is_some() && event.kind.is_request_event() {
             self.untimed_requests = true;
+        }
+        if event.record.logger.is_none() && event.kind.is_request_event() {
+            self.console_requests = true;
         }
         let restored = match &event.kind {
             EventKind::PrimaryRestored {
@@ -445,6 +512,21 @@ impl Streamer {
                 && req.echo_events.is_empty()
                 && req.attempts.iter().all(|a| a.succeeded)
                 && req.events.iter().all(|&e| droppable(&store[e]));
+            let end = req.events.last().and_then(|&e| store.time_of(e));
+            let recovering = match end {
+                Some(end) if !plain => (!pinned
+                    && !self.untimed_requests
+                    && !self.console_requests
+                    && req.echo_events.is_empty()
+                    && recovered(&req, store))
+                .then_some(end),
+                _ => None,
+            };
+            if let Some(end) = recovering {
+                // Decided once the console look-back has passed (see `release_recovered`).
+                self.recovering.push_back((end, r, req));
+                continue;
+            }
             let fate = if plain { Fate::Drop } else { Fate::Keep };
             for &e in &req.events {
                 self.grouper.events.set_fate(e, fate);
@@ -456,11 +538,39 @@ impl Streamer {
                 self.kept_requests.push((r, req));
             }
         }
+        self.release_recovered(all);
         self.grouper.events.advance();
         if !all {
             self.grouper.expire_lanes(now);
             for r in std::mem::take(&mut self.grouper.released) {
                 self.grouper.events.set_fate(r, Fate::Drop);
+            }
+        }
+    }
+
+    /// Decide the recovered requests whose console look-back has passed (all of them at the
+    /// end of input): dropped and counted like plain successes while the input has shown no
+    /// console line of a request, kept otherwise.
+    fn release_recovered(&mut self, all: bool) {
+        let horizon = self.now.map(|n| n - Duration::seconds(CONSOLE_HOLD_SECS));
+        while let Some((end, _, _)) = self.recovering.front() {
+            let due = all || self.console_requests || horizon.is_some_and(|h| *end < h);
+            if !due {
+                break;
+            }
+            let Some((_, r, req)) = self.recovering.pop_front() else {
+                break;
+            };
+            let keep = self.console_requests;
+            let fate = if keep { Fate::Keep } else { Fate::Drop };
+            for &e in &req.events {
+                self.grouper.events.set_fate(e, fate);
+            }
+            if keep {
+                self.kept_requests.push((r, req));
+            } else {
+                self.totals.dropped_requests += 1;
+                self.totals.dropped_attempts += req.attempts.len() as u64;
             }
         }
     }
