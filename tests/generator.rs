@@ -9,8 +9,8 @@ mod synth;
 
 use hermes_forensics::cli::{AnalyzeArgs, FailOn, IngestArgs};
 use hermes_forensics::model::Finding;
-use hermes_forensics::pipeline;
 use hermes_forensics::report::Format as ReportFormat;
+use hermes_forensics::{app, pipeline};
 use std::collections::BTreeSet;
 use std::path::Path;
 
@@ -46,7 +46,7 @@ fn findings(path: &Path, injected: &[synth::Injected]) -> Vec<Finding> {
         fail_on: FailOn::Never,
         ..Default::default()
     };
-    pipeline::analyze(&args)
+    pipeline::analyze(&app::options(&args).expect("options"))
         .expect("analysis runs")
         .report
         .findings
