@@ -1,7 +1,7 @@
-//! The analysis, top to bottom: [`ingest`](crate::ingest) the inputs into events and snapshots,
-//! [`correlate`](crate::correlate) them into requests, attempts and pool state (per host, see
-//! [`crate::shard`]), [`judge`](crate::judge) them with the rules into a [`Report`]
-//! (rendered by [`crate::report`]).
+//! The analysis, top to bottom: [`crate::ingest`] the inputs into events and snapshots,
+//! [`crate::correlate`] them into requests, attempts and pool state (per host, see
+//! [`crate::shard`]), [`crate::judge`] them with the rules into a [`Report`] (rendered by
+//! [`crate::report`]).
 //!
 //! A streamed run reads every input at once and correlates as it reads; a whole-input run
 //! (timelines, `--no-streaming`) reads everything, then correlates. Both give the same report.

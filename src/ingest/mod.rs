@@ -1,10 +1,10 @@
 //! Ingest: read every input, parse its lines into records and classify them into events.
 //!
 //! The inputs are listed once ([`input_specs`]: paths with directories expanded, then the auth
-//! snapshots); each is read by [`ingest_one`], which tells auth.json snapshots and `hermes auth
+//! snapshots); each is read by `ingest_one`, which tells auth.json snapshots and `hermes auth
 //! list` captures from logs and streams a log's request events to its caller. [`ingest`] reads
 //! the inputs one after the other, [`ingest_collect`] in parallel, and [`ingest_merged`] all at
-//! once, merged by time into the streamed correlation (see [`merged`]).
+//! once, merged by time into the streamed correlation (see [`Router`]).
 
 mod merged;
 
