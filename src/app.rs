@@ -1,14 +1,20 @@
 //! Command dispatch: runs a parsed [`Cli`] and returns the process exit code
 //! (0 clean, 1 findings at or above `--fail-on`, 2 usage or input error).
 
-use crate::cli::{AnalyzeArgs, Cli, ColorChoice, Command, EventsArgs};
-use crate::config;
+use crate::cli::{AnalyzeArgs, Cli, ColorChoice, Command, EventsArgs, IngestArgs};
+use crate::config::{self, Config, ConfigError};
+use crate::correlate::{self, CorrelateOptions, HermesVersion};
+use crate::error::Error;
+use crate::ingest::{self, Item};
 use crate::model::Event;
-use crate::pipeline::{self, Error, Item};
+use crate::parse::TimeContext;
+use crate::pipeline;
 use crate::redact::redact;
 use crate::report::{self, Format, RenderOptions};
 use crate::rules;
+use chrono::{DateTime, NaiveDate, NaiveDateTime, TimeZone, Utc};
 use clap::CommandFactory;
+use std::collections::BTreeMap;
 use std::io::{self, IsTerminal, Write};
 
 /// Parse the command line and run it. `--help`, `--version` and usage errors are written here
@@ -135,10 +141,186 @@ fn matrix(dir: &std::path::Path) -> Result<u8, RunError> {
     Ok(0)
 }
 
+/// The analysis options of a command line (the configuration file merged under it): built
+/// once here, each stage of the analysis gets its part.
+pub fn options(args: &AnalyzeArgs) -> Result<pipeline::Options, Error> {
+    let ingest = ingest_options(&args.ingest)?;
+    let correlate = correlate_options(args)?;
+    let instant = |s: &Option<String>, flag| {
+        s.as_deref()
+            .map(|s| parse_instant(s, ingest.time.tz, flag))
+            .transpose()
+    };
+    let since = instant(&args.since, "--since")?;
+    let until = instant(&args.until, "--until")?;
+    // Markdown diagrams (also in the GitHub step summary) and the HTML page draw each request's
+    // timeline.
+    let want_timelines = args.timeline
+        || args.request.is_some()
+        || matches!(
+            args.format,
+            Format::Markdown | Format::Html | Format::Github
+        );
+    Ok(pipeline::Options {
+        ingest,
+        since,
+        until,
+        correlate,
+        judge: crate::judge::Options {
+            rules: args.rules.clone(),
+            ignore: args.ignore.clone(),
+            severity_overrides: args.severity_overrides.clone(),
+            request: args.request.clone(),
+            timelines: want_timelines,
+            baseline: args.baseline.clone(),
+            write_baseline: args.write_baseline.clone(),
+            fail_on: args.fail_on.threshold(),
+        },
+        no_streaming: args.no_streaming,
+        settle_every: args.settle_every,
+    })
+}
+
+/// The input options of a command line.
+pub fn ingest_options(args: &IngestArgs) -> Result<ingest::Options, Error> {
+    Ok(ingest::Options {
+        time: time_context(args)?,
+        paths: args.paths.clone(),
+        input_format: args.input_format,
+        auth: args.auth.clone(),
+        auth_list: args.auth_list.clone(),
+        strict: args.strict,
+        allow_empty: args.allow_empty,
+    })
+}
+
+/// The time context of the input flags (`--tz`, `--date`, `--year`).
+fn time_context(args: &IngestArgs) -> Result<TimeContext, Error> {
+    let tz = match &args.tz {
+        Some(z) => Some(z.parse::<chrono_tz::Tz>().map_err(|_| {
+            Error::Usage(format!(
+                "--tz {z}: unknown time zone (use an IANA name such as America/New_York)"
+            ))
+        })?),
+        None => None,
+    };
+    let date = match &args.date {
+        Some(d) => Some(
+            NaiveDate::parse_from_str(d, "%Y-%m-%d")
+                .map_err(|_| Error::Usage(format!("--date {d}: expected YYYY-MM-DD")))?,
+        ),
+        None => None,
+    };
+    Ok(TimeContext {
+        tz,
+        date,
+        year: args.year.or(date.map(|d| chrono::Datelike::year(&d))),
+    })
+}
+
+/// An instant of `--since` / `--until` (`flag`), in `tz` when it carries no offset.
+fn parse_instant(s: &str, tz: Option<chrono_tz::Tz>, flag: &str) -> Result<DateTime<Utc>, Error> {
+    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
+        return Ok(t.with_timezone(&Utc));
+    }
+    for fmt in ["%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"] {
+        if let Ok(n) = NaiveDateTime::parse_from_str(s, fmt) {
+            let t = match tz {
+                Some(z) => z
+                    .from_local_datetime(&n)
+                    .earliest()
+                    .map(|t| t.with_timezone(&Utc)),
+                None => Some(Utc.from_utc_datetime(&n)),
+            };
+            if let Some(t) = t {
+                return Ok(t);
+            }
+        }
+    }
+    if let Ok(d) = NaiveDate::parse_from_str(s, "%Y-%m-%d") {
+        if let Some(n) = d.and_hms_opt(0, 0, 0) {
+            return Ok(Utc.from_utc_datetime(&n));
+        }
+    }
+    Err(Error::Usage(format!(
+        "{flag} {s}: expected RFC 3339 (2026-05-08T18:41:08-04:00) or YYYY-MM-DD HH:MM:SS"
+    )))
+}
+
+/// Analysis options derived from the command line.
+fn correlate_options(args: &AnalyzeArgs) -> Result<CorrelateOptions, Error> {
+    let hermes_flag = args
+        .hermes_version
+        .as_deref()
+        .map(|v| v.parse::<HermesVersion>().map_err(Error::Usage))
+        .transpose()?;
+    // The release the logs show replaces the default once they are read.
+    let hermes_version = hermes_flag.unwrap_or(crate::release::NEWEST);
+    let mut strategies = BTreeMap::new();
+    for s in &args.strategies {
+        let (p, strat) = correlate::parse_strategy(s).map_err(Error::Usage)?;
+        strategies.insert(p, strat);
+    }
+    Ok(CorrelateOptions {
+        hermes_version,
+        hermes_flag,
+        strategies,
+        fleet_fingerprint: None,
+    })
+}
+
+/// Merges a configuration under the command line: a flag given on the command line wins,
+/// strategies merge per provider, rules switched off are skipped unless named with `--rule`.
+fn apply_config(cfg: &Config, args: &mut AnalyzeArgs) {
+    if args.ingest.tz.is_none() {
+        args.ingest.tz = cfg.tz.clone();
+    }
+    if args.hermes_version.is_none() {
+        args.hermes_version = cfg.hermes_version.clone();
+    }
+    // Later entries win, so the command line's go last.
+    let mut strategies: Vec<String> = cfg
+        .strategies
+        .iter()
+        .map(|(p, s)| format!("{p}={s}"))
+        .collect();
+    strategies.append(&mut args.strategies);
+    args.strategies = strategies;
+    for (id, on) in &cfg.enabled {
+        if !on && !args.rules.contains(id) && !args.ignore.contains(id) {
+            args.ignore.push(id.clone());
+        }
+    }
+    for (id, sev) in &cfg.severity {
+        args.severity_overrides.entry(id.clone()).or_insert(*sev);
+    }
+}
+
+/// The input options of `events` with the `tz` of `hermes-forensics.toml` in the current
+/// directory (the only setting that concerns them) when `--tz` is not given.
+fn resolve_ingest(mut ingest: IngestArgs) -> Result<IngestArgs, ConfigError> {
+    if let Some(path) = config::locate(None) {
+        let cfg = Config::load(&path)?;
+        if ingest.tz.is_none() {
+            ingest.tz = cfg.tz;
+        }
+    }
+    Ok(ingest)
+}
+
+/// Loads the configuration that applies to `args` (if any) and merges it under them.
+fn resolve(mut args: AnalyzeArgs) -> Result<AnalyzeArgs, ConfigError> {
+    if let Some(path) = config::locate(args.config.as_deref()) {
+        apply_config(&Config::load(&path)?, &mut args);
+    }
+    Ok(args)
+}
+
 fn analyze(args: &AnalyzeArgs) -> Result<u8, RunError> {
-    let args = &config::resolve(args.clone()).map_err(Error::from)?;
+    let args = &resolve(args.clone()).map_err(Error::from)?;
     stdin_hint(&args.ingest.paths);
-    if let Some(tz) = pipeline::time_context(&args.ingest)?.tz {
+    let opts = options(args)?;
+    if let Some(tz) = opts.ingest.time.tz {
         report::set_display_zone(tz);
     }
     if let Some(n) = args.threads {
@@ -148,13 +330,14 @@ fn analyze(args: &AnalyzeArgs) -> Result<u8, RunError> {
             .build_global();
     }
     if args.follow {
-        return match crate::follow::run(args, std::time::Duration::from_secs(args.idle)) {
+        let idle = std::time::Duration::from_secs(args.idle);
+        return match crate::follow::run(&opts, args.format, idle) {
             Ok(code) => Ok(code as u8),
             Err(crate::follow::FollowError::Pipeline(e)) => Err(e.into()),
             Err(crate::follow::FollowError::Io(e)) => Err(e.into()),
         };
     }
-    let outcome = pipeline::analyze(args)?;
+    let outcome = pipeline::analyze(&opts)?;
     write_report(
         &outcome.report,
         args.format,
@@ -253,8 +436,9 @@ fn man() -> Result<u8, RunError> {
 }
 
 fn events(args: &EventsArgs) -> Result<u8, RunError> {
-    let ingest = config::resolve_ingest(args.ingest.clone()).map_err(Error::from)?;
+    let ingest = resolve_ingest(args.ingest.clone()).map_err(Error::from)?;
     stdin_hint(&ingest.paths);
+    let ingest = ingest_options(&ingest)?;
     // Held until the requests are known: every line names its request.
     enum Line {
         Event(usize),
@@ -281,7 +465,7 @@ fn events(args: &EventsArgs) -> Result<u8, RunError> {
         )),
         Item::Unrecognized(_) => {}
     };
-    let mut ing = pipeline::ingest(&ingest, &mut sink)?;
+    let mut ing = ingest::ingest(&ingest, &mut sink)?;
     let requests = request_ids(&events, &mut ing);
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
@@ -321,7 +505,7 @@ fn events(args: &EventsArgs) -> Result<u8, RunError> {
 /// The request of each event, by (source, line), as the analysis groups them.
 fn request_ids(
     events: &[Event],
-    ing: &mut pipeline::Ingested,
+    ing: &mut ingest::Ingested,
 ) -> std::collections::HashMap<(u32, u32), String> {
     let opts = crate::correlate::CorrelateOptions {
         hermes_version: crate::release::NEWEST,
@@ -445,4 +629,33 @@ fn explain(id: &str) -> Result<u8, RunError> {
         report::journal_export::message_id(rule.info.id)
     )?;
     Ok(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn command_line_wins() {
+        let c = Config {
+            tz: Some("Europe/Berlin".into()),
+            hermes_version: Some("0.18.0".into()),
+            strategies: [("zai".to_string(), "round_robin".to_string())].into(),
+            enabled: [
+                ("silent-rotation".to_string(), false),
+                ("pool-exhausted".to_string(), false),
+            ]
+            .into(),
+            severity: BTreeMap::new(),
+        };
+        let mut args = AnalyzeArgs::default();
+        args.ingest.tz = Some("UTC".into());
+        args.strategies = vec!["zai=fill_first".into()];
+        args.rules = vec!["pool-exhausted".into()];
+        apply_config(&c, &mut args);
+        assert_eq!(args.ingest.tz.as_deref(), Some("UTC"));
+        assert_eq!(args.hermes_version.as_deref(), Some("0.18.0"));
+        assert_eq!(args.strategies, ["zai=round_robin", "zai=fill_first"]);
+        assert_eq!(args.ignore, ["silent-rotation"]);
+    }
 }

@@ -94,7 +94,7 @@ Examples:
   hermes-forensics man > hermes-forensics.1";
 
 /// Pool strategies `--strategy` accepts.
-pub const STRATEGIES: &[&str] = &["fill_first", "round_robin", "random", "least_used"];
+pub use crate::correlate::STRATEGIES;
 
 /// A rule id: completed by the shell from the rule list; a typo is an error with a "did you
 /// mean" hint.

@@ -19,10 +19,8 @@
 //! asked for with `--rule`. Severity overrides change the findings' severity, and so the exit code.
 //! `events` takes `tz` from the file in the current directory.
 
-use crate::cli::{AnalyzeArgs, IngestArgs};
-use crate::correlate::HermesVersion;
+use crate::correlate::{self, HermesVersion};
 use crate::model::Severity;
-use crate::pipeline;
 use crate::rules;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -168,13 +166,8 @@ impl Config {
                     for (provider, s) in cx.table(key, value)? {
                         let k = format!("strategy.{provider}");
                         let s = cx.string(&k, s)?;
-                        let probe = AnalyzeArgs {
-                            strategies: vec![format!("{provider}={s}")],
-                            ..Default::default()
-                        };
-                        pipeline::correlate_options(&probe).map_err(|e| {
-                            cx.invalid(&k, e.to_string().replacen("--strategy ", "", 1))
-                        })?;
+                        correlate::parse_strategy(&format!("{provider}={s}"))
+                            .map_err(|e| cx.invalid(&k, e.replacen("--strategy ", "", 1)))?;
                         cfg.strategies.insert(provider.clone(), s.to_string());
                     }
                 }
@@ -244,33 +237,6 @@ impl Config {
         })?;
         Self::parse(&text, &name)
     }
-
-    /// Merges the configuration under the command line: a flag given on the command line wins,
-    /// strategies merge per provider, rules switched off are skipped unless named with `--rule`.
-    pub fn apply(&self, args: &mut AnalyzeArgs) {
-        if args.ingest.tz.is_none() {
-            args.ingest.tz = self.tz.clone();
-        }
-        if args.hermes_version.is_none() {
-            args.hermes_version = self.hermes_version.clone();
-        }
-        // Later entries win, so the command line's go last.
-        let mut strategies: Vec<String> = self
-            .strategies
-            .iter()
-            .map(|(p, s)| format!("{p}={s}"))
-            .collect();
-        strategies.append(&mut args.strategies);
-        args.strategies = strategies;
-        for (id, on) in &self.enabled {
-            if !on && !args.rules.contains(id) && !args.ignore.contains(id) {
-                args.ignore.push(id.clone());
-            }
-        }
-        for (id, sev) in &self.severity {
-            args.severity_overrides.entry(id.clone()).or_insert(*sev);
-        }
-    }
 }
 
 /// The configuration file to use: `--config`, else `hermes-forensics.toml` in the current
@@ -283,26 +249,6 @@ pub fn locate(explicit: Option<&Path>) -> Option<PathBuf> {
             p.is_file().then_some(p)
         }
     }
-}
-
-/// The input options of `events` with the `tz` of `hermes-forensics.toml` in the current
-/// directory (the only setting that concerns them) when `--tz` is not given.
-pub fn resolve_ingest(mut ingest: IngestArgs) -> Result<IngestArgs, ConfigError> {
-    if let Some(path) = locate(None) {
-        let cfg = Config::load(&path)?;
-        if ingest.tz.is_none() {
-            ingest.tz = cfg.tz;
-        }
-    }
-    Ok(ingest)
-}
-
-/// Loads the configuration that applies to `args` (if any) and merges it under them.
-pub fn resolve(mut args: AnalyzeArgs) -> Result<AnalyzeArgs, ConfigError> {
-    if let Some(path) = locate(args.config.as_deref()) {
-        Config::load(&path)?.apply(&mut args);
-    }
-    Ok(args)
 }
 
 #[cfg(test)]
@@ -361,29 +307,5 @@ mod tests {
         assert!(err("[rules.pool-exhausted]\nseverity = \"hihg\"").contains("did you mean `high`?"));
         assert!(err("hermes_version = \"x\"").starts_with("hf.toml: `hermes_version`: "));
         assert!(err("tz = [").starts_with("hf.toml: "));
-    }
-
-    #[test]
-    fn command_line_wins() {
-        let c = Config {
-            tz: Some("Europe/Berlin".into()),
-            hermes_version: Some("0.18.0".into()),
-            strategies: [("zai".to_string(), "round_robin".to_string())].into(),
-            enabled: [
-                ("silent-rotation".to_string(), false),
-                ("pool-exhausted".to_string(), false),
-            ]
-            .into(),
-            severity: BTreeMap::new(),
-        };
-        let mut args = AnalyzeArgs::default();
-        args.ingest.tz = Some("UTC".into());
-        args.strategies = vec!["zai=fill_first".into()];
-        args.rules = vec!["pool-exhausted".into()];
-        c.apply(&mut args);
-        assert_eq!(args.ingest.tz.as_deref(), Some("UTC"));
-        assert_eq!(args.hermes_version.as_deref(), Some("0.18.0"));
-        assert_eq!(args.strategies, ["zai=round_robin", "zai=fill_first"]);
-        assert_eq!(args.ignore, ["silent-rotation"]);
     }
 }

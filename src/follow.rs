@@ -15,12 +15,13 @@
 
 use crate::auth;
 use crate::classify::classify;
-use crate::cli::AnalyzeArgs;
 use crate::correlate::{self, AuthInput, AuthListInput, Followed, Outcome};
+use crate::error::Error;
 use crate::model::{Event, EventKind, Finding, Record, Severity};
 use crate::parse::{self, InputFormat, Parser, TimeContext};
-use crate::pipeline::{self, Error};
+use crate::pipeline::Options;
 use crate::read::{self, tail, InputSpec, SourceHint};
+use crate::report::Format;
 use crate::rules;
 use chrono::{DateTime, Utc};
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
@@ -86,25 +87,18 @@ pub struct Live {
 }
 
 impl Live {
-    /// A follower of the log named `name`, with the auth snapshots, rules and options of `args`.
-    pub fn new(args: &AnalyzeArgs, name: &str) -> Result<Live, Error> {
-        for id in args.rules.iter().chain(&args.ignore) {
+    /// A follower of the log named `name`, with the auth snapshots, rules and options of `opts`.
+    pub fn new(opts: &Options, name: &str) -> Result<Live, Error> {
+        for id in opts.judge.rules.iter().chain(&opts.judge.ignore) {
             if rules::find(id).is_none() {
                 return Err(Error::Usage(format!(
                     "unknown rule {id:?} (see `hermes-forensics rules`)"
                 )));
             }
         }
-        let ingest = &args.ingest;
-        let ctx = pipeline::time_context(ingest)?;
-        let opts = pipeline::correlate_options(args)?;
-        let instant = |s: &Option<String>, flag| {
-            s.as_deref()
-                .map(|s| pipeline::parse_instant(s, ctx.tz, flag))
-                .transpose()
-        };
-        let since = instant(&args.since, "--since")?;
-        let until = instant(&args.until, "--until")?;
+        let ingest = &opts.ingest;
+        let ctx = ingest.time.clone();
+        let (since, until) = (opts.since, opts.until);
         // Sources as the batch run numbers them: the log, then --auth, then --auth-list.
         let mut sources = vec![name.to_string()];
         let mut auths = Vec::new();
@@ -134,7 +128,7 @@ impl Live {
             }
         }
         let mut followed = Followed::new(sources);
-        if let Some(n) = args.settle_every {
+        if let Some(n) = opts.settle_every {
             followed = followed.settle_every(n);
         }
         Ok(Live {
@@ -146,12 +140,12 @@ impl Live {
             followed,
             auths,
             lists,
-            opts,
+            opts: opts.correlate.clone(),
             since,
             until,
-            rules: args.rules.clone(),
-            ignore: args.ignore.clone(),
-            severity: args.severity_overrides.clone(),
+            rules: opts.judge.rules.clone(),
+            ignore: opts.judge.ignore.clone(),
+            severity: opts.judge.severity_overrides.clone(),
             now: None,
             printed: HashSet::new(),
             printed_order: VecDeque::new(),
@@ -204,7 +198,7 @@ impl Live {
             f => f,
         };
         let mut parser = Parser::new(0, format, self.ctx.clone());
-        parser.set_filter(pipeline::keep_record);
+        parser.set_filter(crate::ingest::keep_record);
         let mut records = std::mem::take(&mut self.records);
         for (no, line) in std::mem::take(&mut self.head) {
             parser.push(no, &line, &mut records);
@@ -362,13 +356,13 @@ impl Live {
 /// JSON line per finding (`json`), one OTLP `LogsData` document per line with one finding
 /// (`otlp`, as the Collector's file exporter writes them), or one journal export entry per
 /// finding (`journal-export`), flushed as each is printed.
-struct Printer<'a, W: Write> {
-    args: &'a AnalyzeArgs,
+struct Printer<W: Write> {
+    format: Format,
     out: W,
     worst: Option<Severity>,
 }
 
-impl<W: Write> Printer<'_, W> {
+impl<W: Write> Printer<W> {
     /// Print `findings`; `input_end` is the latest instant of the log read so far (the journal
     /// time of a finding with none of its own).
     fn print_all(
@@ -383,12 +377,12 @@ impl<W: Write> Printer<'_, W> {
     }
 
     fn print(&mut self, f: &Finding, input_end: Option<DateTime<Utc>>) -> io::Result<()> {
-        use crate::report::{journal_export, otlp, Format};
+        use crate::report::{journal_export, otlp};
         let mut scrubbed = f.clone();
         crate::report::scrub::finding(&mut scrubbed);
         let f = &scrubbed;
         self.worst = self.worst.max(Some(f.severity));
-        match self.args.format {
+        match self.format {
             Format::Json => {
                 let line = serde_json::to_string(f).map_err(io::Error::other)?;
                 writeln!(self.out, "{line}")
@@ -463,10 +457,11 @@ fn is_growing_file(path: &std::path::Path) -> bool {
     regular && !compressed && !magic
 }
 
-/// Run follow mode; returns the exit code (by `--fail-on` over everything printed).
-pub fn run(args: &AnalyzeArgs, idle: Duration) -> Result<i32, FollowError> {
+/// Run follow mode, printing in `format`; returns the exit code (by `--fail-on` over
+/// everything printed).
+pub fn run(opts: &Options, format: Format, idle: Duration) -> Result<i32, FollowError> {
     let source =
-        match args.ingest.paths.as_slice() {
+        match opts.ingest.paths.as_slice() {
             [] => Source::Stream(InputSpec::stdin()),
             [p] if p.as_os_str() == "-" => Source::Stream(InputSpec::stdin()),
             [p] if is_growing_file(p) => Source::File(p.clone(), p.display().to_string()),
@@ -481,7 +476,7 @@ pub fn run(args: &AnalyzeArgs, idle: Duration) -> Result<i32, FollowError> {
         Source::Stream(spec) => spec.name.clone(),
         Source::File(_, name) => name.clone(),
     };
-    let mut live = Live::new(args, &name)?;
+    let mut live = Live::new(opts, &name)?;
 
     let stop = Arc::new(AtomicBool::new(false));
     for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
@@ -512,7 +507,7 @@ pub fn run(args: &AnalyzeArgs, idle: Duration) -> Result<i32, FollowError> {
 
     let stdout = io::stdout();
     let mut printer = Printer {
-        args,
+        format,
         out: io::BufWriter::new(stdout.lock()),
         worst: None,
     };
@@ -579,7 +574,7 @@ pub fn run(args: &AnalyzeArgs, idle: Duration) -> Result<i32, FollowError> {
             return Err(Error::from(e).into());
         }
     }
-    let threshold = args.fail_on.threshold();
+    let threshold = opts.judge.fail_on;
     Ok(match (threshold, printer.worst) {
         (Some(t), Some(w)) if w >= t => 1,
         _ => 0,

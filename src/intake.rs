@@ -12,8 +12,9 @@
 //! `logcli` jsonl, Elasticsearch documents, OTLP/JSON) nor an issue body is an error naming it
 //! when it was named on the command line, and skipped when a directory held it.
 
+use crate::error::Error;
+use crate::model::Record;
 use crate::parse::{self, InputFormat};
-use crate::pipeline::Error;
 use crate::read::{self, InputSpec, Pick};
 use std::io::BufRead;
 
@@ -35,13 +36,34 @@ pub enum Verdict {
 pub fn has_log_line(lines: &[&str]) -> bool {
     lines.iter().any(|l| {
         !l.trim().is_empty()
-            && (crate::pipeline::is_pasted_log(l)
+            && (is_pasted_log(l)
                 || is_hermes_text(l)
                 || !matches!(
-                    crate::classify::classify(&crate::pipeline::bare_record(l)),
+                    crate::classify::classify(&bare_record(l)),
                     crate::model::EventKind::Other
                 ))
     })
+}
+
+/// Whether a quoted line of an issue body is worth reading: a log line of a known shape, a
+/// console line (it starts with a console glyph), a line the classifier takes for a request
+/// event, or a `hermes auth list` row. Quoted prose, even prose about fallbacks, is none of these.
+pub(crate) fn is_pasted_log(line: &str) -> bool {
+    let t = line.trim();
+    !matches!(
+        parse::detect(&[line]),
+        InputFormat::Auto | InputFormat::JournalCat
+    ) || crate::classify::clean_message(t).len() < t.len()
+        || crate::classify::classify(&bare_record(line)).is_request_event()
+        || crate::auth::list::looks_like_auth_list(&[line])
+}
+
+/// A bare record of one line (for asking the classifier about a line out of context).
+pub(crate) fn bare_record(line: &str) -> Record {
+    let mut r = Record::empty();
+    r.message = line.to_string();
+    r.raw = line.to_string();
+    r
 }
 
 /// A line without a log prefix that Hermes wrote: a console line (it starts with a console
@@ -103,7 +125,7 @@ pub fn judge(spec: &InputSpec, pick: Pick) -> Result<Verdict, Error> {
     }
     let known_doc = crate::auth::json::looks_like_auth_json(&lines.join("\n"))
         || crate::auth::list::looks_like_auth_list(&lines)
-        || read::issue_body::sniff(&text, &crate::pipeline::is_pasted_log).is_some();
+        || read::issue_body::sniff(&text, &is_pasted_log).is_some();
     let log_shape = match parse::detect(&lines) {
         InputFormat::Auto | InputFormat::JournalCat => false,
         // Fleet exports are told by their own keys (`labels` and `line`, `hits` or

@@ -5,8 +5,8 @@
 //! without `--hermes-version`, and the table shows, per scenario and release, the findings: which
 //! release breaks which contract.
 
-use crate::cli::{AnalyzeArgs, FailOn, IngestArgs};
-use crate::pipeline::{self, Error};
+use crate::error::Error;
+use crate::pipeline;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
@@ -43,7 +43,7 @@ fn inputs_of(dir: &Path) -> Result<Vec<String>, Error> {
 
 /// Analyze one capture with all its inputs and no release flag.
 fn analyze_capture(dir: &Path) -> Result<Cell, Error> {
-    let mut ingest = IngestArgs::default();
+    let mut ingest = crate::ingest::Options::default();
     for input in inputs_of(dir)? {
         let path = dir.join(&input);
         if !path.exists() {
@@ -55,12 +55,12 @@ fn analyze_capture(dir: &Path) -> Result<Cell, Error> {
             ingest.paths.push(path);
         }
     }
-    let args = AnalyzeArgs {
+    let mut opts = pipeline::Options {
         ingest,
-        fail_on: FailOn::Never,
-        ..AnalyzeArgs::default()
+        ..pipeline::Options::default()
     };
-    let outcome = pipeline::analyze(&args)?;
+    opts.judge.fail_on = None;
+    let outcome = pipeline::analyze(&opts)?;
     let mut seen = BTreeSet::new();
     let rules = outcome
         .report

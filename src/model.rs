@@ -828,3 +828,18 @@ pub struct Report {
     /// Filled only with `--timeline` (text/markdown) or always for json consumers that ask.
     pub timelines: Vec<RequestTimeline>,
 }
+
+/// Text that tells the operator a credential is at fault: a gateway auth-failure line, a
+/// `💡 Your API key was rejected` notice, standalone or under a console error block.
+pub fn auth_blame_text(ev: &Event) -> Option<&str> {
+    match &ev.kind {
+        EventKind::GatewayPrimaryFailed { auth: true, text } => Some(text),
+        EventKind::AuthRejectedNotice { text } => Some(text),
+        _ => ev
+            .record
+            .continuation
+            .iter()
+            .map(|(_, t)| t.as_str())
+            .find(|t| t.contains("API key was rejected")),
+    }
+}

@@ -17,7 +17,8 @@
 //!   records without a host. A snapshot is one machine's pool: it never proves a cooldown, a
 //!   pool size or a mark on another host.
 
-use crate::correlate::{AuthInput, AuthListInput};
+use crate::correlate::{self, Analysis, AuthInput, AuthListInput, CorrelateOptions, StreamTotals};
+use crate::model::Event;
 use crate::model::{FindingCounts, Impact, PoolSummary, Report, Severity};
 use crate::release::Fingerprint;
 use std::collections::BTreeMap;
@@ -93,6 +94,73 @@ impl Partition {
         }
         out
     }
+}
+
+/// The whole-input path: partition the events by host (see [`crate::shard`]) and correlate
+/// each host's events alone, in parallel; (host, analysis, totals) in host order.
+pub fn correlate_shards(
+    events: Vec<Event>,
+    sources: Vec<String>,
+    auths: Vec<AuthInput>,
+    lists: Vec<AuthListInput>,
+    copts: CorrelateOptions,
+    warnings: &mut Vec<String>,
+) -> Vec<(crate::shard::HostKey, Analysis, StreamTotals)> {
+    use rayon::prelude::*;
+    let mut hosts: Vec<String> = events
+        .iter()
+        .filter_map(|e| e.record.host.clone())
+        .collect();
+    hosts.sort();
+    hosts.dedup();
+    let partition = crate::shard::Partition { hosts };
+    let mut by_host: BTreeMap<crate::shard::HostKey, Vec<Event>> = BTreeMap::new();
+    let mut fleet = crate::release::Fingerprint::default();
+    let split = partition.split();
+    for e in events {
+        if split {
+            fleet.observe(&e);
+        }
+        by_host
+            .entry(partition.of_record(e.record.host.as_deref()))
+            .or_default()
+            .push(e);
+    }
+    let mut snaps = partition.snapshots(auths, lists, warnings);
+    for k in snaps.keys() {
+        by_host.entry(k.clone()).or_default();
+    }
+    if by_host.is_empty() {
+        by_host.insert(partition.of_record(None), Vec::new());
+    }
+    let shards: Vec<_> = by_host
+        .into_iter()
+        .map(|(h, evs)| {
+            let (a, l) = snaps.remove(&h).unwrap_or_default();
+            (h, evs, a, l)
+        })
+        .collect();
+    shards
+        .into_par_iter()
+        .map(|(h, evs, a, l)| {
+            let mut opts = copts.clone();
+            if split {
+                opts.fleet_fingerprint = Some(fleet.clone());
+            }
+            let analysis = correlate::correlate(evs, sources.clone(), a, l, opts);
+            let totals = totals_of(&analysis);
+            (h, analysis, totals)
+        })
+        .collect()
+}
+
+/// Counts over every event of a whole-input analysis (a streamed one counts as it goes).
+fn totals_of(a: &Analysis) -> StreamTotals {
+    let mut totals = StreamTotals::default();
+    for (e, t) in a.events.iter().zip(&a.times) {
+        totals.count(e, *t);
+    }
+    totals
 }
 
 /// Whether a path names a host: a component equal to it, or a file name holding it between

@@ -37,7 +37,7 @@ fn no_request_line_goes_unrecognized() {
                 }
                 let text = v["text"].as_str().unwrap_or("");
                 assert!(
-                    !hermes_forensics::pipeline::looks_like_request_line(text),
+                    !hermes_forensics::ingest::looks_like_request_line(text),
                     "{}/{name}: unrecognized request line: {text}",
                     dir.display()
                 );

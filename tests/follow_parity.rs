@@ -15,8 +15,8 @@ use clap::Parser as _;
 use hermes_forensics::cli::{AnalyzeArgs, Cli, FailOn};
 use hermes_forensics::follow::Live;
 use hermes_forensics::model::Finding;
-use hermes_forensics::pipeline;
 use hermes_forensics::read::{self, InputSpec, SourceHint};
+use hermes_forensics::{app, pipeline};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -31,6 +31,11 @@ fn keys(findings: &[Finding]) -> Vec<String> {
     k
 }
 
+/// The analysis options of a command line.
+fn options(args: &AnalyzeArgs) -> pipeline::Options {
+    app::options(args).expect("options")
+}
+
 /// Follow mode over `args`' one log, analysing after every line that may close a request;
 /// everything printed by the end of the input.
 fn follow(args: &AnalyzeArgs) -> Vec<Finding> {
@@ -41,7 +46,7 @@ fn follow(args: &AnalyzeArgs) -> Vec<Finding> {
 fn follow_split(args: &AnalyzeArgs) -> [Vec<Finding>; 2] {
     let log = args.ingest.paths.first().expect("one log");
     let name = log.display().to_string();
-    let mut live = Live::new(args, &name).expect("follow starts");
+    let mut live = Live::new(&options(args), &name).expect("follow starts");
     let mut printed = Vec::new();
     let mut reader = read::open(&InputSpec::file(log.clone(), SourceHint::Unknown)).expect("open");
     read::for_each_line(&mut *reader, &name, &mut |no, line| {
@@ -55,7 +60,7 @@ fn follow_split(args: &AnalyzeArgs) -> [Vec<Finding>; 2] {
 
 /// Batch and follow over one log; a description of the difference, if any.
 fn compare(label: &str, args: &AnalyzeArgs) -> Option<String> {
-    let batch = match pipeline::analyze(args) {
+    let batch = match app::options(args).and_then(|o| pipeline::analyze(&o)) {
         Ok(o) => o.report.findings,
         Err(e) => return Some(format!("{label}: batch run failed: {e}")),
     };
@@ -281,7 +286,7 @@ fn generated(dir: &Path) -> AnalyzeArgs {
 fn generated_stream_matches_the_batch_run() {
     let dir = tempfile::tempdir().expect("tempdir");
     let args = generated(dir.path());
-    let outcome = pipeline::analyze(&args).expect("batch run");
+    let outcome = pipeline::analyze(&options(&args)).expect("batch run");
     assert!(
         outcome.report.summary.requests >= 300,
         "a stream of 300 requests"
@@ -378,7 +383,9 @@ fn a_long_follow_remembers_a_bounded_number_of_requests() {
     let args = generated(dir.path());
     let log = args.ingest.paths.first().expect("log").clone();
     let name = log.display().to_string();
-    let mut live = Live::new(&args, &name).expect("follow starts").remember(20);
+    let mut live = Live::new(&options(&args), &name)
+        .expect("follow starts")
+        .remember(20);
     let (mut most, mut printed) = (0, 0);
     let mut reader = read::open(&InputSpec::file(log, SourceHint::Unknown)).expect("open");
     read::for_each_line(&mut *reader, &name, &mut |no, line| {
@@ -391,7 +398,7 @@ fn a_long_follow_remembers_a_bounded_number_of_requests() {
     assert!(most <= 22, "{most} requests remembered");
     assert!(printed >= 100, "only {printed} findings printed");
     // Unbounded, the same stream keeps more than that.
-    let mut live = Live::new(&args, &name).expect("follow starts");
+    let mut live = Live::new(&options(&args), &name).expect("follow starts");
     let mut reader = read::open(&InputSpec::file(
         dir.path().join("traffic.log"),
         SourceHint::Unknown,

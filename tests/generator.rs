@@ -9,8 +9,8 @@ mod synth;
 
 use hermes_forensics::cli::{AnalyzeArgs, FailOn, IngestArgs};
 use hermes_forensics::model::Finding;
-use hermes_forensics::pipeline;
 use hermes_forensics::report::Format as ReportFormat;
+use hermes_forensics::{app, pipeline};
 use std::collections::BTreeSet;
 use std::path::Path;
 
@@ -70,7 +70,9 @@ fn report(path: &Path, injected: &[synth::Injected]) -> hermes_forensics::model:
         fail_on: FailOn::Never,
         ..Default::default()
     };
-    pipeline::analyze(&args).expect("analysis runs").report
+    pipeline::analyze(&app::options(&args).expect("options"))
+        .expect("analysis runs")
+        .report
 }
 
 /// The finding belongs to the incident: its rule is expected there, and its request is one of

@@ -6,8 +6,8 @@
 #[allow(dead_code)]
 mod synth;
 
+use hermes_forensics::ingest::triage::{self, Setup, Sorted};
 use hermes_forensics::parse::{self, InputFormat, TimeContext};
-use hermes_forensics::triage::{self, Setup, Sorted};
 use std::path::{Path, PathBuf};
 
 /// Everything `parse_source` gives (`parse_whole` with 0 workers), in a comparable form.

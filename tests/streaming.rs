@@ -279,7 +279,8 @@ fn recovered_requests_are_dropped_as_they_settle_unless_a_console_copy_may_follo
             paths,
             ..Default::default()
         };
-        let (ingested, events) = hermes_forensics::pipeline::ingest_collect(&args).expect("ingest");
+        let opts = hermes_forensics::app::ingest_options(&args).expect("options");
+        let (ingested, events) = hermes_forensics::ingest::ingest_collect(&opts).expect("ingest");
         let mut orderer = Orderer::default();
         let mut streamer = Streamer::new(ingested.sources.clone()).settle_every(1);
         let (untimed, timed): (Vec<_>, Vec<_>) = events

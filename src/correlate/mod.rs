@@ -57,6 +57,25 @@ pub struct CorrelateOptions {
     pub fleet_fingerprint: Option<Fingerprint>,
 }
 
+/// Pool strategies `--strategy` accepts.
+pub const STRATEGIES: &[&str] = &["fill_first", "round_robin", "random", "least_used"];
+
+/// A pool strategy as `--strategy` and the configuration file give it (`PROVIDER=STRATEGY`):
+/// the normalised provider and the strategy; the error says what is wrong, for `--strategy`.
+pub fn parse_strategy(s: &str) -> Result<(String, String), String> {
+    let Some((p, strat)) = s.split_once('=') else {
+        return Err(format!("--strategy {s}: expected PROVIDER=STRATEGY"));
+    };
+    const KNOWN: &[&str] = STRATEGIES;
+    if !KNOWN.contains(&strat) {
+        return Err(format!(
+            "--strategy {s}: unknown strategy {strat:?} (one of {})",
+            KNOWN.join(", ")
+        ));
+    }
+    Ok((providers::normalize(p), strat.to_string()))
+}
+
 /// How the profile of an attempt was known.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum ProfileBasis {

@@ -8,6 +8,14 @@ use crate::model::{ErrorDetails, Event, EventKind};
 use chrono::{DateTime, Utc};
 use std::collections::{BTreeSet, HashMap};
 
+/// Display name of an account known only by its fingerprint.
+pub fn account_name(plan_type: &str, resets_at: Option<f64>) -> String {
+    match resets_at {
+        Some(r) => format!("account[plan_type={plan_type}, resets_at={r:.0}]"),
+        None => format!("account[plan_type={plan_type}]"),
+    }
+}
+
 /// Cooldown status of a profile.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Status {
@@ -327,7 +335,7 @@ impl PoolModel {
         if let Some((_, _, name)) = found {
             return Some(name.clone());
         }
-        let name = super::profile::account_name(plan, d.resets_at);
+        let name = account_name(plan, d.resets_at);
         self.accounts
             .push((plan.to_string(), d.resets_at, name.clone()));
         Some(name)

@@ -5,14 +5,6 @@ use super::pool::PoolModel;
 use super::{providers, ProfileBasis, Request};
 use crate::model::{Event, EventKind};
 
-/// Display name of an account known only by its fingerprint.
-pub fn account_name(plan_type: &str, resets_at: Option<f64>) -> String {
-    match resets_at {
-        Some(r) => format!("account[plan_type={plan_type}, resets_at={r:.0}]"),
-        None => format!("account[plan_type={plan_type}]"),
-    }
-}
-
 /// Client constructions that rebuild the primary client from the turn's runtime snapshot
 /// (transport recovery, restore of the primary) rather than from the pool's current entry.
 pub fn is_rebuild(reason: &str) -> bool {

@@ -13,8 +13,8 @@
 use super::group::{self, Events, Grouper};
 use super::providers;
 use super::{AuthInput, AuthListInput, CorrelateOptions, Grouped, Request};
+use crate::model::auth_blame_text;
 use crate::model::{Event, EventKind, Record};
-use crate::rules::auth_blame_text;
 use chrono::{DateTime, Duration, Utc};
 use std::collections::{BTreeSet, VecDeque};
 use std::ops::Index;

@@ -29,6 +29,7 @@ mod journal_json_pretty;
 mod journal_mono;
 mod journal_verbose;
 mod loki;
+mod multiline;
 #[cfg(test)]
 mod mutate;
 mod otlp;
@@ -226,7 +227,7 @@ pub fn splits(format: InputFormat) -> bool {
             | InputFormat::JournalShortUnix
             | InputFormat::Loki
             | InputFormat::Ecs
-    ) && entry::Reader::for_format(format).is_none()
+    ) && multiline::Reader::for_format(format).is_none()
 }
 
 /// Whether `line` always starts a record of its own in a source of `format`, whatever record
@@ -409,7 +410,7 @@ pub struct Parser {
     spare: Vec<Record>,
     /// The entry reader of a mode whose entries span several lines (`verbose`, `export`,
     /// `json-pretty`, export documents); lines it does not take go through the per-line parsers.
-    entries: Option<Box<entry::Reader>>,
+    entries: Option<Box<multiline::Reader>>,
     /// Entries the reader completed, to be emitted (kept for its buffer).
     done: Vec<entry::Entry>,
     /// Warnings about unreadable input (a broken export document).
@@ -429,7 +430,7 @@ impl Parser {
             grep_n: false,
             filter: None,
             spare: Vec::new(),
-            entries: entry::Reader::for_format(format),
+            entries: multiline::Reader::for_format(format),
             done: Vec::new(),
             warnings: Vec::new(),
         }

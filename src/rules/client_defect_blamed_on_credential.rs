@@ -79,7 +79,7 @@ fn check(a: &Analysis, out: &mut Vec<Finding>) {
                     );
                     blame.get_or_insert((e, what, Some(label.clone())));
                 }
-                _ if defect.is_some() && super::auth_blame_text(&a.events[e]).is_some() => {
+                _ if defect.is_some() && crate::model::auth_blame_text(&a.events[e]).is_some() => {
                     blame.get_or_insert((
                         e,
                         "the operator was told the API key was rejected".into(),
@@ -94,7 +94,7 @@ fn check(a: &Analysis, out: &mut Vec<Finding>) {
             if let Some(&e) = req
                 .echo_events
                 .iter()
-                .find(|&&e| super::auth_blame_text(&a.events[e]).is_some())
+                .find(|&&e| crate::model::auth_blame_text(&a.events[e]).is_some())
             {
                 blame = Some((
                     e,

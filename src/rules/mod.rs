@@ -28,7 +28,7 @@ pub(crate) use summary::says_quota;
 
 use crate::classify::quota::FailureClass;
 use crate::correlate::{Analysis, Attempt, Cooling, Request};
-use crate::model::{Event, EventKind, Evidence, Finding, RuleInfo, Severity};
+use crate::model::{EventKind, Evidence, Finding, RuleInfo, Severity};
 use crate::redact::redact;
 use chrono::{DateTime, Utc};
 
@@ -379,21 +379,6 @@ pub fn cooling_text(c: &Cooling) -> String {
         s.push_str(" (the log has no date for this line: compared by request order)");
     }
     s
-}
-
-/// Text that tells the operator a credential is at fault: a gateway auth-failure line, a
-/// `💡 Your API key was rejected` notice, standalone or under a console error block.
-pub fn auth_blame_text(ev: &Event) -> Option<&str> {
-    match &ev.kind {
-        EventKind::GatewayPrimaryFailed { auth: true, text } => Some(text),
-        EventKind::AuthRejectedNotice { text } => Some(text),
-        _ => ev
-            .record
-            .continuation
-            .iter()
-            .map(|(_, t)| t.as_str())
-            .find(|t| t.contains("API key was rejected")),
-    }
 }
 
 /// Every attempt as (first event, request index, attempt index), in event order.

@@ -108,11 +108,11 @@ pub(crate) fn quota_lines_before(a: &Analysis, req: &Request, before: usize) -> 
 }
 
 /// Text of a line that tells the operator a credential is at fault, beyond the notices
-/// [`super::auth_blame_text`] knows: a non-retryable 401/403 whose body carries no quota wording
-/// and no sign that the request went without a credential, a fallback notice that gives
-/// `authentication failed` as the reason, a failed fallback blamed on authentication.
+/// [`crate::model::auth_blame_text`] knows: a non-retryable 401/403 whose body carries no
+/// quota wording and no sign that the request went without a credential, a fallback notice that
+/// gives `authentication failed` as the reason, a failed fallback blamed on authentication.
 pub(crate) fn auth_told_text(ev: &Event) -> Option<&str> {
-    if let Some(t) = super::auth_blame_text(ev) {
+    if let Some(t) = crate::model::auth_blame_text(ev) {
         return Some(t);
     }
     match &ev.kind {
@@ -179,7 +179,7 @@ const NOTICE_WINDOW_S: i64 = 5;
 /// The line that told the operator the key was at fault for event `e`: `e` itself (a console
 /// block with its `💡` line), or a notice of the same source and session right after it.
 pub(crate) fn blame_after(a: &Analysis, e: usize) -> Option<usize> {
-    if super::auth_blame_text(&a.events[e]).is_some() {
+    if crate::model::auth_blame_text(&a.events[e]).is_some() {
         return Some(e);
     }
     let rec = &a.events[e].record;
@@ -197,7 +197,7 @@ pub(crate) fn blame_after(a: &Analysis, e: usize) -> Option<usize> {
                     _ => true,
                 }
         })
-        .find(|(_, ev)| super::auth_blame_text(ev).is_some())
+        .find(|(_, ev)| crate::model::auth_blame_text(ev).is_some())
         .map(|(j, _)| j)
 }
 

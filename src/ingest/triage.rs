@@ -1,6 +1,6 @@
 //! Parse and classify one log source: every record is a request event, an unrecognized line or
 //! other, and every line is counted. A large source in a format that [`parse::splits`] is read
-//! in parts on several threads (see [`read::chunks`]) with the same records, counts and order
+//! in parts on several threads (see [`crate::read::chunks`]) with the same records, counts and order
 //! as one parser over the whole of it.
 
 use crate::classify::classify;
@@ -78,7 +78,7 @@ impl Counts {
             out(Sorted::Unrecognized(r));
         } else if r.shape == Shape::Bare && !matches!(kind, EventKind::Known { .. }) {
             self.lines_unrecognized += lines;
-            if strict && crate::pipeline::looks_like_request_line(&r.raw) {
+            if strict && super::looks_like_request_line(&r.raw) {
                 self.strict_hit(&r);
             }
             out(Sorted::Unrecognized(r));
@@ -117,7 +117,7 @@ pub struct Setup<'a> {
 /// A parser for `setup`, returning only what the classifier wants.
 fn parser(setup: &Setup<'_>) -> Parser {
     let mut p = Parser::new(setup.source, setup.format, setup.ctx.clone());
-    p.set_filter(crate::pipeline::keep_record);
+    p.set_filter(super::keep_record);
     p
 }
 
