@@ -282,9 +282,9 @@ pub struct AnalyzeArgs {
     /// flush what is pending.
     #[arg(long)]
     pub follow: bool,
-    /// Worker threads for reading several inputs at once in a whole-input analysis (--timeline,
-    /// --no-streaming; default: one per core). A streamed analysis reads each input on a thread
-    /// of its own.
+    /// Worker threads (default: one per core): threads that parse a large log in parts (each
+    /// input also has a reading thread of its own), inputs read at once in a whole-input
+    /// analysis (--timeline, --no-streaming), hosts judged at once. Output is identical for any N.
     #[arg(long, value_name = "N")]
     pub threads: Option<usize>,
     /// With --follow: judge open requests after this many seconds without input.

@@ -134,3 +134,62 @@ Jan 01 00:00:01 gw hermes[1]: ⚠️ API call failed (attempt 2/3): RateLimitErr
 ";
     check("rollover", text.as_bytes(), &[(2, 1)]);
 }
+
+/// The report on generated traffic is the same bytes with one, two and three parsing threads,
+/// from a file and from standard input, on inputs of several parts.
+#[test]
+fn reports_are_the_same_bytes_at_any_thread_count() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for format in [
+        synth::Format::AgentLog,
+        synth::Format::JournalShortIso,
+        synth::Format::JournalJson,
+    ] {
+        let opts = synth::Options {
+            format,
+            seed: 5,
+            size: 2 << 20,
+            incident_every: 10,
+        };
+        let mut text = Vec::new();
+        let injected = synth::generate(&opts, &mut text).expect("generate");
+        let log = dir.path().join("traffic.log");
+        let auth = dir.path().join("auth.json");
+        std::fs::write(&log, &text).expect("write log");
+        std::fs::write(&auth, synth::auth_snapshot(&injected)).expect("write auth");
+        let run = |threads: &str, stdin: bool| {
+            let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_hermes-forensics"));
+            cmd.args([
+                "--format",
+                "json",
+                "--fail-on",
+                "never",
+                "--threads",
+                threads,
+            ]);
+            cmd.arg("--auth").arg(&auth);
+            if stdin {
+                cmd.stdin(std::fs::File::open(&log).expect("open log"));
+            } else {
+                cmd.arg(&log);
+            }
+            let out = cmd.output().expect("run hermes-forensics");
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            out.stdout
+        };
+        for stdin in [false, true] {
+            let one = run("1", stdin);
+            assert!(!one.is_empty());
+            for threads in ["2", "3"] {
+                assert!(
+                    run(threads, stdin) == one,
+                    "{format:?} (stdin: {stdin}): --threads {threads} differs from --threads 1"
+                );
+            }
+        }
+    }
+}

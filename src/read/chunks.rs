@@ -402,6 +402,44 @@ mod tests {
         }
     }
 
+    /// Gives `good` bytes, then fails.
+    struct Failing {
+        good: std::io::Cursor<Vec<u8>>,
+    }
+
+    impl std::io::Read for Failing {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            match self.good.read(buf)? {
+                0 => Err(std::io::Error::other("disk gone")),
+                n => Ok(n),
+            }
+        }
+    }
+
+    #[test]
+    fn a_read_error_ends_the_source_after_every_line_before_it() {
+        let text: String = (0..2000).map(|i| format!("# line {i}\n")).collect();
+        let mut reader = std::io::BufReader::with_capacity(
+            512,
+            Failing {
+                good: std::io::Cursor::new(text.clone().into_bytes()),
+            },
+        );
+        let mut seen = 0u32;
+        let res = run(
+            &mut reader,
+            "t",
+            300,
+            2,
+            &|l: &str| l.starts_with('#'),
+            &|| (),
+            &|_: &mut (), p: &Part| p.lines().count() as u32,
+            &mut |_, n| seen += n,
+        );
+        assert!(res.is_err());
+        assert_eq!(seen, 2000);
+    }
+
     #[test]
     fn empty_source_has_no_part() {
         let (seen, n) = lines_of("", 16, 2);
