@@ -21,16 +21,7 @@ const FORMATS: [synth::Format; 3] = [
 ];
 
 fn generate(format: synth::Format, size: u64, every: u64, path: &Path) -> Vec<synth::Injected> {
-    let opts = synth::Options {
-        format,
-        seed: 7,
-        size,
-        incident_every: every,
-    };
-    let mut file = std::io::BufWriter::new(std::fs::File::create(path).expect("create"));
-    let injected = synth::generate(&opts, &mut file).expect("generate");
-    std::io::Write::flush(&mut file).expect("flush");
-    injected
+    generate_mix(format, synth::Mix::Default, size, every, path)
 }
 
 fn generate_mix(

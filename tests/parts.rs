@@ -99,21 +99,34 @@ fn every_fixture_parses_the_same_in_parts() {
     assert!(checked > 1000, "only {checked} fixture files");
 }
 
+const FORMATS: [synth::Format; 3] = [
+    synth::Format::AgentLog,
+    synth::Format::JournalShortIso,
+    synth::Format::JournalJson,
+];
+
+/// Generated traffic and the incidents injected into it.
+fn traffic(
+    format: synth::Format,
+    seed: u64,
+    size: u64,
+    every: u64,
+) -> (Vec<u8>, Vec<synth::Injected>) {
+    let opts = synth::Options {
+        format,
+        seed,
+        size,
+        incident_every: every,
+    };
+    let mut text = Vec::new();
+    let injected = synth::generate(&opts, &mut text).expect("generate");
+    (text, injected)
+}
+
 #[test]
 fn generated_traffic_parses_the_same_in_parts() {
-    for format in [
-        synth::Format::AgentLog,
-        synth::Format::JournalShortIso,
-        synth::Format::JournalJson,
-    ] {
-        let opts = synth::Options {
-            format,
-            seed: 11,
-            size: 512 << 10,
-            incident_every: 20,
-        };
-        let mut text = Vec::new();
-        synth::generate(&opts, &mut text).expect("generate");
+    for format in FORMATS {
+        let (text, _) = traffic(format, 11, 512 << 10, 20);
         check(
             &format!("{format:?} traffic"),
             &text,
@@ -140,19 +153,8 @@ Jan 01 00:00:01 gw hermes[1]: ⚠️ API call failed (attempt 2/3): RateLimitErr
 #[test]
 fn reports_are_the_same_bytes_at_any_thread_count() {
     let dir = tempfile::tempdir().expect("tempdir");
-    for format in [
-        synth::Format::AgentLog,
-        synth::Format::JournalShortIso,
-        synth::Format::JournalJson,
-    ] {
-        let opts = synth::Options {
-            format,
-            seed: 5,
-            size: 2 << 20,
-            incident_every: 10,
-        };
-        let mut text = Vec::new();
-        let injected = synth::generate(&opts, &mut text).expect("generate");
+    for format in FORMATS {
+        let (text, injected) = traffic(format, 5, 2 << 20, 10);
         let log = dir.path().join("traffic.log");
         let auth = dir.path().join("auth.json");
         std::fs::write(&log, &text).expect("write log");

@@ -146,21 +146,11 @@ pub fn parse_whole(
     out: &mut dyn FnMut(Sorted),
 ) -> (Parsed, Option<read::ReadError>) {
     let mut parser = parser(setup);
-    let mut counts = Counts::default();
-    let mut records: Vec<Record> = Vec::new();
-    let mut sort_all = |records: &mut Vec<Record>, counts: &mut Counts, p: &mut Parser| {
-        for r in records.drain(..) {
-            counts.sort(r, setup.strict, p, out);
-        }
-    };
+    let mut feed = Feed::new(setup);
     let n = read::for_each_line(reader, name, &mut |no, line| {
-        parser.push(no.saturating_add(setup.offset), line, &mut records);
-        if records.len() >= 256 {
-            sort_all(&mut records, &mut counts, &mut parser);
-        }
+        feed.line(&mut parser, no, line, out);
     });
-    parser.finish(&mut records);
-    sort_all(&mut records, &mut counts, &mut parser);
+    let counts = feed.finish(&mut parser, out);
     let (lines, err) = match n {
         Ok(n) => (n, None),
         Err(e) => (0, Some(e)),
@@ -172,6 +162,45 @@ pub fn parse_whole(
         warnings: parser.warnings(),
     };
     (parsed, err)
+}
+
+/// Lines into a parser, its records sorted in batches.
+struct Feed {
+    records: Vec<Record>,
+    counts: Counts,
+    strict: bool,
+    offset: u32,
+}
+
+impl Feed {
+    fn new(setup: &Setup<'_>) -> Self {
+        Feed {
+            records: Vec::new(),
+            counts: Counts::default(),
+            strict: setup.strict,
+            offset: setup.offset,
+        }
+    }
+
+    fn line(&mut self, parser: &mut Parser, no: u32, line: &str, out: &mut dyn FnMut(Sorted)) {
+        parser.push(no.saturating_add(self.offset), line, &mut self.records);
+        if self.records.len() >= 256 {
+            self.sort(parser, out);
+        }
+    }
+
+    fn sort(&mut self, parser: &mut Parser, out: &mut dyn FnMut(Sorted)) {
+        for r in self.records.drain(..) {
+            self.counts.sort(r, self.strict, parser, out);
+        }
+    }
+
+    /// The end of the lines: the last records sorted, the counts.
+    fn finish(mut self, parser: &mut Parser, out: &mut dyn FnMut(Sorted)) -> Counts {
+        parser.finish(&mut self.records);
+        self.sort(parser, out);
+        self.counts
+    }
 }
 
 /// What a worker made of one part, assuming the carry it started with.
@@ -192,21 +221,12 @@ fn parse_part(
     setup: &Setup<'_>,
 ) -> PartOut {
     parser.restart(carry);
-    let mut records = Vec::new();
     let mut sorted = Vec::new();
-    let mut counts = Counts::default();
+    let mut feed = Feed::new(setup);
     for (no, line) in part.lines() {
-        parser.push(no.saturating_add(setup.offset), line, &mut records);
-        if records.len() >= 256 {
-            for r in records.drain(..) {
-                counts.sort(r, setup.strict, parser, &mut |s| sorted.push(s));
-            }
-        }
+        feed.line(parser, no, line, &mut |s| sorted.push(s));
     }
-    parser.finish(&mut records);
-    for r in records.drain(..) {
-        counts.sort(r, setup.strict, parser, &mut |s| sorted.push(s));
-    }
+    let counts = feed.finish(parser, &mut |s| sorted.push(s));
     PartOut {
         assumed: carry,
         carry: parser.carry(),

@@ -10,7 +10,7 @@
 use super::ReadError;
 use std::collections::BTreeMap;
 use std::io::BufRead;
-use std::sync::mpsc::{sync_channel, Receiver};
+use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 use std::sync::Mutex;
 
 /// A part is cut at the first cut point after this many bytes.
@@ -129,7 +129,6 @@ where
 }
 
 /// The reader: lines into parts, each sent once a token allows.
-#[allow(clippy::too_many_arguments)]
 fn split<R, C>(
     reader: &mut R,
     path: &str,
@@ -137,7 +136,7 @@ fn split<R, C>(
     cut: &C,
     tokens: &Receiver<()>,
     spare: &Receiver<String>,
-    parts: &std::sync::mpsc::SyncSender<Part>,
+    parts: &SyncSender<Part>,
 ) -> Result<u64, ReadError>
 where
     R: BufRead + ?Sized,
@@ -147,19 +146,22 @@ where
         part: Part {
             seq: 0,
             first_line: 1,
-            text: String::new(),
+            text: fresh(spare, part_bytes),
         },
         part_bytes,
         stopped: false,
+        cut,
+        tokens,
+        spare,
+        parts,
     };
-    cutter.part.text = fresh(spare, part_bytes);
     let n = super::for_each_run(reader, path, &mut |lines| match lines {
-        super::Lines::Run { text, .. } => cutter.add_run(text, cut, tokens, spare, parts),
-        super::Lines::One { line, .. } => cutter.add_line(line, cut, tokens, spare, parts),
+        super::Lines::Run { text, .. } => cutter.add_run(text),
+        super::Lines::One { line, .. } => cutter.add_line(line),
     });
     if !cutter.part.text.is_empty() {
         let part = std::mem::take(&mut cutter.part);
-        cutter.send(part, tokens, parts);
+        cutter.send(part);
     }
     n
 }
@@ -177,15 +179,22 @@ fn fresh(spare: &Receiver<String>, part_bytes: usize) -> String {
     s
 }
 
-/// The part being filled.
-struct Cutter {
+/// The part being filled, and where full parts go.
+struct Cutter<'a, C> {
     part: Part,
     part_bytes: usize,
     /// The taker stopped: nothing more is sent.
     stopped: bool,
+    /// Whether a line may begin a part.
+    cut: &'a C,
+    /// One per part that may be read ahead.
+    tokens: &'a Receiver<()>,
+    /// Buffers of taken parts.
+    spare: &'a Receiver<String>,
+    parts: &'a SyncSender<Part>,
 }
 
-impl Cutter {
+impl<C: Fn(&str) -> bool> Cutter<'_, C> {
     /// Whether a line starting at `at` in the part may begin the next one (if `cut` holds).
     fn may_cut_at(&self, at: usize) -> bool {
         at > 0 && at >= self.part_bytes
@@ -193,16 +202,9 @@ impl Cutter {
 
     /// Add one line (without its terminator), first sending the part if it is full and the
     /// line is a cut point.
-    fn add_line<C: Fn(&str) -> bool>(
-        &mut self,
-        line: &str,
-        cut: &C,
-        tokens: &Receiver<()>,
-        spare: &Receiver<String>,
-        parts: &std::sync::mpsc::SyncSender<Part>,
-    ) {
-        if self.may_cut_at(self.part.text.len()) && cut(line) {
-            self.next_part(spare, tokens, parts);
+    fn add_line(&mut self, line: &str) {
+        if self.may_cut_at(self.part.text.len()) && (self.cut)(line) {
+            self.next_part();
         }
         self.part.text.push_str(line);
         self.part.text.push('\n');
@@ -210,14 +212,7 @@ impl Cutter {
 
     /// Add whole lines (each followed by `\n`), sending a part before every line that starts
     /// at or after `part_bytes` into it and where `cut` holds.
-    fn add_run<C: Fn(&str) -> bool>(
-        &mut self,
-        text: &str,
-        cut: &C,
-        tokens: &Receiver<()>,
-        spare: &Receiver<String>,
-        parts: &std::sync::mpsc::SyncSender<Part>,
-    ) {
+    fn add_run(&mut self, text: &str) {
         let mut rest = text;
         while !rest.is_empty() {
             let len = self.part.text.len();
@@ -239,7 +234,7 @@ impl Cutter {
             while at < rest.len() {
                 let line_rest = rest.get(at..).unwrap_or_default();
                 let end = memchr::memchr(b'\n', line_rest.as_bytes()).unwrap_or(line_rest.len());
-                if cut(line_rest.get(..end).unwrap_or_default()) {
+                if (self.cut)(line_rest.get(..end).unwrap_or_default()) {
                     found = Some(at);
                     break;
                 }
@@ -251,34 +246,24 @@ impl Cutter {
             };
             self.part.text.push_str(rest.get(..at).unwrap_or_default());
             rest = rest.get(at..).unwrap_or_default();
-            self.next_part(spare, tokens, parts);
+            self.next_part();
         }
     }
 
     /// Send the part and start the next.
-    fn next_part(
-        &mut self,
-        spare: &Receiver<String>,
-        tokens: &Receiver<()>,
-        parts: &std::sync::mpsc::SyncSender<Part>,
-    ) {
+    fn next_part(&mut self) {
         let lines = memchr::memchr_iter(b'\n', self.part.text.as_bytes()).count();
         let next = Part {
             seq: self.part.seq + 1,
             first_line: self.part.first_line.saturating_add(lines as u32),
-            text: fresh(spare, self.part_bytes),
+            text: fresh(self.spare, self.part_bytes),
         };
         let full = std::mem::replace(&mut self.part, next);
-        self.send(full, tokens, parts);
+        self.send(full);
     }
 
-    fn send(
-        &mut self,
-        part: Part,
-        tokens: &Receiver<()>,
-        parts: &std::sync::mpsc::SyncSender<Part>,
-    ) {
-        if self.stopped || tokens.recv().is_err() || parts.send(part).is_err() {
+    fn send(&mut self, part: Part) {
+        if self.stopped || self.tokens.recv().is_err() || self.parts.send(part).is_err() {
             self.stopped = true;
         }
     }

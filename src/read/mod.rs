@@ -480,27 +480,39 @@ pub fn for_each_line<R: BufRead + ?Sized>(
 ) -> Result<u64, ReadError> {
     let mut buf = Vec::with_capacity(4096);
     let mut count: u64 = 0;
-    loop {
-        buf.clear();
-        let (n, cut) =
-            read_line_capped(reader, &mut buf).map_err(|e| ReadError::reading(path, e))?;
-        if n == 0 {
-            return Ok(count);
-        }
-        count += 1;
-        let no = u32::try_from(count).unwrap_or(u32::MAX);
-        let bytes = strip_eol(&buf);
-        // `str::from_utf8` validates ASCII runs word-wise; `from_utf8_lossy` walks every byte.
-        let line = match std::str::from_utf8(bytes) {
-            Ok(s) => std::borrow::Cow::Borrowed(s),
-            Err(_) => String::from_utf8_lossy(bytes),
-        };
-        if cut {
-            f(no, &format!("{line}{CUT_MARK}"));
-        } else {
-            f(no, &line);
-        }
+    while next_line(reader, path, &mut buf, &mut count, f)? {}
+    Ok(count)
+}
+
+/// Read one line into `buf` (at most [`MAX_LINE`] bytes kept), count it in `count` and hand it
+/// to `f` without its terminator, decoded lossily, with [`CUT_MARK`] when cut. Returns false at
+/// the end of input.
+fn next_line<R: BufRead + ?Sized>(
+    reader: &mut R,
+    path: &str,
+    buf: &mut Vec<u8>,
+    count: &mut u64,
+    f: &mut dyn FnMut(u32, &str),
+) -> Result<bool, ReadError> {
+    buf.clear();
+    let (n, cut) = read_line_capped(reader, buf).map_err(|e| ReadError::reading(path, e))?;
+    if n == 0 {
+        return Ok(false);
     }
+    *count += 1;
+    let no = u32::try_from(*count).unwrap_or(u32::MAX);
+    let bytes = strip_eol(buf);
+    // `str::from_utf8` validates ASCII runs word-wise; `from_utf8_lossy` walks every byte.
+    let line = match std::str::from_utf8(bytes) {
+        Ok(s) => std::borrow::Cow::Borrowed(s),
+        Err(_) => String::from_utf8_lossy(bytes),
+    };
+    if cut {
+        f(no, &format!("{line}{CUT_MARK}"));
+    } else {
+        f(no, &line);
+    }
+    Ok(true)
 }
 
 /// What [`for_each_run`] hands on.
@@ -535,7 +547,14 @@ pub fn for_each_run<R: BufRead + ?Sized>(
         if chunk.is_empty() {
             return Ok(count);
         }
-        let (end, n) = clean_lines(chunk);
+        let (mut end, mut n) = clean_lines(chunk);
+        let head = chunk.get(..end).unwrap_or_default();
+        if let Err(e) = std::str::from_utf8(head) {
+            // The run ends before the line that is not UTF-8.
+            let valid = head.get(..e.valid_up_to()).unwrap_or_default();
+            end = memchr::memrchr(b'\n', valid).map_or(0, |i| i + 1);
+            n = memchr::memchr_iter(b'\n', valid.get(..end).unwrap_or_default()).count() as u32;
+        }
         if let Some(text) = chunk.get(..end).and_then(|t| std::str::from_utf8(t).ok()) {
             if n > 0 {
                 f(Lines::Run {
@@ -548,33 +567,17 @@ pub fn for_each_run<R: BufRead + ?Sized>(
                 continue;
             }
         }
-        buf.clear();
-        let (n, cut) =
-            read_line_capped(reader, &mut buf).map_err(|e| ReadError::reading(path, e))?;
-        if n == 0 {
+        if !next_line(reader, path, &mut buf, &mut count, &mut |no, line| {
+            f(Lines::One { no, line })
+        })? {
             return Ok(count);
-        }
-        count += 1;
-        let no = u32::try_from(count).unwrap_or(u32::MAX);
-        let bytes = strip_eol(&buf);
-        let text = match std::str::from_utf8(bytes) {
-            Ok(s) => std::borrow::Cow::Borrowed(s),
-            Err(_) => String::from_utf8_lossy(bytes),
-        };
-        if cut {
-            f(Lines::One {
-                no,
-                line: &format!("{text}{CUT_MARK}"),
-            });
-        } else {
-            f(Lines::One { no, line: &text });
         }
     }
 }
 
-/// The leading whole lines of `chunk` that [`for_each_line`] passes on unchanged: their length
-/// in bytes (newlines included) and their number. Stops at the first line that is too long,
-/// holds a `\r` or is not UTF-8.
+/// The leading whole lines of `chunk` that [`for_each_line`] passes on unchanged if they are
+/// UTF-8 (the caller checks that of all of them at once): their length in bytes (newlines
+/// included) and their number. Stops at the first line that is too long or holds a `\r`.
 fn clean_lines(chunk: &[u8]) -> (usize, u32) {
     let cr = memchr::memchr(b'\r', chunk).unwrap_or(usize::MAX);
     let mut end = 0;
@@ -583,11 +586,7 @@ fn clean_lines(chunk: &[u8]) -> (usize, u32) {
         let Some(line) = chunk.get(end..nl) else {
             break;
         };
-        if line.len() >= MAX_LINE
-            || cr < nl
-            || (!line.is_ascii() && std::str::from_utf8(line).is_err())
-            || n == u32::MAX
-        {
+        if line.len() >= MAX_LINE || cr < nl || n == u32::MAX {
             break;
         }
         end = nl + 1;
