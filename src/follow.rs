@@ -14,7 +14,6 @@
 //! rotation, until SIGINT or SIGTERM.
 
 use crate::auth;
-use crate::classify::classify;
 use crate::correlate::{self, AuthInput, AuthListInput, Followed, Outcome};
 use crate::error::Error;
 use crate::model::{Event, EventKind, Finding, Record, Severity};
@@ -213,7 +212,7 @@ impl Live {
     fn take(&mut self, records: &mut Vec<Record>) -> bool {
         let mut closing = false;
         for r in records.drain(..) {
-            let kind = classify(&r);
+            let kind = crate::ingest::classify_kept(&r);
             if !kind.is_request_event() {
                 if let Some(p) = self.parser.as_mut() {
                     p.recycle(r);

@@ -2,13 +2,17 @@
 //! record of every fixture and of generated traffic that classifies as a request event passes
 //! the prefilter, and a filtered parse returns exactly the records an unfiltered one keeps,
 //! with the same line accounting. Records that pass the prefilter classify the same without
-//! the second gate scan (`classify_gated`), and every gate word is needed by some fixture event.
+//! the second gate scan (`classify_gated`), structured records the classifier wants classify
+//! the same without the gate or logger looked up again (`classify_wanted`), and every gate word
+//! is needed by some fixture event.
 
 #[path = "../examples/gen/synth.rs"]
 #[allow(dead_code)]
 mod synth;
 
-use hermes_forensics::classify::{classify, classify_gated, may_be_event, GATE_WORDS};
+use hermes_forensics::classify::{
+    classify, classify_gated, classify_wanted, may_be_event, wants, GATE_WORDS,
+};
 use hermes_forensics::model::{Record, Shape};
 use hermes_forensics::parse::{detect, record_lines, InputFormat, ParseStats, Parser, TimeContext};
 use hermes_forensics::read::{self, InputSpec, SourceHint};
@@ -70,6 +74,15 @@ fn check(name: &str, lines: &[String], format: InputFormat, used: &mut [bool]) -
                 classify_gated(r),
                 kind,
                 "{name}:{}: gated classification differs: {:?}",
+                r.loc.line,
+                r.raw
+            );
+        }
+        if r.shape != Shape::Bare && wants(r) {
+            assert_eq!(
+                classify_wanted(r),
+                kind,
+                "{name}:{}: classification of a wanted record differs: {:?}",
                 r.loc.line,
                 r.raw
             );

@@ -3,13 +3,17 @@
 //! attempt line) and the resolver's `Provider '…' is set in config.yaml but no API key was
 //! found.` (what the operator is told when no key of the provider is usable).
 
-use super::{parse_details, status_from_text};
+use super::{parse_details, status_from_text, Needle};
 use crate::model::{EventKind, Record};
+use memchr::memmem::Finder;
+
+static NO_KEY: Needle =
+    Needle::new(|| Finder::new("is set in config.yaml but no API key was found"));
 
 /// Classify a fragment-family message (already cleaned).
 pub(super) fn classify(msg: &str, rec: &Record) -> Option<EventKind> {
     // `RuntimeError: Provider 'openrouter' is set in config.yaml but no API key was found.`
-    if msg.contains("is set in config.yaml but no API key was found") {
+    if NO_KEY.is_in(msg) {
         return Some(EventKind::AuthRejectedNotice {
             text: msg.to_string(),
         });

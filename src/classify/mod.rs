@@ -201,29 +201,46 @@ static ESCAPED_BACKTICK: Needle = Needle::new(|| Finder::new("\\`"));
 /// recognises is `Known` when it is a census template, `Unrecognized` when it comes from a
 /// request-path Hermes logger and is none, `Other` otherwise.
 pub fn classify(record: &Record) -> EventKind {
-    let text = clean_message(&record.message);
-    let msg = text.as_ref();
-    if msg.is_empty() {
-        return EventKind::Other;
-    }
-    let event = if passes_gate(msg) {
-        families(msg, record)
-    } else {
-        None
-    };
-    settle(event, msg, record)
+    classify_with(record, None, request_path(record))
 }
 
 /// [`classify`] for a record [`may_be_event`] accepted: the same result without scanning for
 /// the gate words again (the gate only skips messages no family recognises).
 pub fn classify_gated(record: &Record) -> EventKind {
+    classify_with(record, Some(true), request_path(record))
+}
+
+/// [`classify`] for a structured record [`wants`] accepted (the parser's filter): one of no
+/// request-path logger was kept for a gate word, so neither the gate words nor the logger are
+/// looked up again.
+pub fn classify_wanted(record: &Record) -> EventKind {
+    let request_path = request_path(record);
+    let gate = if request_path { None } else { Some(true) };
+    classify_with(record, gate, request_path)
+}
+
+/// Whether the record comes from a request-path logger of the census.
+fn request_path(record: &Record) -> bool {
+    record
+        .logger
+        .as_deref()
+        .is_some_and(census::is_request_path_logger)
+}
+
+/// Classify with what is already known: the gate's answer for the message, if searched, and
+/// whether the logger is a request-path one.
+fn classify_with(record: &Record, gate: Option<bool>, request_path: bool) -> EventKind {
     let text = clean_message(&record.message);
     let msg = text.as_ref();
     if msg.is_empty() {
         return EventKind::Other;
     }
-    let event = families(msg, record);
-    settle(event, msg, record)
+    let event = if gate.unwrap_or_else(|| passes_gate(msg)) {
+        families(msg, record)
+    } else {
+        None
+    };
+    settle(event, msg, record, request_path)
 }
 
 /// Ask each family in turn about a cleaned, non-empty message.
@@ -239,7 +256,7 @@ fn families(msg: &str, record: &Record) -> Option<EventKind> {
 
 /// A side client's line is never a request event; a line no family took is looked up in the
 /// census.
-fn settle(event: Option<EventKind>, msg: &str, record: &Record) -> EventKind {
+fn settle(event: Option<EventKind>, msg: &str, record: &Record, request_path: bool) -> EventKind {
     let logger = record.logger.as_deref();
     if let Some(client) = side::side_client(logger, msg) {
         return EventKind::SideClient {
@@ -254,7 +271,7 @@ fn settle(event: Option<EventKind>, msg: &str, record: &Record) -> EventKind {
     match logger {
         // The census holds INFO and above: a DEBUG record is not looked up.
         Some(_) if debug => EventKind::Other,
-        Some(l) if census::is_request_path_logger(l) => match census::matching(Some(l), msg) {
+        Some(l) if request_path => match census::matching(Some(l), msg) {
             Some(t) => EventKind::Known { template: t.id },
             None => EventKind::Unrecognized,
         },
@@ -417,14 +434,18 @@ pub(crate) fn key_values<'a, const N: usize>(
     let mut starts: [Option<(usize, usize)>; N] = [None; N];
     let mut cursor = 0;
     for (slot, key) in starts.iter_mut().zip(keys) {
-        let hay = text.get(cursor..).unwrap_or("");
-        let found = hay.match_indices(key).find(|(i, _)| {
-            let at = cursor + i;
-            let before_ok = at == 0 || text.as_bytes().get(at - 1) == Some(&b' ');
-            before_ok && text.as_bytes().get(at + key.len()) == Some(&b'=')
+        // The first `key=` after the cursor at the start or after a space, found from the `=`
+        // signs (keys are words: no space or `=` in them).
+        let bytes = text.as_bytes();
+        let hay = bytes.get(cursor..).unwrap_or_default();
+        let found = memchr::memchr_iter(b'=', hay).find_map(|eq| {
+            let at = (cursor + eq)
+                .checked_sub(key.len())
+                .filter(|&a| a >= cursor)?;
+            let before_ok = at == 0 || bytes.get(at - 1) == Some(&b' ');
+            (before_ok && bytes.get(at..at + key.len()) == Some(key.as_bytes())).then_some(at)
         });
-        if let Some((i, _)) = found {
-            let at = cursor + i;
+        if let Some(at) = found {
             *slot = Some((at, at + key.len() + 1));
             cursor = at + key.len() + 1;
         }

@@ -4,7 +4,12 @@ use super::{Attempt, Outcome, Request};
 use crate::classify::quota::{failure_class, FailureClass};
 use crate::model::{Event, EventKind};
 use chrono::{DateTime, Utc};
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
+
+/// The grouper's maps, keyed by lane names and sources from the input: every event looks its
+/// lane up, and SipHash cost more than the lookup. foldhash is seeded per process like SipHash,
+/// and nothing here depends on a map's order.
+type HashMap<K, V> = foldhash::HashMap<K, V>;
 use std::ops::Index;
 
 /// A request left without an ending line is closed when its lane is quiet this long.
@@ -396,9 +401,9 @@ impl<E: Events> Grouper<E> {
             sources,
             placed: None,
             requests: Slab::default(),
-            lanes: HashMap::new(),
+            lanes: HashMap::default(),
             last_active: None,
-            last_by_source: HashMap::new(),
+            last_by_source: HashMap::default(),
             counters: Counters::default(),
             held: false,
             released: Vec::new(),
@@ -1145,7 +1150,7 @@ mod tests {
     #[test]
     fn forgotten_lanes_continue_their_numbering() {
         let mut c = Counters::default();
-        let mut reference: HashMap<String, u32> = HashMap::new();
+        let mut reference: HashMap<String, u32> = HashMap::default();
         let lane = |k: u32| {
             let (h, m, s) = (k / 3600 % 24, k / 60 % 60, k % 60);
             format!("session 20261120_{h:02}{m:02}{s:02}_{:06x}", k * 31 % 4096)

@@ -16,7 +16,7 @@ type Released = (Option<DateTime<Utc>>, u64, Event);
 
 /// Events of one source are handed to the merge in batches of this many (one channel operation
 /// per batch, not per event) ...
-const MERGE_BATCH: usize = 64;
+const MERGE_BATCH: usize = 256;
 /// ... and at most this many batches wait per source (bounds the memory of a source read ahead
 /// of the others).
 const MERGE_CHANNEL: usize = 4;

@@ -319,6 +319,16 @@ pub(crate) fn keep_record(r: &Record) -> bool {
     r.shape == Shape::Bare || crate::classify::wants(r)
 }
 
+/// Classify a record [`keep_record`] accepted: a structured one was wanted by the classifier,
+/// so its gate words are not searched again.
+pub(crate) fn classify_kept(r: &Record) -> crate::model::EventKind {
+    if r.shape == Shape::Bare {
+        crate::classify::classify(r)
+    } else {
+        crate::classify::classify_wanted(r)
+    }
+}
+
 /// Read, parse and classify one input (source id `id`), streaming its events to `sink`.
 fn ingest_one(
     id: u32,

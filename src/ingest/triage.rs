@@ -3,7 +3,6 @@
 //! in parts on several threads (see [`crate::read::chunks`]) with the same records, counts and order
 //! as one parser over the whole of it.
 
-use crate::classify::classify;
 use crate::model::{Event, EventKind, Record, Shape};
 use crate::parse::{self, Carry, InputFormat, ParseStats, Parser, TimeContext};
 use crate::read::{self, chunks};
@@ -58,7 +57,7 @@ impl Counts {
     /// Sort one record: request events and unrecognized records go to `out`, the rest are
     /// counted and their buffers given back to `parser`.
     fn sort(&mut self, r: Record, strict: bool, parser: &mut Parser, out: &mut dyn FnMut(Sorted)) {
-        let kind = classify(&r);
+        let kind = super::classify_kept(&r);
         let lines = parse::record_lines(&r);
         if r.shape == Shape::Bare
             && (kind != EventKind::Other || crate::intake::is_hermes_text(&r.raw))
@@ -213,15 +212,24 @@ struct PartOut {
     warnings: Vec<String>,
 }
 
-/// Parse one part with `parser` restarted at `carry`.
+/// A worker's state: its parser, whose spare record buffers serve its later parts, and the
+/// number of records its last part gave (the next one's output is allocated to about that, not
+/// grown by copying).
+struct Worker {
+    parser: Parser,
+    last: usize,
+}
+
+/// Parse one part with `parser` restarted at `carry`; `room` is the expected number of records.
 fn parse_part(
     part: &chunks::Part,
     parser: &mut Parser,
     carry: Carry,
     setup: &Setup<'_>,
+    room: usize,
 ) -> PartOut {
     parser.restart(carry);
-    let mut sorted = Vec::new();
+    let mut sorted = Vec::with_capacity(room);
     let mut feed = Feed::new(setup);
     for (no, line) in part.lines() {
         feed.line(parser, no, line, &mut |s| sorted.push(s));
@@ -247,7 +255,17 @@ fn parse_parts(
     out: &mut dyn FnMut(Sorted),
 ) -> (Parsed, Option<read::ReadError>) {
     let format = setup.format;
-    let work = |p: &mut Parser, part: &chunks::Part| parse_part(part, p, Carry::default(), setup);
+    let work = |w: &mut Worker, part: &chunks::Part| {
+        let done = parse_part(
+            part,
+            &mut w.parser,
+            Carry::default(),
+            setup,
+            w.last + w.last / 8,
+        );
+        w.last = done.sorted.len();
+        done
+    };
     let mut parsed = Parsed::default();
     let mut carry = Carry::default();
     let mut again = parser(setup);
@@ -255,7 +273,7 @@ fn parse_parts(
         let done = if done.assumed == carry {
             done
         } else {
-            parse_part(part, &mut again, carry, setup)
+            parse_part(part, &mut again, carry, setup, done.sorted.len())
         };
         carry = done.carry;
         parsed.counts.add(done.counts);
@@ -275,8 +293,10 @@ fn parse_parts(
         setup.part_bytes,
         setup.workers,
         &|line: &str| parse::is_cut_point(format, line),
-        // Each worker keeps one parser, whose spare record buffers serve its later parts.
-        &|| parser(setup),
+        &|| Worker {
+            parser: parser(setup),
+            last: 0,
+        },
         &work,
         &mut take,
     );

@@ -19,9 +19,18 @@ const LEVELS: [(&str, Level); 5] = [
 
 /// `DEBUG` … `CRITICAL`.
 pub(crate) fn level(i: &str) -> IResult<&str, Level> {
+    // The names differ in their first letter: one comparison per line.
+    let k = match i.as_bytes().first() {
+        Some(b'D') => 0,
+        Some(b'I') => 1,
+        Some(b'W') => 2,
+        Some(b'E') => 3,
+        Some(b'C') => 4,
+        _ => return Err(fail(i)),
+    };
     LEVELS
-        .iter()
-        .find_map(|(name, lvl)| i.strip_prefix(name).map(|rest| (rest, *lvl)))
+        .get(k)
+        .and_then(|(name, lvl)| i.strip_prefix(name).map(|rest| (rest, *lvl)))
         .ok_or_else(|| fail(i))
 }
 
@@ -103,8 +112,10 @@ pub(crate) fn parse(line: &str) -> Option<Head<'_>> {
     if line.as_bytes().get(10) != Some(&b' ') {
         return None;
     }
-    let (msg, (d, _, (t, _), _, tail)) =
-        tuple((date, char(' '), time_of_day, char(' '), level_tail(true)))(line).ok()?;
+    // `date ' ' time_of_day ' ' level_tail`, step by step: this runs on every line.
+    let (rest, d) = date(line).ok()?;
+    let (rest, (t, _)) = time_of_day(rest.strip_prefix(' ')?).ok()?;
+    let (msg, tail) = level_tail(true)(rest.strip_prefix(' ')?).ok()?;
     Some(head(RawTime::Local(d.and_time(t)), tail, msg))
 }
 

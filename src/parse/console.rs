@@ -60,7 +60,13 @@ pub(crate) fn is_detail(text: &str) -> bool {
 
 /// The header of the Desktop app's error receipt: `── Hermes error details ──`.
 pub(crate) fn is_receipt(text: &str) -> bool {
-    text.trim().trim_matches('─').trim() == "Hermes error details"
+    const TITLE: &str = "Hermes error details";
+    // Asked of the pending record at every line: reject on the first visible byte, which is
+    // the title's `H` or a rule's `─` (E2 94 80).
+    let first = text.trim_start().as_bytes().first();
+    text.len() >= TITLE.len()
+        && matches!(first, Some(b'H' | 0xE2))
+        && text.trim().trim_matches('─').trim() == TITLE
 }
 
 /// The rows of the Desktop app's error receipt, `key: value`.

@@ -154,12 +154,11 @@ pub fn time_of_day(i: &str) -> IResult<&str, (NaiveTime, bool)> {
         } else {
             (None, 8)
         };
+        // The fraction's digits, padded with zeros to nine.
         let nanos = frac.map_or(0, |f| {
-            f.iter()
-                .copied()
-                .chain(std::iter::repeat(b'0'))
-                .take(9)
-                .fold(0u32, |acc, d| acc * 10 + u32::from(d - b'0'))
+            (0..9).fold(0u32, |acc, k| {
+                acc * 10 + f.get(k).map_or(0, |d| u32::from(d - b'0'))
+            })
         });
         let t = NaiveTime::from_hms_nano_opt(h, m, s, nanos)?;
         Some((i.get(end..)?, (t, frac.is_some())))
