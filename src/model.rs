@@ -7,7 +7,7 @@
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-/// Index of an input source in [`Sources`].
+/// Index of an input source: its place among the inputs, as in [`Summary::sources`].
 pub type SourceId = u32;
 
 /// Where a line came from: source index plus 1-based line number.

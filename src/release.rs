@@ -10,8 +10,60 @@
 //! Ranges are per minor release: the rows were read from the newest patch of each minor
 //! (0.15.2, 0.18.2).
 
-use crate::correlate::HermesVersion;
 use crate::model::{Event, HermesRelease, HostRelease};
+use std::fmt;
+use std::str::FromStr;
+
+/// A Hermes release, compared by (major, minor).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct HermesVersion {
+    pub major: u32,
+    pub minor: u32,
+    pub patch: u32,
+}
+
+impl Default for HermesVersion {
+    /// The newest published release.
+    fn default() -> Self {
+        NEWEST
+    }
+}
+
+impl fmt::Display for HermesVersion {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}.{}.{}", self.major, self.minor, self.patch)
+    }
+}
+
+impl FromStr for HermesVersion {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let t = s.trim().trim_start_matches('v');
+        let mut parts = t.split('.');
+        let mut next = |name: &str| -> Result<u32, String> {
+            match parts.next() {
+                None | Some("") => Ok(0),
+                Some(p) => p
+                    .parse::<u32>()
+                    .map_err(|_| format!("invalid Hermes version {s:?}: bad {name} part {p:?}")),
+            }
+        };
+        let major = next("major")?;
+        let minor = next("minor")?;
+        let patch = next("patch")?;
+        if major == 0 && minor == 0 {
+            return Err(format!(
+                "invalid Hermes version {s:?}: expected e.g. 0.19.0"
+            ));
+        }
+        Ok(HermesVersion {
+            major,
+            minor,
+            patch,
+        })
+    }
+}
 
 /// The published minor releases, oldest first, each as its newest patch.
 pub const RELEASES: &[(u32, &str)] = &[
@@ -241,6 +293,11 @@ pub const SIGNALS: &[Signal] = &[
 
 impl Signal {
     fn matches(&self, logger: Option<&str>, message: &str) -> bool {
+        // Every event is tried against every signal: most differ in the first byte.
+        let lead = self.starts.as_bytes().first();
+        if lead.is_some_and(|b| message.as_bytes().first() != Some(b)) {
+            return false;
+        }
         if let Some(l) = self.logger {
             if logger != Some(l) {
                 return false;
@@ -506,6 +563,16 @@ pub fn describe(r: &HermesRelease) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn parses_versions() {
+        let v: HermesVersion = "0.19.0".parse().unwrap();
+        assert_eq!((v.major, v.minor, v.patch), (0, 19, 0));
+        let v: HermesVersion = "v0.14".parse().unwrap();
+        assert_eq!((v.minor, v.patch), (14, 0));
+        assert!("abc".parse::<HermesVersion>().is_err());
+        assert!("0".parse::<HermesVersion>().is_err());
+    }
 
     /// Every signal's range is exactly the releases whose logging calls write its line: checked
     /// against the census of each release's source (`fixtures/census/<release>.tsv`, written by

@@ -1,7 +1,7 @@
 //! The shared table of quota / usage-limit / balance / budget wording and provider codes, and the
 //! failure classification every rule uses.
 
-use crate::model::ErrorDetails;
+use crate::model::{ErrorDetails, Event, EventKind};
 use serde::Serialize;
 
 /// What a failed attempt says about its credential.
@@ -279,6 +279,54 @@ pub fn failure_class(
         return FailureClass::RateLimit;
     }
     FailureClass::Other
+}
+
+/// A quota or billing wall: the credential cannot serve until a reset or a payment.
+pub(crate) fn is_wall(c: FailureClass) -> bool {
+    matches!(c, FailureClass::QuotaWall | FailureClass::Billing)
+}
+
+/// The quota wording an event carries: a terminal summary, a stream failure, an error body, a
+/// wait's parsed body, a non-retryable error or a pool mark's reason.
+pub(crate) fn says_quota(ev: &Event) -> bool {
+    match &ev.kind {
+        EventKind::TerminalFailure {
+            summary: Some(s),
+            status,
+            ..
+        } => is_wall(failure_class(*status, None, None, s)),
+        EventKind::StreamFailed {
+            status,
+            details,
+            text,
+        }
+        | EventKind::NonRetryable {
+            status,
+            text,
+            details,
+        } => is_wall(failure_class(*status, None, details.as_ref(), text)),
+        EventKind::AttemptFailed {
+            status,
+            error_type,
+            summary,
+            details,
+            ..
+        } => is_wall(failure_class(
+            *status,
+            error_type.as_deref(),
+            details.as_ref(),
+            summary.as_deref().unwrap_or(""),
+        )),
+        EventKind::Details { details }
+        | EventKind::RetryScheduled {
+            details: Some(details),
+            ..
+        } => is_wall(failure_class(None, None, Some(details), "")),
+        EventKind::PoolMarked {
+            reason: Some(r), ..
+        } => is_quota_text(r),
+        _ => false,
+    }
 }
 
 #[cfg(test)]

@@ -1,59 +1,7 @@
 //! Cooldown rules per Hermes version (catalog §3.4): how long a marked entry stays cooled when
 //! the error gave no reset time.
 
-use std::fmt;
-use std::str::FromStr;
-
-/// A Hermes release, compared by (major, minor).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub struct HermesVersion {
-    pub major: u32,
-    pub minor: u32,
-    pub patch: u32,
-}
-
-impl Default for HermesVersion {
-    /// The newest published release.
-    fn default() -> Self {
-        crate::release::NEWEST
-    }
-}
-
-impl fmt::Display for HermesVersion {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}.{}.{}", self.major, self.minor, self.patch)
-    }
-}
-
-impl FromStr for HermesVersion {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let t = s.trim().trim_start_matches('v');
-        let mut parts = t.split('.');
-        let mut next = |name: &str| -> Result<u32, String> {
-            match parts.next() {
-                None | Some("") => Ok(0),
-                Some(p) => p
-                    .parse::<u32>()
-                    .map_err(|_| format!("invalid Hermes version {s:?}: bad {name} part {p:?}")),
-            }
-        };
-        let major = next("major")?;
-        let minor = next("minor")?;
-        let patch = next("patch")?;
-        if major == 0 && minor == 0 {
-            return Err(format!(
-                "invalid Hermes version {s:?}: expected e.g. 0.19.0"
-            ));
-        }
-        Ok(HermesVersion {
-            major,
-            minor,
-            patch,
-        })
-    }
-}
+use crate::release::HermesVersion;
 
 /// Why an entry is benched, for TTL purposes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -87,16 +35,6 @@ pub fn exhausted_ttl(version: HermesVersion, cause: TtlCause, sole_credential: b
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn parses_versions() {
-        let v: HermesVersion = "0.19.0".parse().unwrap();
-        assert_eq!((v.major, v.minor, v.patch), (0, 19, 0));
-        let v: HermesVersion = "v0.14".parse().unwrap();
-        assert_eq!((v.minor, v.patch), (14, 0));
-        assert!("abc".parse::<HermesVersion>().is_err());
-        assert!("0".parse::<HermesVersion>().is_err());
-    }
 
     #[test]
     fn ttl_by_version() {

@@ -20,7 +20,7 @@ use crate::release::{self, Fingerprint};
 use chrono::{DateTime, Utc};
 use std::collections::BTreeMap;
 
-pub use cooldown::HermesVersion;
+pub use crate::release::HermesVersion;
 pub use group::IDLE_CLOSE_SECS;
 pub use pool::{fmt_epoch, reset_from_details, same_account, PoolModel, ProfileState};
 pub use profile::is_rebuild;

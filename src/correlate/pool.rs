@@ -1,10 +1,11 @@
 //! A model of each provider's credential pool: members, priorities and cooldowns, built from
 //! auth snapshots and log lines and replayed through the log in time order.
 
-use super::cooldown::{exhausted_ttl, HermesVersion, TtlCause};
+use super::cooldown::{exhausted_ttl, TtlCause};
 use super::{providers, AuthInput, AuthListInput, Cooling, FallbackExit, Request};
 use crate::classify::quota::FailureClass;
 use crate::model::{ErrorDetails, Event, EventKind};
+use crate::release::HermesVersion;
 use chrono::{DateTime, Utc};
 use std::collections::{BTreeSet, HashMap};
 
@@ -224,7 +225,7 @@ pub fn fmt_epoch(e: f64) -> String {
 impl PoolModel {
     /// Build the pools from every snapshot: a snapshot's entries are its pool's members, and
     /// what it says of each entry is kept as an observation that holds from the time it
-    /// records, never before (see [`Observation`]).
+    /// records, never before (see `Observation`).
     pub fn from_snapshots(
         auths: &[AuthInput],
         lists: &[AuthListInput],

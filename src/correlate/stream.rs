@@ -235,7 +235,7 @@ fn recovery_line(ev: &Event) -> bool {
         } => no_account(details) && reset_hint.is_none(),
         _ => false,
     };
-    kind_ok && !crate::rules::says_quota(ev) && auth_blame_text(ev).is_none()
+    kind_ok && !crate::classify::quota::says_quota(ev) && auth_blame_text(ev).is_none()
 }
 
 /// A settled request that failed on a transient error (5xx, overload, timeout, connection) and

@@ -11,7 +11,7 @@
 //! becomes one unrecognized record holding all its lines, with a warning naming its lines.
 
 use super::entry::{Entry, Feed};
-use super::{ecs, otlp, Head};
+use super::Head;
 use crate::model::Shape;
 use serde_json::Value;
 
@@ -29,35 +29,14 @@ pub(crate) struct Found {
     pub records: Vec<(Head<'static>, String)>,
 }
 
-/// The export format whose documents are read.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Kind {
-    Ecs,
-    Otlp,
-}
-
-impl Kind {
-    fn shape(self) -> Shape {
-        match self {
-            Kind::Ecs => Shape::Ecs,
-            Kind::Otlp => Shape::Otlp,
-        }
-    }
-
-    fn name(self) -> &'static str {
-        match self {
-            Kind::Ecs => "Elasticsearch document",
-            Kind::Otlp => "OTLP/JSON logs document",
-        }
-    }
-
-    /// The records of `doc`, or None when it is no document of this format.
-    fn records(self, doc: &Value) -> Option<Found> {
-        match self {
-            Kind::Ecs => ecs::records(doc),
-            Kind::Otlp => otlp::records(doc),
-        }
-    }
+/// The export format whose documents are read: the shape of its records, its name for
+/// messages, and how the records of a parsed document are found (`None`: no document of this
+/// format). Each format's module defines its own (`ecs::DOCUMENT`, `otlp::DOCUMENT`).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Kind {
+    pub shape: Shape,
+    pub name: &'static str,
+    pub records: fn(&Value) -> Option<Found>,
 }
 
 /// A document being read.
@@ -183,10 +162,8 @@ impl Reader {
             })
         };
         let found = match parsed {
-            Ok(v) => self
-                .kind
-                .records(&v)
-                .ok_or_else(|| format!("valid JSON, but not an {}", self.kind.name())),
+            Ok(v) => (self.kind.records)(&v)
+                .ok_or_else(|| format!("valid JSON, but not an {}", self.kind.name)),
             Err(e) => Err(e),
         };
         let found = match found {
@@ -209,14 +186,14 @@ impl Reader {
             let at = lines.get(i).copied().unwrap_or(doc.start);
             let shares = last == Some(at);
             last = Some(at);
-            let mut e = Entry::new(self.kind.shape(), at);
+            let mut e = Entry::new(self.kind.shape, at);
             e.lines = u64::from(!shares);
             owned += e.lines;
             e.msg_line = Some(at);
             e.shares_line = shares;
             e.raw = if one { doc.text.clone() } else { json };
             let mut head = head;
-            head.shape = self.kind.shape();
+            head.shape = self.kind.shape;
             e.head = Some(head);
             out.push(e);
         }
@@ -233,10 +210,7 @@ impl Reader {
         };
         self.warnings.push(format!(
             "line {}: not a readable {}: {why}{hint}; lines {}-{} counted as unrecognized",
-            doc.start,
-            self.kind.name(),
-            doc.start,
-            doc.end
+            doc.start, self.kind.name, doc.start, doc.end
         ));
         let mut lines = doc.text.split('\n');
         let first = lines.next().unwrap_or_default();
@@ -365,7 +339,7 @@ mod tests {
 
     #[test]
     fn a_broken_document_is_one_unrecognized_record() {
-        let mut r = Reader::new(Kind::Otlp);
+        let mut r = Reader::new(super::super::otlp::DOCUMENT);
         let mut out = Vec::new();
         assert_eq!(r.push(1, "{", &mut out), Feed::Taken);
         assert_eq!(

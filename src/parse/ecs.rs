@@ -10,7 +10,7 @@
 //! of `log.file.path`. A hit without `_source` is read from its `fields` (dotted keys, array
 //! values). A `_bulk` action line (`{"index":{…}}`) holds no record.
 
-use super::document::{Found, Step};
+use super::document::{Found, Kind, Step};
 use super::time::{rfc3339, RawTime};
 use super::{journal_json, Head};
 use crate::model::Shape;
@@ -112,6 +112,13 @@ fn hit(v: &Value) -> Option<(Head<'static>, String)> {
     };
     Some((head(src), serde_json::to_string(v).unwrap_or_default()))
 }
+
+/// How the document reader reads this format's documents.
+pub(crate) const DOCUMENT: Kind = Kind {
+    shape: Shape::Ecs,
+    name: "Elasticsearch document",
+    records,
+};
 
 /// The records of a document, or None when it is no Elasticsearch document.
 pub(crate) fn records(doc: &Value) -> Option<Found> {

@@ -25,8 +25,8 @@ impl Reader {
             InputFormat::JournalJsonPretty => {
                 Reader::JsonPretty(journal_json_pretty::Reader::default())
             }
-            InputFormat::Ecs => Reader::Document(document::Reader::new(document::Kind::Ecs)),
-            InputFormat::Otlp => Reader::Document(document::Reader::new(document::Kind::Otlp)),
+            InputFormat::Ecs => Reader::Document(document::Reader::new(super::ecs::DOCUMENT)),
+            InputFormat::Otlp => Reader::Document(document::Reader::new(super::otlp::DOCUMENT)),
             _ => return None,
         };
         Some(Box::new(r))

@@ -8,7 +8,7 @@
 //! the file name of `log.file.path`) come from the record's attributes, else its resource's.
 //! Documents of other signals (`resourceSpans`, `resourceMetrics`) hold no record.
 
-use super::document::{Found, Step};
+use super::document::{Found, Kind, Step};
 use super::time::{epoch_nanos, RawTime};
 use super::{journal_json, Head};
 use crate::model::Shape;
@@ -115,6 +115,13 @@ fn head(record: &Map<String, Value>, resource: Option<&Value>) -> Head<'static> 
 pub(crate) fn is_document(obj: &Map<String, Value>) -> bool {
     obj.get("resourceLogs").is_some_and(Value::is_array)
 }
+
+/// How the document reader reads this format's documents.
+pub(crate) const DOCUMENT: Kind = Kind {
+    shape: Shape::Otlp,
+    name: "OTLP/JSON logs document",
+    records,
+};
 
 /// The records of a document, or None when it is no OTLP/JSON document.
 pub(crate) fn records(doc: &Value) -> Option<Found> {

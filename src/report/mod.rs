@@ -171,7 +171,7 @@ pub fn display_when(time: Option<&DateTime<Utc>>, time_text: Option<&str>) -> St
 
 /// A finding as one text for log pipelines (OTLP `body`, journal `MESSAGE`): the message, then
 /// one line per evidence line, `source:line: text`. Control characters are escaped
-/// ([`visible`]); a multi-line message keeps its lines, an evidence line stays one line.
+/// (`visible`); a multi-line message keeps its lines, an evidence line stays one line.
 pub fn finding_body(f: &Finding) -> String {
     let mut body = visible(&f.message, true).into_owned();
     for e in &f.evidence {

@@ -2,7 +2,7 @@
 //! (with `--timeline`) per-request timelines.
 //!
 //! ANSI colour is used only when [`RenderOptions::color`] is set, and only for severity tags;
-//! input-derived text is passed through [`visible`] so no escape byte from a log line reaches the
+//! input-derived text is passed through `visible` so no escape byte from a log line reaches the
 //! terminal.
 
 use super::{

@@ -24,7 +24,6 @@ mod summary;
 mod wait_on_benched_seat;
 
 pub use silent_rotation::inferred_rotations;
-pub(crate) use summary::says_quota;
 
 use crate::classify::quota::FailureClass;
 use crate::correlate::{Analysis, Attempt, Cooling, Request};

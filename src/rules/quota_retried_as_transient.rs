@@ -61,7 +61,7 @@ fn check(a: &Analysis, out: &mut Vec<Finding>) {
         let mut hits = Vec::new();
         for w in 0..req.attempts.len().saturating_sub(1) {
             let (prev, next) = (&req.attempts[w], &req.attempts[w + 1]);
-            if prev.succeeded || !super::summary::is_wall(prev.class) {
+            if prev.succeeded || !crate::classify::quota::is_wall(prev.class) {
                 continue;
             }
             let same = match (&prev.profile, &next.profile) {

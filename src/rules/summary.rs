@@ -3,14 +3,11 @@
 //! stands for the attempts it summarizes, and the lines that told the operator about a
 //! credential are read against the quota wording that came before them.
 
-use crate::classify::quota::{failure_class, is_quota_text, FailureClass, CLIENT_DEFECT_PHRASES};
+use crate::classify::quota::{
+    failure_class, is_wall, says_quota, FailureClass, CLIENT_DEFECT_PHRASES,
+};
 use crate::correlate::{Analysis, Request};
 use crate::model::{Event, EventKind};
-
-/// A quota or billing wall: the credential cannot serve until a reset or a payment.
-pub(crate) fn is_wall(c: FailureClass) -> bool {
-    matches!(c, FailureClass::QuotaWall | FailureClass::Billing)
-}
 
 /// A terminal summary of retries on a quota or billing wall: (event, retries, class, status).
 /// The class is read from the summary's wording first (a 400 or 403 whose body says the balance
@@ -31,49 +28,6 @@ pub(crate) fn terminal_wall(
         }
         _ => None,
     })
-}
-
-/// The quota wording an event carries: a terminal summary, a stream failure, an error body, a
-/// wait's parsed body, a non-retryable error or a pool mark's reason.
-pub(crate) fn says_quota(ev: &Event) -> bool {
-    match &ev.kind {
-        EventKind::TerminalFailure {
-            summary: Some(s),
-            status,
-            ..
-        } => is_wall(failure_class(*status, None, None, s)),
-        EventKind::StreamFailed {
-            status,
-            details,
-            text,
-        }
-        | EventKind::NonRetryable {
-            status,
-            text,
-            details,
-        } => is_wall(failure_class(*status, None, details.as_ref(), text)),
-        EventKind::AttemptFailed {
-            status,
-            error_type,
-            summary,
-            details,
-            ..
-        } => is_wall(failure_class(
-            *status,
-            error_type.as_deref(),
-            details.as_ref(),
-            summary.as_deref().unwrap_or(""),
-        )),
-        EventKind::Details { details }
-        | EventKind::RetryScheduled {
-            details: Some(details),
-            ..
-        } => is_wall(failure_class(None, None, Some(details), "")),
-        EventKind::PoolMarked {
-            reason: Some(r), ..
-        } => is_quota_text(r),
-        _ => false,
-    }
 }
 
 /// Events of `req` right before event `before` that carry quota wording: walking back from it,
