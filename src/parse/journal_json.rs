@@ -160,12 +160,130 @@ static REALTIME_KEY: LazyLock<Finder<'static>> =
     LazyLock::new(|| Finder::new("\"__REALTIME_TIMESTAMP\""));
 static MESSAGE_KEY: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new("\"MESSAGE\""));
 
+/// The fields [`Entry`] reads, as text borrowed from the line.
+#[derive(Default)]
+struct Flat<'a> {
+    realtime: Option<&'a str>,
+    hostname: Option<&'a str>,
+    syslog_identifier: Option<&'a str>,
+    comm: Option<&'a str>,
+    pid: Option<&'a str>,
+    syslog_pid: Option<&'a str>,
+    message: Option<&'a str>,
+}
+
+/// JSON whitespace from `i` on.
+fn skip_ws(b: &[u8], mut i: usize) -> usize {
+    while matches!(b.get(i), Some(b' ' | b'\t' | b'\n' | b'\r')) {
+        i += 1;
+    }
+    i
+}
+
+/// The first byte of `b` that ends a plain JSON string: a quote, a backslash or a control
+/// character. Eight bytes at a time (the strings of a journal entry are short: a call to a
+/// vector search costs more than it saves).
+fn string_stop(b: &[u8]) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    // High bit set in the lowest byte of `x` below `n` (exact for the lowest such byte).
+    let below = |x: u64, n: u8| x.wrapping_sub(ONES * u64::from(n)) & !x & HIGH;
+    let mut at = 0;
+    while let Some(chunk) = b.get(at..at + 8) {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        let w = u64::from_le_bytes(word);
+        let hits = below(w ^ (ONES * u64::from(b'"')), 1)
+            | below(w ^ (ONES * u64::from(b'\\')), 1)
+            | below(w, 0x20);
+        if hits != 0 {
+            return Some(at + (hits.trailing_zeros() / 8) as usize);
+        }
+        at += 8;
+    }
+    b.get(at..)?
+        .iter()
+        .position(|&c| c == b'"' || c == b'\\' || c < 0x20)
+        .map(|p| at + p)
+}
+
+/// The string starting with the quote at `i` in `line` and the index after its closing quote,
+/// when it holds no escape and no control character.
+fn plain_string(line: &str, i: usize) -> Option<(&str, usize)> {
+    let b = line.as_bytes();
+    if b.get(i) != Some(&b'"') {
+        return None;
+    }
+    let start = i + 1;
+    let end = start + string_stop(b.get(start..)?)?;
+    if b.get(end) != Some(&b'"') {
+        return None;
+    }
+    Some((line.get(start..end)?, end + 1))
+}
+
+/// What journalctl writes for an entry whose fields are all printable: one flat object of
+/// strings without escapes. Read by hand, the fields `parse` uses kept (the last of a repeated
+/// key, as [`Entry`] keeps); anything else (an escape, a number, an array, `null`, nesting,
+/// bad syntax) is `None` and goes through `serde_json`, which gives the same fields for what
+/// this accepts.
+fn flat(line: &str) -> Option<Flat<'_>> {
+    let b = line.as_bytes();
+    let mut i = skip_ws(b, 0);
+    if b.get(i) != Some(&b'{') {
+        return None;
+    }
+    i = skip_ws(b, i + 1);
+    let mut f = Flat::default();
+    if b.get(i) == Some(&b'}') {
+        return (skip_ws(b, i + 1) == b.len()).then_some(f);
+    }
+    loop {
+        let (key, j) = plain_string(line, i)?;
+        i = skip_ws(b, j);
+        if b.get(i) != Some(&b':') {
+            return None;
+        }
+        let (value, j) = plain_string(line, skip_ws(b, i + 1))?;
+        let slot = match key {
+            "__REALTIME_TIMESTAMP" => &mut f.realtime,
+            "_HOSTNAME" => &mut f.hostname,
+            "SYSLOG_IDENTIFIER" => &mut f.syslog_identifier,
+            "_COMM" => &mut f.comm,
+            "_PID" => &mut f.pid,
+            "SYSLOG_PID" => &mut f.syslog_pid,
+            "MESSAGE" => &mut f.message,
+            _ => &mut None,
+        };
+        *slot = Some(value);
+        i = skip_ws(b, j);
+        match b.get(i) {
+            Some(b',') => i = skip_ws(b, i + 1),
+            Some(b'}') => return (skip_ws(b, i + 1) == b.len()).then_some(f),
+            _ => return None,
+        }
+    }
+}
+
 /// Parse one journal JSON entry; other JSON (an application's own structured line) is not a
 /// journal entry and stays bare.
 pub(crate) fn parse(line: &str) -> Option<Head<'static>> {
     let bytes = line.as_bytes();
     if REALTIME_KEY.find(bytes).is_none() && MESSAGE_KEY.find(bytes).is_none() {
         return None;
+    }
+    if let Some(f) = flat(line) {
+        if f.message.is_none() && f.realtime.is_none() {
+            return None;
+        }
+        return Some(head_from(
+            Shape::JournalJson,
+            f.realtime,
+            f.hostname.map(str::to_string),
+            f.syslog_identifier.or(f.comm).map(str::to_string),
+            f.pid.or(f.syslog_pid),
+            f.message.unwrap_or_default(),
+        ));
     }
     let e: Entry = serde_json::from_str(line).ok()?;
     if e.message.is_none() && e.realtime.is_none() {
@@ -280,6 +398,84 @@ mod tests {
             assert_eq!(format!("{new:?}"), format!("{old:?}"), "{line}");
         }
         assert!(ok > 5_000 && ok < 40_000, "parsed: {ok}");
+    }
+
+    /// Flat entries as journalctl writes them, and near misses of every kind.
+    fn flat_inputs() -> Vec<String> {
+        const SEEDS: [&str; 6] = [
+            r#"{"__REALTIME_TIMESTAMP":"1795132800381425","PRIORITY":"6","_PID":"15487","SYSLOG_IDENTIFIER":"python","_HOSTNAME":"gw-1","_SYSTEMD_UNIT":"hermes-gateway.service","MESSAGE":"INFO [] agent.tool_executor: tool terminal completed in 7.82s (18185 chars)"}"#,
+            r#"{ "MESSAGE" : "WARNING run_agent: Retrying API call in 2s" , "_COMM":"hermes", "SYSLOG_PID":"9" }  "#,
+            r#"{"MESSAGE":"first","MESSAGE":"second","_PID":"1","_PID":"x"}"#,
+            r#"{"__REALTIME_TIMESTAMP":"5","MESSAGE":"é ✓ 🙂"}"#,
+            "{\t\"MESSAGE\":\"tab\"\r}",
+            r#"{}"#,
+        ];
+        const ALPHABET: &[char] = &[
+            '"', '\\', '{', '}', ':', ',', ' ', '\t', '\u{1}', '\u{7f}', '0', 'M', 'é', '[', 'n',
+        ];
+        let mut m = crate::parse::mutate::Mutator::new(0x9E37_79B9_7F4A_7C15, ALPHABET);
+        let mut inputs: Vec<String> = SEEDS.iter().map(|s| s.to_string()).collect();
+        for _ in 0..40_000 {
+            let mut chars: Vec<char> = SEEDS[m.below(SEEDS.len())].chars().collect();
+            let edits = m.below(3);
+            m.edit(&mut chars, edits);
+            inputs.push(chars.into_iter().collect());
+        }
+        inputs
+    }
+
+    #[test]
+    fn string_stop_finds_the_first_quote_backslash_or_control() {
+        let naive = |b: &[u8]| b.iter().position(|&c| c == b'"' || c == b'\\' || c < 0x20);
+        let mut m = crate::parse::mutate::Mutator::new(0x1234_5678_9ABC_DEF1, &['a']);
+        let alphabet = [
+            b'a', b'"', b'\\', 0x00, 0x1f, 0x20, 0x21, 0x5b, 0x5d, 0x7f, 0x80, 0xe9, 0xff,
+        ];
+        for len in 0..40 {
+            for _ in 0..200 {
+                let bytes: Vec<u8> = (0..len)
+                    .map(|_| {
+                        let c = alphabet[m.below(alphabet.len())];
+                        if m.below(4) == 0 {
+                            c
+                        } else {
+                            b'a' + (c % 26)
+                        }
+                    })
+                    .collect();
+                assert_eq!(string_stop(&bytes), naive(&bytes), "{bytes:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn flat_reading_agrees_with_serde() {
+        let mut flat_ok = 0;
+        for line in flat_inputs() {
+            let (new, old) = (parse(&line), reference(&line));
+            assert_eq!(format!("{new:?}"), format!("{old:?}"), "{line}");
+            let Some(f) = flat(&line) else { continue };
+            flat_ok += 1;
+            // What the hand reader accepts, serde_json accepts with the same fields.
+            let e: Entry = serde_json::from_str(&line).unwrap_or_else(|_| panic!("{line}"));
+            let text = |v: &Option<Value>| v.as_ref().and_then(super::text);
+            let pairs = [
+                (f.realtime, text(&e.realtime)),
+                (f.hostname, text(&e.hostname)),
+                (f.syslog_identifier, text(&e.syslog_identifier)),
+                (f.comm, text(&e.comm)),
+                (f.pid, text(&e.pid)),
+                (f.syslog_pid, text(&e.syslog_pid)),
+                (f.message, text(&e.message)),
+            ];
+            for (a, b) in pairs {
+                assert_eq!(a.map(str::to_string), b, "{line}");
+            }
+        }
+        assert!(
+            flat_ok > 5_000 && flat_ok < 40_000,
+            "read by hand: {flat_ok}"
+        );
     }
 
     #[test]
