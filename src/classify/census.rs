@@ -265,12 +265,9 @@ impl Pattern {
     }
 
     fn matches(&self, msg: &str) -> bool {
-        // Most patterns a message is tried against fail on these, without a search.
-        if msg.len() < self.min_len
-            || self
-                .lead
-                .is_some_and(|b| msg.as_bytes().first() != Some(&b))
-        {
+        // A message shorter than the literal text cannot match (the first byte was checked
+        // when the pattern was picked, see `Patterns::matching`).
+        if msg.len() < self.min_len {
             return false;
         }
         let mut at = 0;

@@ -35,19 +35,55 @@ fn field(values: &[&Option<Value>]) -> Option<String> {
 
 /// The fields of a journal entry the parser reads; each holds the last value given for its
 /// key (as a JSON object read into a map would). Other fields are checked for syntax and
-/// skipped without being built.
-#[derive(Default)]
-struct Entry {
-    realtime: Option<Value>,
-    hostname: Option<Value>,
-    syslog_identifier: Option<Value>,
-    comm: Option<Value>,
-    pid: Option<Value>,
-    syslog_pid: Option<Value>,
-    message: Option<Value>,
+/// skipped without being built. `T` is a parsed JSON value ([`Entry`]) or text borrowed from
+/// the line ([`Flat`]).
+struct Fields<T> {
+    realtime: Option<T>,
+    hostname: Option<T>,
+    syslog_identifier: Option<T>,
+    comm: Option<T>,
+    pid: Option<T>,
+    syslog_pid: Option<T>,
+    message: Option<T>,
 }
 
-impl<'de> Deserialize<'de> for Entry {
+impl<T> Default for Fields<T> {
+    fn default() -> Self {
+        Fields {
+            realtime: None,
+            hostname: None,
+            syslog_identifier: None,
+            comm: None,
+            pid: None,
+            syslog_pid: None,
+            message: None,
+        }
+    }
+}
+
+impl<T> Fields<T> {
+    /// Where the value of `key` goes; `None` for a field the parser does not read.
+    fn slot(&mut self, key: &str) -> Option<&mut Option<T>> {
+        Some(match key {
+            "__REALTIME_TIMESTAMP" => &mut self.realtime,
+            "_HOSTNAME" => &mut self.hostname,
+            "SYSLOG_IDENTIFIER" => &mut self.syslog_identifier,
+            "_COMM" => &mut self.comm,
+            "_PID" => &mut self.pid,
+            "SYSLOG_PID" => &mut self.syslog_pid,
+            "MESSAGE" => &mut self.message,
+            _ => return None,
+        })
+    }
+}
+
+/// The fields as parsed by `serde_json`.
+type Entry = Fields<Value>;
+
+/// The fields as read by hand ([`flat`]).
+type Flat<'a> = Fields<&'a str>;
+
+impl<'de> Deserialize<'de> for Fields<Value> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         d.deserialize_map(EntryVisitor)
     }
@@ -65,20 +101,12 @@ impl<'de> Visitor<'de> for EntryVisitor {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Entry, A::Error> {
         let mut e = Entry::default();
         while let Some(Key(key)) = map.next_key::<Key>()? {
-            let slot = match key.as_ref() {
-                "__REALTIME_TIMESTAMP" => &mut e.realtime,
-                "_HOSTNAME" => &mut e.hostname,
-                "SYSLOG_IDENTIFIER" => &mut e.syslog_identifier,
-                "_COMM" => &mut e.comm,
-                "_PID" => &mut e.pid,
-                "SYSLOG_PID" => &mut e.syslog_pid,
-                "MESSAGE" => &mut e.message,
-                _ => {
+            match e.slot(&key) {
+                Some(slot) => *slot = Some(map.next_value::<Value>()?),
+                None => {
                     map.next_value::<Skip>()?;
-                    continue;
                 }
-            };
-            *slot = Some(map.next_value::<Value>()?);
+            }
         }
         Ok(e)
     }
@@ -160,18 +188,6 @@ static REALTIME_KEY: LazyLock<Finder<'static>> =
     LazyLock::new(|| Finder::new("\"__REALTIME_TIMESTAMP\""));
 static MESSAGE_KEY: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new("\"MESSAGE\""));
 
-/// The fields [`Entry`] reads, as text borrowed from the line.
-#[derive(Default)]
-struct Flat<'a> {
-    realtime: Option<&'a str>,
-    hostname: Option<&'a str>,
-    syslog_identifier: Option<&'a str>,
-    comm: Option<&'a str>,
-    pid: Option<&'a str>,
-    syslog_pid: Option<&'a str>,
-    message: Option<&'a str>,
-}
-
 /// JSON whitespace from `i` on.
 fn skip_ws(b: &[u8], mut i: usize) -> usize {
     while matches!(b.get(i), Some(b' ' | b'\t' | b'\n' | b'\r')) {
@@ -245,17 +261,9 @@ fn flat(line: &str) -> Option<Flat<'_>> {
             return None;
         }
         let (value, j) = plain_string(line, skip_ws(b, i + 1))?;
-        let slot = match key {
-            "__REALTIME_TIMESTAMP" => &mut f.realtime,
-            "_HOSTNAME" => &mut f.hostname,
-            "SYSLOG_IDENTIFIER" => &mut f.syslog_identifier,
-            "_COMM" => &mut f.comm,
-            "_PID" => &mut f.pid,
-            "SYSLOG_PID" => &mut f.syslog_pid,
-            "MESSAGE" => &mut f.message,
-            _ => &mut None,
-        };
-        *slot = Some(value);
+        if let Some(slot) = f.slot(key) {
+            *slot = Some(value);
+        }
         i = skip_ws(b, j);
         match b.get(i) {
             Some(b',') => i = skip_ws(b, i + 1),
