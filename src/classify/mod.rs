@@ -7,6 +7,7 @@
 //! classifier normalises that once ([`clean_message`]), rejects the bulk of unrelated lines with
 //! one literal scan, and then asks each family in a fixed order.
 
+mod anchors;
 mod attempts;
 pub mod census;
 pub mod details;
@@ -130,10 +131,12 @@ pub const GATE_WORDS: &[&str] = &[
 
 const RETURNED: &str = "returned ";
 
-/// A set of literals searched in one pass: the SIMD packed searcher (Teddy) where the CPU has
-/// one, an Aho-Corasick automaton elsewhere. Leftmost-first, so a match exists exactly when
-/// some literal occurs, and comes with its literal and end.
+/// A set of literals searched in one pass: by four-byte anchors ([`anchors::Anchored`]) when
+/// every literal has four bytes, else the SIMD packed searcher (Teddy) where the CPU has one,
+/// else an Aho-Corasick automaton. Leftmost-first, so a match exists exactly when some literal
+/// occurs, and comes with its literal and end.
 pub(crate) enum LiteralSet {
+    Anchored(anchors::Anchored),
     Packed(packed::Searcher),
     Automaton(AhoCorasick),
 }
@@ -141,6 +144,9 @@ pub(crate) enum LiteralSet {
 impl LiteralSet {
     /// Panics only on a set the automaton cannot hold (far larger than any static one here).
     pub(crate) fn new<W: AsRef<[u8]>>(words: &[W]) -> Self {
+        if let Some(a) = anchors::Anchored::new(words) {
+            return LiteralSet::Anchored(a);
+        }
         let packed = packed::Config::new()
             .match_kind(packed::MatchKind::LeftmostFirst)
             .builder()
@@ -161,6 +167,7 @@ impl LiteralSet {
     pub(crate) fn find(&self, hay: &[u8], at: usize) -> Option<(usize, usize, usize)> {
         let at = at.min(hay.len());
         let m = match self {
+            LiteralSet::Anchored(a) => return a.find(hay, at),
             LiteralSet::Packed(s) => s.find_in(hay, Span::from(at..hay.len()))?,
             LiteralSet::Automaton(ac) => ac.find(Input::new(hay).range(at..))?,
         };

@@ -31,7 +31,7 @@ mod journal_verbose;
 mod loki;
 mod multiline;
 #[cfg(test)]
-mod mutate;
+pub(crate) mod mutate;
 mod otlp;
 mod paste;
 pub mod time;
