@@ -275,7 +275,7 @@ fn flat(line: &str) -> Option<Flat<'_>> {
 
 /// Parse one journal JSON entry; other JSON (an application's own structured line) is not a
 /// journal entry and stays bare.
-pub(crate) fn parse(line: &str) -> Option<Head<'static>> {
+pub(crate) fn parse(line: &str) -> Option<Head<'_>> {
     let bytes = line.as_bytes();
     if REALTIME_KEY.find(bytes).is_none() && MESSAGE_KEY.find(bytes).is_none() {
         return None;
@@ -284,11 +284,12 @@ pub(crate) fn parse(line: &str) -> Option<Head<'static>> {
         if f.message.is_none() && f.realtime.is_none() {
             return None;
         }
-        return Some(head_from(
+        // Plain strings are slices of the line: the head borrows them.
+        return Some(head_of(
             Shape::JournalJson,
             f.realtime,
-            f.hostname.map(str::to_string),
-            f.syslog_identifier.or(f.comm).map(str::to_string),
+            f.hostname.map(Cow::Borrowed),
+            f.syslog_identifier.or(f.comm).map(Cow::Borrowed),
             f.pid.or(f.syslog_pid),
             f.message.unwrap_or_default(),
         ));
@@ -307,6 +308,16 @@ pub(crate) fn parse(line: &str) -> Option<Head<'static>> {
     ))
 }
 
+/// [`parse`] for a line that does not outlive the call.
+pub(crate) fn parse_owned(line: &str) -> Option<Head<'static>> {
+    let h = parse(line)?;
+    let time = match h.time {
+        RawTime::EpochMicros(t) => RawTime::EpochMicros(t),
+        _ => RawTime::None,
+    };
+    Some(h.owned_at(time))
+}
+
 /// A head from the journal fields an entry gives, in any output mode that prints them
 /// (`json`, `export`, `verbose`): `__REALTIME_TIMESTAMP`, `_HOSTNAME`, `SYSLOG_IDENTIFIER` else
 /// `_COMM`, `_PID` else `SYSLOG_PID`, and `MESSAGE`, whose lines after the first become
@@ -319,22 +330,39 @@ pub(crate) fn head_from(
     pid: Option<&str>,
     message: &str,
 ) -> Head<'static> {
-    let time = realtime
+    let h = head_of(
+        shape,
+        realtime,
+        host.map(Cow::Owned),
+        ident.map(Cow::Owned),
+        pid,
+        message,
+    );
+    h.owned_at(realtime_of(realtime))
+}
+
+/// The time `__REALTIME_TIMESTAMP` gives.
+fn realtime_of(realtime: Option<&str>) -> RawTime<'static> {
+    realtime
         .and_then(|t| t.parse().ok())
-        .map_or(RawTime::None, RawTime::EpochMicros);
-    let mut h = Head::new(shape, time);
-    h.host = host.map(Cow::Owned);
-    h.ident = ident.map(Cow::Owned);
-    h.pid = pid.and_then(|p| p.parse().ok());
+        .map_or(RawTime::None, RawTime::EpochMicros)
+}
+
+/// [`head_from`] borrowing the fields and the message where it can.
+fn head_of<'a>(
+    shape: Shape,
+    realtime: Option<&str>,
+    host: Option<Cow<'a, str>>,
+    ident: Option<Cow<'a, str>>,
+    pid: Option<&str>,
+    message: &'a str,
+) -> Head<'a> {
     let mut lines = message.lines();
-    let mut inner = Head::new(shape, RawTime::None);
-    inner::apply(&mut inner, lines.next().unwrap_or(""));
-    let owned = |c: Cow<'_, str>| Cow::Owned(c.into_owned());
-    h.level = inner.level;
-    h.session = inner.session.map(owned);
-    h.logger = inner.logger.map(owned);
-    h.subagent = inner.subagent;
-    h.message = owned(inner.message);
+    let mut h = Head::new(shape, realtime_of(realtime));
+    inner::apply(&mut h, lines.next().unwrap_or(""));
+    h.host = host;
+    h.ident = ident;
+    h.pid = pid.and_then(|p| p.parse().ok());
     h.continuation = lines.map(str::to_string).collect();
     h
 }

@@ -58,7 +58,7 @@ impl Reader {
     fn close(&mut self) -> Option<Entry> {
         let mut e = self.cur.take()?;
         let text = self.text.trim_end().trim_end_matches(',');
-        e.head = journal_json::parse(text);
+        e.head = journal_json::parse_owned(text);
         Some(e)
     }
 }

@@ -99,7 +99,7 @@ pub(crate) fn parse(line: &str) -> Option<Head<'static>> {
     let mut h = match text
         .trim_start()
         .starts_with('{')
-        .then(|| journal_json::parse(&text))
+        .then(|| journal_json::parse_owned(&text))
         .flatten()
     {
         Some(h) => h,

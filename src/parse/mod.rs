@@ -290,6 +290,26 @@ impl<'a> Head<'a> {
         }
     }
 
+    /// The same head owning its texts, at `time` (a time that borrows a zone name from the
+    /// line cannot come along).
+    pub fn owned_at(self, time: RawTime<'static>) -> Head<'static> {
+        let owned = |c: Cow<'_, str>| Cow::Owned(c.into_owned());
+        Head {
+            shape: self.shape,
+            level: self.level,
+            session: self.session.map(owned),
+            logger: self.logger.map(owned),
+            host: self.host.map(owned),
+            ident: self.ident.map(owned),
+            pid: self.pid,
+            subagent: self.subagent,
+            message: owned(self.message),
+            continuation: self.continuation,
+            time,
+            msg_col: self.msg_col,
+        }
+    }
+
     /// Write the fields into `rec`, reusing its buffers.
     fn fill(&self, rec: &mut Record) {
         rec.shape = self.shape;
