@@ -1,8 +1,9 @@
 //! Live follow mode: `journalctl -f -o short-iso -u hermes-gateway | hermes-forensics --follow`,
 //! or `hermes-forensics --follow ~/.hermes/logs/agent.log`.
 //!
-//! The lines go through the batch run's streamed loop for one source ([`Followed`]: time
-//! order, grouping, settling), so pool, cooldown and fallback state carry across requests as in
+//! The lines go through the batch run's loop for one source: parsed and sorted by its
+//! [`Feed`](crate::ingest::triage) (each record as soon as it is complete), then its streamed
+//! correlation ([`Followed`]: time order, grouping, settling), so pool, cooldown and fallback state carry across requests as in
 //! a whole-file run, and the findings printed by the time the input ends are the batch run's
 //! findings. Whenever a line may have closed a request and the input has caught up, the
 //! analysis a run ending there would make is computed ([`Followed::snapshot`]), and the
@@ -16,7 +17,8 @@
 use crate::auth;
 use crate::correlate::{self, AuthInput, AuthListInput, Followed, Outcome};
 use crate::error::Error;
-use crate::model::{Event, EventKind, Finding, Record, Severity};
+use crate::ingest::triage::{self, Feed, Sorted};
+use crate::model::{EventKind, Finding, Severity};
 use crate::parse::{self, InputFormat, Parser, TimeContext};
 use crate::pipeline::Options;
 use crate::read::{self, tail, InputSpec, SourceHint};
@@ -61,25 +63,49 @@ fn closes_request(kind: &EventKind) -> bool {
     )
 }
 
+/// Where the followed source's request events go: the streamed correlation, within the time
+/// window.
+struct Intake {
+    followed: Followed,
+    since: Option<DateTime<Utc>>,
+    until: Option<DateTime<Utc>>,
+    /// Latest log time seen.
+    now: Option<DateTime<Utc>>,
+    /// A line that may close a request came since this was last cleared.
+    closing: bool,
+}
+
+impl Intake {
+    fn take(&mut self, sorted: Sorted) {
+        let Sorted::Event(e) = sorted else {
+            return;
+        };
+        if let Some(t) = e.record.time.utc {
+            if self.since.is_some_and(|s| t < s) || self.until.is_some_and(|u| t > u) {
+                return;
+            }
+            self.now = Some(self.now.map_or(t, |n| n.max(t)));
+        }
+        self.closing |= closes_request(&e.kind);
+        self.followed.push(e);
+    }
+}
+
 /// One followed log source: lines in, findings out.
 pub struct Live {
     ctx: TimeContext,
     forced: InputFormat,
     /// The first lines, until the format is known.
     head: Vec<(u32, String)>,
-    parser: Option<Parser>,
-    records: Vec<Record>,
-    followed: Followed,
+    /// The batch run's loop for one source, once the format is known.
+    reading: Option<(Parser, Feed)>,
+    intake: Intake,
     auths: Vec<AuthInput>,
     lists: Vec<AuthListInput>,
     opts: correlate::CorrelateOptions,
-    since: Option<DateTime<Utc>>,
-    until: Option<DateTime<Utc>>,
     rules: Vec<String>,
     ignore: Vec<String>,
     severity: BTreeMap<String, Severity>,
-    /// Latest log time seen.
-    now: Option<DateTime<Utc>>,
     /// Hashes of the findings printed (each is printed once).
     printed: HashSet<u64>,
     printed_order: VecDeque<u64>,
@@ -134,18 +160,20 @@ impl Live {
             ctx,
             forced: ingest.input_format,
             head: Vec::new(),
-            parser: None,
-            records: Vec::new(),
-            followed,
+            reading: None,
+            intake: Intake {
+                followed,
+                since,
+                until,
+                now: None,
+                closing: false,
+            },
             auths,
             lists,
             opts: opts.correlate.clone(),
-            since,
-            until,
             rules: opts.judge.rules.clone(),
             ignore: opts.judge.ignore.clone(),
             severity: opts.judge.severity_overrides.clone(),
-            now: None,
             printed: HashSet::new(),
             printed_order: VecDeque::new(),
         })
@@ -154,41 +182,37 @@ impl Live {
     /// Remember at most about `n` requests with something to report (default
     /// [`correlate::FOLLOW_REMEMBER`]); see [`Followed::remember`].
     pub fn remember(mut self, n: usize) -> Self {
-        self.followed = self.followed.remember(n);
+        self.intake.followed = self.intake.followed.remember(n);
         self
     }
 
     /// The latest instant of the log read so far.
     pub fn latest(&self) -> Option<DateTime<Utc>> {
-        self.now
+        self.intake.now
     }
 
     /// Requests with something to report remembered now.
     pub fn remembered(&self) -> usize {
-        self.followed.remembered()
+        self.intake.followed.remembered()
     }
 
     /// Take the next line; returns whether a line that may close a request was taken in (a
     /// record is complete when the next one starts).
     pub fn push_line(&mut self, no: u32, line: &str) -> bool {
-        if self.parser.is_none() {
+        let Some((parser, feed)) = self.reading.as_mut() else {
             self.head.push((no, line.to_string()));
             if self.head.len() < HEAD_LINES {
                 return false;
             }
-            return self.start_parser();
-        }
-        let mut records = std::mem::take(&mut self.records);
-        if let Some(p) = self.parser.as_mut() {
-            p.push(no, line, &mut records);
-        }
-        let closing = self.take(&mut records);
-        self.records = records;
-        closing
+            return self.start_reading();
+        };
+        let intake = &mut self.intake;
+        feed.line(parser, no, line, &mut |s| intake.take(s));
+        std::mem::take(&mut self.intake.closing)
     }
 
-    /// The format is known (from the first lines, or forced): parse the lines held so far.
-    fn start_parser(&mut self) -> bool {
+    /// The format is known (from the first lines, or forced): read the lines held so far.
+    fn start_reading(&mut self) -> bool {
         let format = match self.forced {
             InputFormat::Auto => {
                 let refs: Vec<&str> = self.head.iter().map(|(_, l)| l.as_str()).collect();
@@ -196,60 +220,37 @@ impl Live {
             }
             f => f,
         };
-        let mut parser = Parser::new(0, format, self.ctx.clone());
-        parser.set_filter(crate::ingest::keep_record);
-        let mut records = std::mem::take(&mut self.records);
+        let setup = triage::Setup {
+            source: 0,
+            format,
+            ctx: &self.ctx,
+            offset: 0,
+            strict: false,
+            workers: 1,
+            part_bytes: 0,
+        };
+        let (mut parser, mut feed) = (triage::parser(&setup), Feed::new(&setup).at_once());
+        let intake = &mut self.intake;
         for (no, line) in std::mem::take(&mut self.head) {
-            parser.push(no, &line, &mut records);
+            feed.line(&mut parser, no, &line, &mut |s| intake.take(s));
         }
-        self.parser = Some(parser);
-        let closing = self.take(&mut records);
-        self.records = records;
-        closing
-    }
-
-    /// Classify complete records and hand the request events on.
-    fn take(&mut self, records: &mut Vec<Record>) -> bool {
-        let mut closing = false;
-        for r in records.drain(..) {
-            let kind = crate::ingest::classify_kept(&r);
-            if !kind.is_request_event() {
-                if let Some(p) = self.parser.as_mut() {
-                    p.recycle(r);
-                }
-                continue;
-            }
-            let in_window = match r.time.utc {
-                Some(t) => self.since.is_none_or(|s| t >= s) && self.until.is_none_or(|u| t <= u),
-                None => true,
-            };
-            if !in_window {
-                continue;
-            }
-            if let Some(t) = r.time.utc {
-                self.now = Some(self.now.map_or(t, |n| n.max(t)));
-            }
-            closing |= closes_request(&kind);
-            self.followed.push(Event { record: r, kind });
-        }
-        closing
+        self.reading = Some((parser, feed));
+        std::mem::take(&mut self.intake.closing)
     }
 
     /// The input paused or ended (or the file was replaced): the record being read is complete.
     pub fn end_of_input(&mut self) -> bool {
-        if self.parser.is_none() {
+        if self.reading.is_none() {
             if self.head.is_empty() {
                 return false;
             }
-            self.start_parser();
+            self.start_reading();
         }
-        let mut records = std::mem::take(&mut self.records);
-        if let Some(p) = self.parser.as_mut() {
-            p.finish(&mut records);
+        if let Some((parser, feed)) = self.reading.as_mut() {
+            let intake = &mut self.intake;
+            feed.flush(parser, &mut |s| intake.take(s));
         }
-        let closing = self.take(&mut records);
-        self.records = records;
-        closing
+        std::mem::take(&mut self.intake.closing)
     }
 
     fn enabled(&self, id: &str) -> bool {
@@ -273,10 +274,12 @@ impl Live {
     /// grouping's idle close) at least [`SETTLE_SECS`] of log time ago, and findings of no
     /// request that old; all of them when `all` (the input is quiet).
     pub fn checkpoint(&mut self, all: bool) -> Vec<Finding> {
-        let (analysis, _) =
-            self.followed
-                .snapshot(self.auths.clone(), self.lists.clone(), self.opts.clone());
-        let quiet = |t: Option<DateTime<Utc>>, secs: i64| match (t, self.now) {
+        let (analysis, _) = self.intake.followed.snapshot(
+            self.auths.clone(),
+            self.lists.clone(),
+            self.opts.clone(),
+        );
+        let quiet = |t: Option<DateTime<Utc>>, secs: i64| match (t, self.intake.now) {
             (Some(t), Some(now)) => (now - t).num_seconds() >= secs,
             _ => false,
         };
@@ -317,7 +320,7 @@ impl Live {
     /// End of input: the findings not printed yet of the final analysis.
     pub fn finish(mut self) -> Vec<Finding> {
         self.end_of_input();
-        let followed = std::mem::replace(&mut self.followed, Followed::new(Vec::new()));
+        let followed = std::mem::replace(&mut self.intake.followed, Followed::new(Vec::new()));
         let (analysis, _) = followed.finish(
             std::mem::take(&mut self.auths),
             std::mem::take(&mut self.lists),

@@ -114,7 +114,7 @@ pub struct Setup<'a> {
 }
 
 /// A parser for `setup`, returning only what the classifier wants.
-fn parser(setup: &Setup<'_>) -> Parser {
+pub(crate) fn parser(setup: &Setup<'_>) -> Parser {
     let mut p = Parser::new(setup.source, setup.format, setup.ctx.clone());
     p.set_filter(super::keep_record);
     p
@@ -163,29 +163,56 @@ pub fn parse_whole(
     (parsed, err)
 }
 
-/// Lines into a parser, its records sorted in batches.
-struct Feed {
+/// Lines into a parser, its records sorted in batches: the loop of every run, whole, in parts
+/// or followed.
+pub(crate) struct Feed {
     records: Vec<Record>,
     counts: Counts,
     strict: bool,
     offset: u32,
+    /// Records held before they are sorted.
+    batch: usize,
 }
 
+/// Records held before sorting in a batch run.
+const BATCH: usize = 256;
+
 impl Feed {
-    fn new(setup: &Setup<'_>) -> Self {
+    pub(crate) fn new(setup: &Setup<'_>) -> Self {
         Feed {
             records: Vec::new(),
             counts: Counts::default(),
             strict: setup.strict,
             offset: setup.offset,
+            batch: BATCH,
         }
     }
 
-    fn line(&mut self, parser: &mut Parser, no: u32, line: &str, out: &mut dyn FnMut(Sorted)) {
+    /// A feed that sorts each record as soon as it is complete (a followed input: the findings
+    /// must not wait for later lines).
+    pub(crate) fn at_once(mut self) -> Self {
+        self.batch = 1;
+        self
+    }
+
+    /// Feed line `no` (before the setup's offset).
+    pub(crate) fn line(
+        &mut self,
+        parser: &mut Parser,
+        no: u32,
+        line: &str,
+        out: &mut dyn FnMut(Sorted),
+    ) {
         parser.push(no.saturating_add(self.offset), line, &mut self.records);
-        if self.records.len() >= 256 {
+        if self.records.len() >= self.batch {
             self.sort(parser, out);
         }
+    }
+
+    /// The input paused or ended: the pending record is complete; sort it and what is held.
+    pub(crate) fn flush(&mut self, parser: &mut Parser, out: &mut dyn FnMut(Sorted)) {
+        parser.finish(&mut self.records);
+        self.sort(parser, out);
     }
 
     fn sort(&mut self, parser: &mut Parser, out: &mut dyn FnMut(Sorted)) {
@@ -195,9 +222,8 @@ impl Feed {
     }
 
     /// The end of the lines: the last records sorted, the counts.
-    fn finish(mut self, parser: &mut Parser, out: &mut dyn FnMut(Sorted)) -> Counts {
-        parser.finish(&mut self.records);
-        self.sort(parser, out);
+    pub(crate) fn finish(mut self, parser: &mut Parser, out: &mut dyn FnMut(Sorted)) -> Counts {
+        self.flush(parser, out);
         self.counts
     }
 }
