@@ -420,7 +420,11 @@ pub struct Parser {
     source: SourceId,
     format: InputFormat,
     clock: Clock,
-    pending: Option<Pending>,
+    /// The record being built; its buffers serve every record of the source (a kept one leaves
+    /// as a copy).
+    pending: Pending,
+    /// Whether `pending` holds a record.
+    holding: bool,
     stats: ParseStats,
     /// `grep -n` prefixes were seen on structured lines: strip them from bare lines too.
     grep_n: bool,
@@ -445,7 +449,12 @@ impl Parser {
             source,
             format,
             clock: Clock::new(ctx),
-            pending: None,
+            pending: Pending {
+                rec: Record::empty(),
+                block: false,
+                msg_col: None,
+            },
+            holding: false,
             stats: ParseStats::default(),
             grep_n: false,
             filter: None,
@@ -479,8 +488,8 @@ impl Parser {
     /// before it: no pending record, no counts, no warnings (the filter and the spare buffers
     /// stay). Only for a format that [`splits`].
     pub fn restart(&mut self, carry: Carry) {
-        debug_assert!(self.entries.is_none() && self.pending.is_none());
-        self.pending = None;
+        debug_assert!(self.entries.is_none() && !self.holding);
+        self.holding = false;
         self.stats = ParseStats::default();
         self.grep_n = carry.grep_n;
         self.clock.restart((carry.last_month, carry.year_shift));
@@ -490,7 +499,8 @@ impl Parser {
     /// Give back a record this parser returned and the caller no longer needs: its buffers
     /// serve a later record.
     pub fn recycle(&mut self, rec: Record) {
-        if self.spare.len() < SPARE_RECORDS {
+        // With a filter, records leave as copies and the pending one is reused in place.
+        if self.filter.is_none() && self.spare.len() < SPARE_RECORDS {
             self.spare.push(rec);
         }
     }
@@ -509,13 +519,9 @@ impl Parser {
                 self.stats.meta += 1;
             }
             // json-sse ends every event with an empty line: it separates nothing there.
-            if let Some(p) = self
-                .pending
-                .as_mut()
-                .filter(|_| self.format != InputFormat::JournalJsonSse)
-            {
-                p.block = false;
-                p.msg_col = None;
+            if self.holding && self.format != InputFormat::JournalJsonSse {
+                self.pending.block = false;
+                self.pending.msg_col = None;
             }
             return;
         }
@@ -541,8 +547,8 @@ impl Parser {
         out: &mut Vec<Record>,
     ) {
         self.flush(out);
-        let mut rec = self.spare.pop().unwrap_or_else(Record::empty);
-        head.fill(&mut rec);
+        let rec = &mut self.pending.rec;
+        head.fill(rec);
         rec.loc = Loc {
             source: self.source,
             line: line_no,
@@ -565,16 +571,13 @@ impl Parser {
         if let Some(&last) = cont_lines.last() {
             rec.end_line = rec.end_line.max(last);
         }
-        let msg_col = head.msg_col;
         self.stats.records += 1;
         if rec.shape == Shape::Bare {
             self.stats.bare += 1;
         }
-        self.pending = Some(Pending {
-            block: console::is_head(&rec),
-            msg_col,
-            rec,
-        });
+        self.pending.block = console::is_head(&self.pending.rec);
+        self.pending.msg_col = head.msg_col;
+        self.holding = true;
     }
 
     /// Flush the pending record at end of input.
@@ -642,7 +645,8 @@ impl Parser {
             return;
         }
         self.open(line_no, &e.raw, head, &e.msg_lines, out);
-        if let Some(p) = self.pending.as_mut() {
+        {
+            let p = &mut self.pending;
             p.rec.end_line = p.rec.end_line.max(e.end);
             if e.shares_line {
                 p.rec.shares_line = true;
@@ -670,40 +674,40 @@ impl Parser {
     }
 
     fn flush(&mut self, out: &mut Vec<Record>) {
-        let Some(p) = self.pending.take() else {
+        if !self.holding {
             return;
-        };
+        }
+        self.holding = false;
+        let rec = &mut self.pending.rec;
         match self.filter {
-            Some(keep) if !keep(&p.rec) => {
+            Some(keep) if !keep(rec) => {
                 self.stats.filtered += 1;
-                self.stats.filtered_lines += record_lines(&p.rec);
-                self.recycle(p.rec);
+                self.stats.filtered_lines += record_lines(rec);
             }
             // A copy is built to size (a reused record's strings may carry the capacity of
-            // longer earlier lines); the reused one serves again.
-            Some(_) => {
-                out.push(p.rec.clone());
-                self.recycle(p.rec);
+            // longer earlier lines); the pending one serves again.
+            Some(_) => out.push(rec.clone()),
+            None => {
+                let next = self.spare.pop().unwrap_or_else(Record::empty);
+                out.push(std::mem::replace(rec, next));
             }
-            None => out.push(p.rec),
         }
     }
 
     /// In an agent-log source, an indented line (traceback frame) is a continuation of the
     /// pending agent-log record without further parsing.
     fn traceback_fast_path(&mut self, line_no: u32, line: &str) -> bool {
-        match self.pending.as_mut() {
-            Some(p)
-                if self.format == InputFormat::AgentLog
-                    && p.rec.shape == Shape::AgentLog
-                    && line.starts_with([' ', '\t']) =>
-            {
-                append(&mut p.rec, line_no, line);
-                self.stats.continuation += 1;
-                true
-            }
-            _ => false,
+        let p = &mut self.pending;
+        if self.holding
+            && self.format == InputFormat::AgentLog
+            && p.rec.shape == Shape::AgentLog
+            && line.starts_with([' ', '\t'])
+        {
+            append(&mut p.rec, line_no, line);
+            self.stats.continuation += 1;
+            return true;
         }
+        false
     }
 
     /// Parse a line: forced format first, then every structured shape, then `grep -n` prefixes,
@@ -728,9 +732,10 @@ impl Parser {
     /// Join `head` to the pending record when it continues it; returns whether it did.
     fn join(&mut self, line_no: u32, line: &str, head: &Head<'_>) -> bool {
         let format = self.format;
-        let Some(p) = self.pending.as_mut() else {
+        if !self.holding {
             return false;
-        };
+        }
+        let p = &mut self.pending;
         let h = head;
         let bare = h.shape == Shape::Bare && h.level.is_none();
         // A console detail line under its block, or a row of the Desktop app's receipt.
