@@ -276,10 +276,6 @@ fn flat(line: &str) -> Option<Flat<'_>> {
 /// Parse one journal JSON entry; other JSON (an application's own structured line) is not a
 /// journal entry and stays bare.
 pub(crate) fn parse(line: &str) -> Option<Head<'_>> {
-    let bytes = line.as_bytes();
-    if REALTIME_KEY.find(bytes).is_none() && MESSAGE_KEY.find(bytes).is_none() {
-        return None;
-    }
     if let Some(f) = flat(line) {
         if f.message.is_none() && f.realtime.is_none() {
             return None;
@@ -293,6 +289,11 @@ pub(crate) fn parse(line: &str) -> Option<Head<'_>> {
             f.pid.or(f.syslog_pid),
             f.message.unwrap_or_default(),
         ));
+    }
+    // Other JSON (no journal key anywhere) is rejected before serde_json reads it.
+    let bytes = line.as_bytes();
+    if REALTIME_KEY.find(bytes).is_none() && MESSAGE_KEY.find(bytes).is_none() {
+        return None;
     }
     let e: Entry = serde_json::from_str(line).ok()?;
     if e.message.is_none() && e.realtime.is_none() {
