@@ -3,12 +3,13 @@
 //!
 //! The lines go through the batch run's loop for one source: parsed and sorted by its
 //! [`Feed`](crate::ingest::triage) (each record as soon as it is complete), then its streamed
-//! correlation ([`Followed`]: time order, grouping, settling), so pool, cooldown and fallback state carry across requests as in
-//! a whole-file run, and the findings printed by the time the input ends are the batch run's
-//! findings. Whenever a line may have closed a request and the input has caught up, the
-//! analysis a run ending there would make is computed ([`Followed::snapshot`]), and the
-//! findings of requests that closed at least [`SETTLE_SECS`] of log time ago are printed — once
-//! each. Nothing for `--idle` seconds, or the end of the input, prints the rest as it stands.
+//! correlation ([`Followed`]: time order, grouping, settling), so pool, cooldown and fallback
+//! state carry across requests as in a whole-file run, and the findings printed by the time the
+//! input ends are the batch run's findings. Whenever a line may have closed a request and the
+//! input has caught up, the analysis a run ending there would make is computed
+//! ([`Followed::snapshot`]), and the findings of requests that closed at least [`SETTLE_SECS`]
+//! of log time ago are printed — once each. Nothing for `--idle` seconds, or the end of the
+//! input, prints the rest as it stands.
 //!
 //! Standard input (or a pipe) ends at its end of file. A regular file is followed like
 //! `tail -F` ([`crate::read::tail`]): the run goes on after its end, through truncation and

@@ -312,6 +312,7 @@ pub(crate) fn parse(line: &str) -> Option<Head<'_>> {
 /// [`parse`] for a line that does not outlive the call.
 pub(crate) fn parse_owned(line: &str) -> Option<Head<'static>> {
     let h = parse(line)?;
+    // An entry's time is `__REALTIME_TIMESTAMP`'s microseconds or none: nothing borrowed.
     let time = match h.time {
         RawTime::EpochMicros(t) => RawTime::EpochMicros(t),
         _ => RawTime::None,

@@ -430,7 +430,8 @@ pub struct Parser {
     grep_n: bool,
     /// Records for which this returns false are counted, not returned.
     filter: Option<fn(&Record) -> bool>,
-    /// Dropped or given back records whose buffers new records reuse.
+    /// Records given back whose buffers later records reuse (without a filter: a filtered
+    /// parser builds every record in `pending` and returns copies).
     spare: Vec<Record>,
     /// The entry reader of a mode whose entries span several lines (`verbose`, `export`,
     /// `json-pretty`, export documents); lines it does not take go through the per-line parsers.
@@ -497,9 +498,8 @@ impl Parser {
     }
 
     /// Give back a record this parser returned and the caller no longer needs: its buffers
-    /// serve a later record.
+    /// serve a later record. A filtered parser, which reuses one record in place, drops it.
     pub fn recycle(&mut self, rec: Record) {
-        // With a filter, records leave as copies and the pending one is reused in place.
         if self.filter.is_none() && self.spare.len() < SPARE_RECORDS {
             self.spare.push(rec);
         }
