@@ -139,31 +139,42 @@ pub fn time_of_day(i: &str) -> IResult<&str, (NaiveTime, bool)> {
     let parsed = (|| {
         let (h, m, s) = (two_digits(b, 0)?, two_digits(b, 3)?, two_digits(b, 6)?);
         (b.get(2) == Some(&b':') && b.get(5) == Some(&b':')).then_some(())?;
-        let digits = match b.get(8) {
-            Some(b'.' | b',') => b
-                .get(9..)
-                .unwrap_or_default()
-                .iter()
-                .take(9)
-                .take_while(|c| c.is_ascii_digit())
-                .count(),
-            _ => 0,
-        };
-        let (frac, end) = if digits > 0 {
-            (b.get(9..9 + digits), 9 + digits)
-        } else {
-            (None, 8)
-        };
-        // The fraction's digits, padded with zeros to nine.
-        let nanos = frac.map_or(0, |f| {
-            (0..9).fold(0u32, |acc, k| {
-                acc * 10 + f.get(k).map_or(0, |d| u32::from(d - b'0'))
-            })
-        });
+        let frac = fraction(b.get(8..).unwrap_or_default());
+        let (nanos, len) = frac.unwrap_or((0, 0));
         let t = NaiveTime::from_hms_nano_opt(h, m, s, nanos)?;
-        Some((i.get(end..)?, (t, frac.is_some())))
+        Some((i.get(8 + len..)?, (t, frac.is_some())))
     })();
     parsed.ok_or_else(|| fail(i))
+}
+
+/// The fraction of a second that may follow `HH:MM:SS` (`b` starts right after the seconds):
+/// `.` or `,` and one to nine digits are read, as nanoseconds (the digits padded with zeros to
+/// nine) and the number of bytes taken; `None` without a digit.
+pub(crate) fn fraction(b: &[u8]) -> Option<(u32, usize)> {
+    /// Ten to the power of the index.
+    const SCALE: [u32; 10] = [
+        1,
+        10,
+        100,
+        1_000,
+        10_000,
+        100_000,
+        1_000_000,
+        10_000_000,
+        100_000_000,
+        1_000_000_000,
+    ];
+    if !matches!(b.first(), Some(b'.' | b',')) {
+        return None;
+    }
+    let (mut value, mut n) = (0u32, 0usize);
+    while let Some(d @ b'0'..=b'9') = b.get(1 + n).filter(|_| n < 9) {
+        value = value * 10 + u32::from(d - b'0');
+        n += 1;
+    }
+    // The digits padded with zeros to nine.
+    let scale = SCALE.get(9 - n).filter(|_| n > 0)?;
+    Some((value * scale, 1 + n))
 }
 
 /// The nom grammar `date`, `time_of_day` and `offset` implement, kept to check them against.
