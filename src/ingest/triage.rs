@@ -55,8 +55,8 @@ impl Counts {
     }
 
     /// Sort one record: request events and unrecognized records go to `out`, the rest are
-    /// counted and their buffers given back to `parser`.
-    fn sort(&mut self, r: Record, strict: bool, parser: &mut Parser, out: &mut dyn FnMut(Sorted)) {
+    /// counted.
+    fn sort(&mut self, r: Record, strict: bool, out: &mut dyn FnMut(Sorted)) {
         let kind = super::classify_kept(&r);
         let lines = parse::record_lines(&r);
         if r.shape == Shape::Bare
@@ -83,7 +83,6 @@ impl Counts {
             out(Sorted::Unrecognized(r));
         } else {
             self.lines_other += lines;
-            parser.recycle(r);
         }
     }
 }
@@ -205,19 +204,19 @@ impl Feed {
     ) {
         parser.push(no.saturating_add(self.offset), line, &mut self.records);
         if self.records.len() >= self.batch {
-            self.sort(parser, out);
+            self.sort(out);
         }
     }
 
     /// The input paused or ended: the pending record is complete; sort it and what is held.
     pub(crate) fn flush(&mut self, parser: &mut Parser, out: &mut dyn FnMut(Sorted)) {
         parser.finish(&mut self.records);
-        self.sort(parser, out);
+        self.sort(out);
     }
 
-    fn sort(&mut self, parser: &mut Parser, out: &mut dyn FnMut(Sorted)) {
+    fn sort(&mut self, out: &mut dyn FnMut(Sorted)) {
         for r in self.records.drain(..) {
-            self.counts.sort(r, self.strict, parser, out);
+            self.counts.sort(r, self.strict, out);
         }
     }
 
@@ -238,7 +237,7 @@ struct PartOut {
     warnings: Vec<String>,
 }
 
-/// A worker's state: its parser, whose spare record buffers serve its later parts, and the
+/// A worker's state: its parser, whose record slot serves its later parts, and the
 /// number of records its last part gave (the next one's output is allocated to about that, not
 /// grown by copying).
 struct Worker {

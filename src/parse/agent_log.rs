@@ -244,14 +244,7 @@ mod tests {
         ];
         const ALPHABET: &[char] = &['0', '2', '5', '9', ':', '+', '-', 'Z', ' ', 'é'];
         let mut m = crate::parse::mutate::Mutator::new(0x1234_5678_9ABC_DEF1, ALPHABET);
-        let mut out: Vec<String> = SEEDS.iter().map(|s| s.to_string()).collect();
-        for _ in 0..60_000 {
-            let mut chars: Vec<char> = SEEDS[m.below(SEEDS.len())].chars().collect();
-            let edits = m.below(3);
-            m.edit(&mut chars, edits);
-            out.push(chars.into_iter().collect());
-        }
-        out
+        m.mutants(&SEEDS, 60_000, 3)
     }
 
     #[test]

@@ -88,15 +88,18 @@ impl Entry {
     /// Set a field read from the entry. A field given twice keeps its first value (as the json
     /// mode reads the array a repeated field becomes).
     pub fn set(&mut self, name: &str, value: &str) {
-        let slot = match name {
-            "__REALTIME_TIMESTAMP" => &mut self.realtime,
-            "_HOSTNAME" => &mut self.host,
-            "SYSLOG_IDENTIFIER" => &mut self.syslog_identifier,
-            "_COMM" => &mut self.comm,
-            "_PID" => &mut self.pid,
-            "SYSLOG_PID" => &mut self.syslog_pid,
-            "MESSAGE" => &mut self.message,
-            _ => return,
+        use journal_json::Field;
+        let Some(field) = Field::named(name) else {
+            return;
+        };
+        let slot = match field {
+            Field::Realtime => &mut self.realtime,
+            Field::Hostname => &mut self.host,
+            Field::SyslogIdentifier => &mut self.syslog_identifier,
+            Field::Comm => &mut self.comm,
+            Field::Pid => &mut self.pid,
+            Field::SyslogPid => &mut self.syslog_pid,
+            Field::Message => &mut self.message,
         };
         if slot.is_none() {
             *slot = Some(value.to_string());

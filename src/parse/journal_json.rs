@@ -61,18 +61,47 @@ impl<T> Default for Fields<T> {
     }
 }
 
+/// The journal fields a head is made of, in every mode that prints them (`json`, `export`,
+/// `verbose`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Field {
+    Realtime,
+    Hostname,
+    SyslogIdentifier,
+    Comm,
+    Pid,
+    SyslogPid,
+    Message,
+}
+
+impl Field {
+    /// The field named `name`; `None` for one the parsers do not read.
+    #[inline(always)]
+    pub(crate) fn named(name: &str) -> Option<Field> {
+        Some(match name {
+            "__REALTIME_TIMESTAMP" => Field::Realtime,
+            "_HOSTNAME" => Field::Hostname,
+            "SYSLOG_IDENTIFIER" => Field::SyslogIdentifier,
+            "_COMM" => Field::Comm,
+            "_PID" => Field::Pid,
+            "SYSLOG_PID" => Field::SyslogPid,
+            "MESSAGE" => Field::Message,
+            _ => return None,
+        })
+    }
+}
+
 impl<T> Fields<T> {
     /// Where the value of `key` goes; `None` for a field the parser does not read.
     fn slot(&mut self, key: &str) -> Option<&mut Option<T>> {
-        Some(match key {
-            "__REALTIME_TIMESTAMP" => &mut self.realtime,
-            "_HOSTNAME" => &mut self.hostname,
-            "SYSLOG_IDENTIFIER" => &mut self.syslog_identifier,
-            "_COMM" => &mut self.comm,
-            "_PID" => &mut self.pid,
-            "SYSLOG_PID" => &mut self.syslog_pid,
-            "MESSAGE" => &mut self.message,
-            _ => return None,
+        Some(match Field::named(key)? {
+            Field::Realtime => &mut self.realtime,
+            Field::Hostname => &mut self.hostname,
+            Field::SyslogIdentifier => &mut self.syslog_identifier,
+            Field::Comm => &mut self.comm,
+            Field::Pid => &mut self.pid,
+            Field::SyslogPid => &mut self.syslog_pid,
+            Field::Message => &mut self.message,
         })
     }
 }
@@ -423,13 +452,7 @@ mod tests {
         ];
         let mut m = crate::parse::mutate::Mutator::new(0x2545_F491_4F6C_DD1D, ALPHABET);
         let mut ok = 0;
-        let mut inputs: Vec<String> = SEEDS.iter().map(|s| s.to_string()).collect();
-        for _ in 0..40_000 {
-            let mut chars: Vec<char> = SEEDS[m.below(SEEDS.len())].chars().collect();
-            let edits = m.below(3);
-            m.edit(&mut chars, edits);
-            inputs.push(chars.into_iter().collect());
-        }
+        let inputs = m.mutants(&SEEDS, 40_000, 3);
         for line in &inputs {
             let (new, old) = (parse(line), reference(line));
             ok += usize::from(new.is_some());
@@ -452,14 +475,7 @@ mod tests {
             '"', '\\', '{', '}', ':', ',', ' ', '\t', '\u{1}', '\u{7f}', '0', 'M', 'é', '[', 'n',
         ];
         let mut m = crate::parse::mutate::Mutator::new(0x9E37_79B9_7F4A_7C15, ALPHABET);
-        let mut inputs: Vec<String> = SEEDS.iter().map(|s| s.to_string()).collect();
-        for _ in 0..40_000 {
-            let mut chars: Vec<char> = SEEDS[m.below(SEEDS.len())].chars().collect();
-            let edits = m.below(3);
-            m.edit(&mut chars, edits);
-            inputs.push(chars.into_iter().collect());
-        }
-        inputs
+        m.mutants(&SEEDS, 40_000, 3)
     }
 
     #[test]

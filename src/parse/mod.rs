@@ -6,8 +6,8 @@
 //! - [`Parser`]: a streaming, stateful parser; `push` one line at a time, completed records are
 //!   appended to `out` (a record is complete when the next record starts, because continuation
 //!   lines are joined to it); `finish` flushes the last one. With `set_filter`, records the
-//!   filter rejects are only counted (`ParseStats::filtered`, `filtered_lines`); `recycle`
-//!   gives a returned record back so that its buffers serve a later one.
+//!   filter rejects are only counted (`ParseStats::filtered`, `filtered_lines`) and every
+//!   record is built in one reused slot.
 //!
 //! Every pushed line is accounted for in [`ParseStats`]: it is blank, a journal meta line, the
 //! first line of a record, or a continuation joined to a record
@@ -412,9 +412,6 @@ struct Pending {
     msg_col: Option<usize>,
 }
 
-/// Records kept for reuse at most (a batch of returned records given back).
-const SPARE_RECORDS: usize = 512;
-
 /// Streaming parser for one source.
 pub struct Parser {
     source: SourceId,
@@ -430,9 +427,6 @@ pub struct Parser {
     grep_n: bool,
     /// Records for which this returns false are counted, not returned.
     filter: Option<fn(&Record) -> bool>,
-    /// Records given back whose buffers later records reuse (without a filter: a filtered
-    /// parser builds every record in `pending` and returns copies).
-    spare: Vec<Record>,
     /// The entry reader of a mode whose entries span several lines (`verbose`, `export`,
     /// `json-pretty`, export documents); lines it does not take go through the per-line parsers.
     entries: Option<Box<multiline::Reader>>,
@@ -459,7 +453,6 @@ impl Parser {
             stats: ParseStats::default(),
             grep_n: false,
             filter: None,
-            spare: Vec::new(),
             entries: multiline::Reader::for_format(format),
             done: Vec::new(),
             warnings: Vec::new(),
@@ -486,8 +479,8 @@ impl Parser {
     }
 
     /// Start over at a cut point of the source ([`is_cut_point`]) with the `carry` of the lines
-    /// before it: no pending record, no counts, no warnings (the filter and the spare buffers
-    /// stay). Only for a format that [`splits`].
+    /// before it: no pending record, no counts, no warnings (the filter and the pending slot's
+    /// buffers stay). Only for a format that [`splits`].
     pub fn restart(&mut self, carry: Carry) {
         debug_assert!(self.entries.is_none() && !self.holding);
         self.holding = false;
@@ -495,14 +488,6 @@ impl Parser {
         self.grep_n = carry.grep_n;
         self.clock.restart((carry.last_month, carry.year_shift));
         self.warnings.clear();
-    }
-
-    /// Give back a record this parser returned and the caller no longer needs: its buffers
-    /// serve a later record. A filtered parser, which reuses one record in place, drops it.
-    pub fn recycle(&mut self, rec: Record) {
-        if self.filter.is_none() && self.spare.len() < SPARE_RECORDS {
-            self.spare.push(rec);
-        }
     }
 
     /// Feed one line (without its line terminator). `line_no` is 1-based.
@@ -687,10 +672,7 @@ impl Parser {
             // A copy is built to size (a reused record's strings may carry the capacity of
             // longer earlier lines); the pending one serves again.
             Some(_) => out.push(rec.clone()),
-            None => {
-                let next = self.spare.pop().unwrap_or_else(Record::empty);
-                out.push(std::mem::replace(rec, next));
-            }
+            None => out.push(std::mem::replace(rec, Record::empty())),
         }
     }
 

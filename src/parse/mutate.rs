@@ -40,4 +40,16 @@ impl Mutator {
             }
         }
     }
+
+    /// The seeds, then `n` copies of random seeds with fewer than `edits_below` edits each.
+    pub fn mutants(&mut self, seeds: &[&str], n: usize, edits_below: usize) -> Vec<String> {
+        let mut out: Vec<String> = seeds.iter().map(|s| s.to_string()).collect();
+        for _ in 0..n {
+            let mut chars: Vec<char> = seeds[self.below(seeds.len())].chars().collect();
+            let edits = self.below(edits_below);
+            self.edit(&mut chars, edits);
+            out.push(chars.into_iter().collect());
+        }
+        out
+    }
 }
