@@ -547,25 +547,29 @@ pub fn for_each_run<R: BufRead + ?Sized>(
         if chunk.is_empty() {
             return Ok(count);
         }
-        let (mut end, mut n) = clean_lines(chunk);
+        let (end, n) = clean_lines(chunk);
         let head = chunk.get(..end).unwrap_or_default();
-        if let Err(e) = std::str::from_utf8(head) {
-            // The run ends before the line that is not UTF-8.
-            let valid = head.get(..e.valid_up_to()).unwrap_or_default();
-            end = memchr::memrchr(b'\n', valid).map_or(0, |i| i + 1);
-            n = memchr::memchr_iter(b'\n', valid.get(..end).unwrap_or_default()).count() as u32;
-        }
-        if let Some(text) = chunk.get(..end).and_then(|t| std::str::from_utf8(t).ok()) {
-            if n > 0 {
-                f(Lines::Run {
-                    first: u32::try_from(count + 1).unwrap_or(u32::MAX),
-                    text,
-                    count: n,
-                });
-                count += u64::from(n);
-                reader.consume(end);
-                continue;
+        let (text, n) = match simdutf8::compat::from_utf8(head) {
+            Ok(text) => (text, n),
+            Err(e) => {
+                // The run ends before the line that is not UTF-8.
+                let valid = head.get(..e.valid_up_to()).unwrap_or_default();
+                let end = memchr::memrchr(b'\n', valid).map_or(0, |i| i + 1);
+                let whole = valid.get(..end).unwrap_or_default();
+                let n = memchr::memchr_iter(b'\n', whole).count() as u32;
+                (std::str::from_utf8(whole).unwrap_or_default(), n)
             }
+        };
+        if n > 0 {
+            let end = text.len();
+            f(Lines::Run {
+                first: u32::try_from(count + 1).unwrap_or(u32::MAX),
+                text,
+                count: n,
+            });
+            count += u64::from(n);
+            reader.consume(end);
+            continue;
         }
         if !next_line(reader, path, &mut buf, &mut count, &mut |no, line| {
             f(Lines::One { no, line })
