@@ -253,17 +253,17 @@ pub enum EventKind {
         base_url: Option<String>,
         thread: Option<String>,
         summary: Option<String>,
-        details: Option<ErrorDetails>,
+        details: Option<Box<ErrorDetails>>,
     },
     /// `Streaming failed before delivery: Error code: 429 - {...}` (one per failed API call, from
     /// the `_call` worker thread; carries the full body).
     StreamFailed {
         status: Option<u16>,
-        details: Option<ErrorDetails>,
+        details: Option<Box<ErrorDetails>>,
         text: String,
     },
     /// A standalone `📋 Details: {...}` line that could not be joined to an attempt.
-    Details { details: ErrorDetails },
+    Details { details: Box<ErrorDetails> },
     /// `Retrying API call in Xs (attempt k/N)`, `⏱️ Rate limited. Waiting Xs (attempt k/N)`,
     /// `⏳ Retrying in Xs (attempt k/N)`.
     RetryScheduled {
@@ -271,7 +271,7 @@ pub enum EventKind {
         attempt: Option<u32>,
         max: Option<u32>,
         policy: Option<String>,
-        details: Option<ErrorDetails>,
+        details: Option<Box<ErrorDetails>>,
         reset_hint: Option<String>,
     },
     /// `API call failed after N retries`, `❌ Rate limited after N retries`, `❌ API failed after ...`,
@@ -287,7 +287,7 @@ pub enum EventKind {
     NonRetryable {
         status: Option<u16>,
         text: String,
-        details: Option<ErrorDetails>,
+        details: Option<Box<ErrorDetails>>,
     },
     /// `API call #N: model=... provider=...` or `⏱️  API call completed in Xs`.
     Success {
@@ -429,7 +429,7 @@ pub enum EventKind {
     ProviderError {
         provider: Option<String>,
         status: Option<u16>,
-        details: Option<ErrorDetails>,
+        details: Option<Box<ErrorDetails>>,
         text: String,
     },
     /// `Empty response (no content or reasoning) — retry N/3` (log) or `⚠️ Empty response from

@@ -53,10 +53,10 @@ fn s(v: &str) -> Option<String> {
     Some(v.to_string())
 }
 
-fn details(f: impl FnOnce(&mut ErrorDetails)) -> Option<ErrorDetails> {
+fn details(f: impl FnOnce(&mut ErrorDetails)) -> Option<Box<ErrorDetails>> {
     let mut d = ErrorDetails::default();
     f(&mut d);
-    Some(d)
+    Some(Box::new(d))
 }
 
 fn wait(wait_s: f64, attempt: Option<(u32, u32)>) -> EventKind {
@@ -1075,12 +1075,12 @@ fn standalone_details_line() {
     assert_eq!(
         c("   📋 Details: {'type': 'usage_limit_reached', 'plan_type': 'team', 'resets_at': 1778295076}"),
         Details {
-            details: ErrorDetails {
+            details: Box::new(ErrorDetails {
                 etype: s("usage_limit_reached"),
                 plan_type: s("team"),
                 resets_at: Some(1778295076.0),
                 ..ErrorDetails::default()
-            }
+            })
         }
     );
 }
@@ -1187,7 +1187,7 @@ fn corpus_partial_rotation_journal() {
                 provider, details, ..
             } => {
                 assert_eq!(provider.as_deref(), Some("openai-codex"));
-                Some(details.as_ref().and_then(ErrorDetails::fingerprint))
+                Some(details.as_deref().and_then(ErrorDetails::fingerprint))
             }
             _ => None,
         })

@@ -73,7 +73,7 @@ struct Block {
     model: Option<String>,
     base_url: Option<String>,
     summary: Option<String>,
-    details: Option<ErrorDetails>,
+    details: Option<Box<ErrorDetails>>,
     final_error: Option<String>,
 }
 
@@ -380,7 +380,7 @@ fn provider_error(msg: &str) -> Option<EventKind> {
             .and_then(|c| c.get(1).or(c.get(2)))
             .and_then(|m| field(m.as_str()))
             .or_else(|| field(without_kv.trim_matches([' ', ':', '-'])));
-        (d != ErrorDetails::default()).then_some(d)
+        (d != ErrorDetails::default()).then(|| Box::new(d))
     };
     Some(EventKind::ProviderError {
         provider: caps.get(1).map(|m| m.as_str().to_string()),

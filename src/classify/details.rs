@@ -62,7 +62,7 @@ const KEYS: &[(&str, Field)] = &[
 
 /// Parse the first `{...}` body in `text` (repr or JSON, possibly truncated). The status is
 /// taken from a prefix such as `Error code: 429 - `. Returns `None` when nothing was found.
-pub fn parse_details(text: &str) -> Option<ErrorDetails> {
+pub fn parse_details(text: &str) -> Option<Box<ErrorDetails>> {
     let brace = text.find('{');
     let prefix = brace.map_or(text, |i| text.get(..i).unwrap_or(""));
     let mut d = ErrorDetails {
@@ -72,7 +72,7 @@ pub fn parse_details(text: &str) -> Option<ErrorDetails> {
     if let Some(start) = brace {
         scan(text.get(start..).unwrap_or(""), &mut d);
     }
-    (d != ErrorDetails::default()).then_some(d)
+    (d != ErrorDetails::default()).then(|| Box::new(d))
 }
 
 /// Walk the tokens of a body and fill `d`.

@@ -354,7 +354,7 @@ pub fn event_failure_class(kind: &EventKind) -> Option<quota::FailureClass> {
         } => Some(failure_class(
             *status,
             error_type.as_deref(),
-            details.as_ref(),
+            details.as_deref(),
             summary.as_deref().unwrap_or(""),
         )),
         EventKind::StreamFailed {
@@ -372,7 +372,7 @@ pub fn event_failure_class(kind: &EventKind) -> Option<quota::FailureClass> {
             details,
             text,
             ..
-        } => Some(failure_class(*status, None, details.as_ref(), text)),
+        } => Some(failure_class(*status, None, details.as_deref(), text)),
         EventKind::RetryScheduled {
             details: Some(d), ..
         } => Some(failure_class(d.status, None, Some(d), "")),

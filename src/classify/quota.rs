@@ -304,7 +304,7 @@ pub(crate) fn says_quota(ev: &Event) -> bool {
             status,
             text,
             details,
-        } => is_wall(failure_class(*status, None, details.as_ref(), text)),
+        } => is_wall(failure_class(*status, None, details.as_deref(), text)),
         EventKind::AttemptFailed {
             status,
             error_type,
@@ -314,7 +314,7 @@ pub(crate) fn says_quota(ev: &Event) -> bool {
         } => is_wall(failure_class(
             *status,
             error_type.as_deref(),
-            details.as_ref(),
+            details.as_deref(),
             summary.as_deref().unwrap_or(""),
         )),
         EventKind::Details { details }
@@ -384,7 +384,7 @@ mod tests {
         use FailureClass::*;
         let usage = parse_details("Error code: 429 - {'error': {'type': 'usage_limit_reached', 'message': 'The usage limit has been reached'}}");
         assert_eq!(
-            failure_class(Some(429), Some("RateLimitError"), usage.as_ref(), ""),
+            failure_class(Some(429), Some("RateLimitError"), usage.as_deref(), ""),
             QuotaWall
         );
         let plain = parse_details(
@@ -394,7 +394,7 @@ mod tests {
             failure_class(
                 Some(429),
                 Some("RateLimitError"),
-                plain.as_ref(),
+                plain.as_deref(),
                 "HTTP 429: Rate limit reached for requests"
             ),
             RateLimit
@@ -402,7 +402,7 @@ mod tests {
         let missing =
             parse_details("{'error': {'message': 'Missing Authentication header', 'code': 401}}");
         assert_eq!(
-            failure_class(Some(401), None, missing.as_ref(), ""),
+            failure_class(Some(401), None, missing.as_deref(), ""),
             ClientDefect
         );
         assert_eq!(
@@ -471,7 +471,10 @@ mod tests {
         );
         let far =
             parse_details("{'error': {'type': 'rate_limit_error', 'resets_in_seconds': 14400}}");
-        assert_eq!(failure_class(Some(429), None, far.as_ref(), ""), QuotaWall);
+        assert_eq!(
+            failure_class(Some(429), None, far.as_deref(), ""),
+            QuotaWall
+        );
         assert_eq!(
             failure_class(Some(429), None, None, "Rate limited. Resets in 3h 59m."),
             QuotaWall

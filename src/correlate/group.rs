@@ -363,7 +363,7 @@ fn new_attempt(i: usize, ev: &Event, time: Option<DateTime<Utc>>) -> Option<Atte
             a.provider = provider.clone().filter(|p| !p.is_empty());
             a.details = details.clone();
             let text = summary.as_deref().unwrap_or(&ev.record.message);
-            a.class = failure_class(a.status, error_type.as_deref(), details.as_ref(), text);
+            a.class = failure_class(a.status, error_type.as_deref(), details.as_deref(), text);
         }
         EventKind::StreamFailed {
             status,
@@ -372,7 +372,7 @@ fn new_attempt(i: usize, ev: &Event, time: Option<DateTime<Utc>>) -> Option<Atte
         } => {
             a.status = status.or(details.as_ref().and_then(|d| d.status));
             a.details = details.clone();
-            a.class = failure_class(a.status, None, details.as_ref(), text);
+            a.class = failure_class(a.status, None, details.as_deref(), text);
         }
         EventKind::ProviderError {
             provider,
@@ -383,7 +383,7 @@ fn new_attempt(i: usize, ev: &Event, time: Option<DateTime<Utc>>) -> Option<Atte
             a.status = *status;
             a.provider = provider.clone();
             a.details = details.clone();
-            a.class = failure_class(*status, None, details.as_ref(), text);
+            a.class = failure_class(*status, None, details.as_deref(), text);
         }
         EventKind::Success { provider, .. } => {
             a.succeeded = true;

@@ -146,7 +146,7 @@ pub struct Attempt {
     pub provider: Option<String>,
     /// How the provider was known (`attempt line`, `request context`, `only pool known`).
     pub provider_basis: &'static str,
-    pub details: Option<ErrorDetails>,
+    pub details: Option<Box<ErrorDetails>>,
     pub profile: Option<String>,
     pub basis: Option<ProfileBasis>,
     /// Why the profile is unknown, when a line seemed to name it but does not prove it.

@@ -702,7 +702,7 @@ fn ttl_cause(status: Option<u16>, class: FailureClass) -> TtlCause {
 #[derive(Clone)]
 struct LastError {
     class: FailureClass,
-    details: Option<ErrorDetails>,
+    details: Option<Box<ErrorDetails>>,
     at: Option<f64>,
 }
 
@@ -893,7 +893,7 @@ pub fn replay(
                                 .unwrap_or_default()
                         );
                         let dead = a.class == FailureClass::AuthInvalid
-                            && a.details.as_ref().is_some_and(is_dead_reason);
+                            && a.details.as_deref().is_some_and(is_dead_reason);
                         pools.bench(
                             &provider,
                             &profile,

@@ -218,21 +218,21 @@ fn droppable(ev: &Event) -> bool {
 /// lines (attempt, stream failure, error details, the retry's wait), when none names an account
 /// (plan, reset) or a quota.
 fn recovery_line(ev: &Event) -> bool {
-    let no_account = |d: &Option<crate::model::ErrorDetails>| {
-        d.as_ref().is_none_or(|d| {
+    let no_account = |d: Option<&crate::model::ErrorDetails>| {
+        d.is_none_or(|d| {
             d.plan_type.is_none() && d.resets_at.is_none() && d.resets_in_seconds.is_none()
         })
     };
     let kind_ok = match &ev.kind {
         EventKind::AttemptFailed { details, .. } | EventKind::StreamFailed { details, .. } => {
-            no_account(details)
+            no_account(details.as_deref())
         }
-        EventKind::Details { details } => no_account(&Some(details.clone())),
+        EventKind::Details { details } => no_account(Some(details)),
         EventKind::RetryScheduled {
             details,
             reset_hint,
             ..
-        } => no_account(details) && reset_hint.is_none(),
+        } => no_account(details.as_deref()) && reset_hint.is_none(),
         _ => false,
     };
     kind_ok && !crate::classify::quota::says_quota(ev) && auth_blame_text(ev).is_none()

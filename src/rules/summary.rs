@@ -74,7 +74,7 @@ pub(crate) fn auth_told_text(ev: &Event) -> Option<&str> {
             status: s @ Some(401 | 403),
             text,
             details,
-        } => (failure_class(*s, None, details.as_ref(), text) == FailureClass::AuthInvalid)
+        } => (failure_class(*s, None, details.as_deref(), text) == FailureClass::AuthInvalid)
             .then_some(text.as_str()),
         EventKind::FallbackNotice {
             reason: Some(r), ..
