@@ -3,8 +3,9 @@
 //! the prefilter, and a filtered parse returns exactly the records an unfiltered one keeps,
 //! with the same line accounting. Records that pass the prefilter classify the same without
 //! the second gate scan (`classify_gated`), structured records the classifier wants classify
-//! the same without the gate or logger looked up again (`classify_wanted`), and every gate word
-//! is needed by some fixture event.
+//! the same without the gate or logger looked up again (`classify_wanted`), structured records
+//! it does not want are neither request events nor unrecognized, and every gate word is needed
+//! by some fixture event.
 
 #[path = "../examples/gen/synth.rs"]
 #[allow(dead_code)]
@@ -13,7 +14,7 @@ mod synth;
 use hermes_forensics::classify::{
     classify, classify_gated, classify_wanted, may_be_event, wants, GATE_WORDS,
 };
-use hermes_forensics::model::{Record, Shape};
+use hermes_forensics::model::{EventKind, Record, Shape};
 use hermes_forensics::parse::{detect, record_lines, InputFormat, ParseStats, Parser, TimeContext};
 use hermes_forensics::read::{self, InputSpec, SourceHint};
 use std::path::{Path, PathBuf};
@@ -83,6 +84,14 @@ fn check(name: &str, lines: &[String], format: InputFormat, used: &mut [bool]) -
                 classify_wanted(r),
                 kind,
                 "{name}:{}: classification of a wanted record differs: {:?}",
+                r.loc.line,
+                r.raw
+            );
+        }
+        if r.shape != Shape::Bare && !wants(r) {
+            assert!(
+                !kind.is_request_event() && kind != EventKind::Unrecognized,
+                "{name}:{}: a record the classifier does not want is {kind:?}: {:?}",
                 r.loc.line,
                 r.raw
             );

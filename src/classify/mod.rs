@@ -301,14 +301,24 @@ pub fn may_be_event(record: &Record) -> bool {
     passes_gate(&record.message)
 }
 
-/// Records the pipeline classifies: those that may be request events, side-client lines
-/// aside, and every record of a request-path logger (so that one matching no census
-/// template is counted as unrecognized).
+/// Records the pipeline classifies: every record of a request-path logger (so that one
+/// matching no census template is counted as unrecognized), and those that may be request
+/// events, a side client's logged lines aside.
 pub fn wants(record: &Record) -> bool {
     match record.logger.as_deref() {
+        // A request-path logger is no side client's (see `census`).
         Some(l) if census::is_request_path_logger(l) => true,
-        _ => passes_gate(&record.message),
+        _ => passes_gate(&record.message) && !side_record(record),
     }
+}
+
+/// A logged line of a side client: [`classify`] makes it a `SideClient` line whatever its
+/// message says (see [`settle`]), so it is neither a request event nor unrecognized.
+fn side_record(record: &Record) -> bool {
+    record.logger.as_deref().is_some_and(|l| {
+        side::is_side_logger(l)
+            && side::side_client(Some(l), &clean_message(&record.message)).is_some()
+    })
 }
 
 /// Whether `text` holds a gate word ([`GATE_WORDS`]) that [`gate_hit`] accepts.
