@@ -5,6 +5,7 @@
 //! `known`.
 
 use super::clean_message;
+use memchr::memmem::Finder;
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::LazyLock;
@@ -38,6 +39,8 @@ struct Pattern {
     row: usize,
     /// First line of the template (cleaned like messages), split on placeholders.
     pieces: Vec<String>,
+    /// A searcher for each piece, built once (`str::find` sets one up on every call).
+    finders: Vec<Finder<'static>>,
     /// Starts / ends with a placeholder.
     open_start: bool,
     open_end: bool,
@@ -254,9 +257,14 @@ impl Pattern {
             .first()
             .filter(|_| !open_start)
             .and_then(|p| p.as_bytes().first().copied());
+        let finders = pieces
+            .iter()
+            .map(|p| Finder::new(p.as_bytes()).into_owned())
+            .collect();
         Some(Pattern {
             row,
             pieces,
+            finders,
             open_start,
             open_end,
             min_len,
@@ -272,7 +280,7 @@ impl Pattern {
         }
         let mut at = 0;
         let n = self.pieces.len();
-        for (i, piece) in self.pieces.iter().enumerate() {
+        for (i, (piece, finder)) in self.pieces.iter().zip(&self.finders).enumerate() {
             let hay = msg.get(at..).unwrap_or("");
             let last = i + 1 == n;
             if i == 0 && !self.open_start {
@@ -288,7 +296,8 @@ impl Pattern {
             if last && !self.open_end {
                 return hay.ends_with(piece.as_str());
             }
-            match hay.find(piece.as_str()) {
+            // A match of a text in a text starts and ends on character boundaries.
+            match finder.find(hay.as_bytes()) {
                 Some(j) => at += j + piece.len(),
                 None => return false,
             }
