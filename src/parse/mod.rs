@@ -311,13 +311,13 @@ impl<'a> Head<'a> {
     }
 
     /// Write the fields into `rec`, reusing its buffers.
-    fn fill(&self, rec: &mut Record) {
+    fn fill(&self, rec: &mut Record, spare: &mut Vec<String>) {
         rec.shape = self.shape;
         rec.level = self.level;
-        set_opt(&mut rec.session, self.session.as_deref());
-        set_opt(&mut rec.logger, self.logger.as_deref());
-        set_opt(&mut rec.host, self.host.as_deref());
-        set_opt(&mut rec.ident, self.ident.as_deref());
+        set_opt(&mut rec.session, self.session.as_deref(), spare);
+        set_opt(&mut rec.logger, self.logger.as_deref(), spare);
+        set_opt(&mut rec.host, self.host.as_deref(), spare);
+        set_opt(&mut rec.ident, self.ident.as_deref(), spare);
         rec.pid = self.pid;
         rec.subagent = self.subagent;
         rec.message.clear();
@@ -325,14 +325,23 @@ impl<'a> Head<'a> {
     }
 }
 
-/// Set an optional text field, reusing its buffer when it already holds one.
-fn set_opt(slot: &mut Option<String>, value: Option<&str>) {
+/// Set an optional text field, reusing its buffer when it already holds one. A buffer the
+/// field gives up goes to `spare`, and an empty field takes one from there (agent.log lines
+/// alternate between having a session tag and not).
+fn set_opt(slot: &mut Option<String>, value: Option<&str>, spare: &mut Vec<String>) {
     match (slot.as_mut(), value) {
         (Some(buf), Some(v)) => {
             buf.clear();
             buf.push_str(v);
         }
-        (_, v) => *slot = v.map(str::to_owned),
+        (Some(_), None) => spare.extend(slot.take()),
+        (None, Some(v)) => {
+            let mut buf = spare.pop().unwrap_or_default();
+            buf.clear();
+            buf.push_str(v);
+            *slot = Some(buf);
+        }
+        (None, None) => {}
     }
 }
 
@@ -406,6 +415,8 @@ fn forced(format: InputFormat, line: &str) -> Option<Head<'_>> {
 /// The record being built, with its joining state.
 struct Pending {
     rec: Record,
+    /// Buffers of optional fields the record gave up, for the next record that has them.
+    spare: Vec<String>,
     /// A console attempt / failure block is open: detail lines join it.
     block: bool,
     /// Message column of a prefixed journal line (multi-line MESSAGE continuations).
@@ -446,6 +457,7 @@ impl Parser {
             clock: Clock::new(ctx),
             pending: Pending {
                 rec: Record::empty(),
+                spare: Vec::new(),
                 block: false,
                 msg_col: None,
             },
@@ -532,8 +544,8 @@ impl Parser {
         out: &mut Vec<Record>,
     ) {
         self.flush(out);
-        let rec = &mut self.pending.rec;
-        head.fill(rec);
+        let Pending { rec, spare, .. } = &mut self.pending;
+        head.fill(rec, spare);
         rec.loc = Loc {
             source: self.source,
             line: line_no,
