@@ -325,6 +325,16 @@ impl<'a> Head<'a> {
     }
 }
 
+/// Whether `line` is empty or all whitespace (`str::trim` leaves nothing); a line that starts
+/// with a visible ASCII character is answered without decoding the rest.
+fn is_blank(line: &str) -> bool {
+    match line.as_bytes().first() {
+        None => true,
+        Some(&b) if b.is_ascii() && !char::from(b).is_whitespace() => false,
+        Some(_) => line.trim().is_empty(),
+    }
+}
+
 /// Set an optional text field, reusing its buffer when it already holds one. A buffer the
 /// field gives up goes to `spare`, and an empty field takes one from there (agent.log lines
 /// alternate between having a session tag and not).
@@ -505,12 +515,16 @@ impl Parser {
     /// Feed one line (without its line terminator). `line_no` is 1-based.
     pub fn push(&mut self, line_no: u32, line: &str, out: &mut Vec<Record>) {
         self.stats.lines += 1;
-        let line = line.trim_end_matches(['\r', '\n']);
+        let line = match line.as_bytes().last() {
+            Some(b'\r' | b'\n') => line.trim_end_matches(['\r', '\n']),
+            _ => line,
+        };
         if self.entries.is_some() && self.push_entry(line_no, line, out) {
             return;
         }
-        if line.trim().is_empty() || journal::is_meta(line) || paste::is_group_separator(line) {
-            if line.trim().is_empty() {
+        let blank = is_blank(line);
+        if blank || journal::is_meta(line) || paste::is_group_separator(line) {
+            if blank {
                 self.stats.blank += 1;
             } else {
                 self.stats.meta += 1;
@@ -828,4 +842,26 @@ fn traceback_like(rec: &Record, line: &str) -> bool {
             .continuation
             .last()
             .is_some_and(|(_, t)| t.starts_with([' ', '\t']))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_blank;
+
+    #[test]
+    fn blank_lines_are_what_trim_empties() {
+        let mut chars: Vec<char> = (0u8..=127).map(char::from).collect();
+        chars.extend([
+            '\u{85}', '\u{a0}', '\u{1680}', '\u{2003}', '\u{2028}', '\u{3000}',
+        ]);
+        chars.extend(['\u{feff}', '\u{200b}', 'é', '⚠']);
+        for &a in &chars {
+            for &b in &chars {
+                for s in [a.to_string(), format!("{a}{b}"), format!("{a}{b}{a}")] {
+                    assert_eq!(is_blank(&s), s.trim().is_empty(), "{s:?}");
+                }
+            }
+        }
+        assert!(is_blank(""));
+    }
 }
