@@ -62,13 +62,13 @@ fn logger(i: &str, any_case: bool) -> Option<(&str, &str)> {
     if !(first == b'_' || first.is_ascii_lowercase() || (any_case && first.is_ascii_uppercase())) {
         return None;
     }
-    let tail = b.get(1..).unwrap_or_default();
-    let len = 1 + tail
-        .iter()
-        .position(|&c| !LOGGER_BYTE[usize::from(c)])
-        .unwrap_or(tail.len());
-    let (name, rest) = (i.get(..len)?, i.get(len..)?);
-    let rest = rest.strip_prefix(':')?;
+    // The name runs to the first byte that may not be in one, which must be the colon: find
+    // the colon, then check the bytes before it.
+    let len = memchr::memchr(b':', b)?;
+    if !b.get(1..len)?.iter().all(|&c| LOGGER_BYTE[usize::from(c)]) {
+        return None;
+    }
+    let (name, rest) = (i.get(..len)?, i.get(len + 1..)?);
     if rest.is_empty() {
         return Some((rest, name));
     }
@@ -84,7 +84,7 @@ pub(crate) fn level_tail(any_case: bool) -> impl Fn(&str) -> IResult<&str, Tail<
     move |i| {
         let (i, lvl) = level(i)?;
         let sid = i.strip_prefix(" [").and_then(|r| {
-            let end = r.find(']').filter(|&e| e > 0)?;
+            let end = memchr::memchr(b']', r.as_bytes()).filter(|&e| e > 0)?;
             Some((r.get(end + 1..)?, r.get(..end)?))
         });
         let (after, sid) = match sid {
