@@ -539,12 +539,12 @@ impl Parser {
         if self.traceback_fast_path(line_no, line) {
             return;
         }
-        let head = self.head(line);
+        let mut head = self.head(line);
         if self.join(line_no, line, &head) {
             self.stats.continuation += 1;
             return;
         }
-        self.open(line_no, line, head, &[], out);
+        self.open(line_no, line, &mut head, &[], out);
     }
 
     /// Start a record at `line_no` from `head`, flushing the pending one. The continuation
@@ -553,7 +553,7 @@ impl Parser {
         &mut self,
         line_no: u32,
         line: &str,
-        head: Head<'_>,
+        head: &mut Head<'_>,
         cont_lines: &[u32],
         out: &mut Vec<Record>,
     ) {
@@ -575,7 +575,7 @@ impl Parser {
         rec.continuation.clear();
         rec.continuation.extend(
             head.continuation
-                .into_iter()
+                .drain(..)
                 .enumerate()
                 .map(|(i, c)| (cont_lines.get(i).copied().unwrap_or(line_no), c)),
         );
@@ -636,7 +636,7 @@ impl Parser {
     /// as a journal json entry would be). Its message lines are the record and continuation
     /// lines; its other lines are journal metadata.
     fn emit_entry(&mut self, e: &entry::Entry, out: &mut Vec<Record>) {
-        let head = e.head();
+        let mut head = e.head();
         let line_no = e.record_line();
         let mut more: Vec<u32> = e
             .msg_lines
@@ -655,7 +655,7 @@ impl Parser {
             }
             return;
         }
-        self.open(line_no, &e.raw, head, &e.msg_lines, out);
+        self.open(line_no, &e.raw, &mut head, &e.msg_lines, out);
         {
             let p = &mut self.pending;
             p.rec.end_line = p.rec.end_line.max(e.end);
