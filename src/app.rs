@@ -450,7 +450,7 @@ fn events(args: &EventsArgs) -> Result<u8, RunError> {
     let mut sink = |source: &str, item: Item| match item {
         Item::Event(ev) => {
             lines.push((source.to_string(), Line::Event(events.len())));
-            events.push(ev);
+            events.push(*ev);
         }
         Item::Unrecognized(r) if show => lines.push((
             source.to_string(),

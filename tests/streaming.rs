@@ -287,11 +287,11 @@ fn recovered_requests_are_dropped_as_they_settle_unless_a_console_copy_may_follo
             .into_iter()
             .partition(|e| e.record.time.utc.is_none());
         for e in untimed {
-            streamer.accept(e, None);
+            streamer.accept(Box::new(e), None);
         }
         let mut peak = 0;
         for e in timed {
-            orderer.push(e, &mut |t, e| streamer.accept(e, t));
+            orderer.push(Box::new(e), &mut |t, e| streamer.accept(e, t));
             peak = peak.max(streamer.kept_requests());
         }
         orderer.finish(&mut |t, e| streamer.accept(e, t));

@@ -269,7 +269,7 @@ fn recovered(req: &Request, store: &Store) -> bool {
 #[derive(Clone)]
 struct Waiting {
     time: DateTime<Utc>,
-    event: Event,
+    event: Box<Event>,
 }
 
 /// Puts one source's events in time order and gives each its effective time: its own, else the
@@ -278,9 +278,11 @@ struct Waiting {
 #[derive(Default, Clone)]
 pub struct Orderer {
     /// Leading events with no time before the source's first timed one.
-    leading: Vec<Event>,
+    /// (Kept boxed: they leave as they came, and moving a box is moving a pointer.)
+    #[allow(clippy::vec_box)]
+    leading: Vec<Box<Event>>,
     /// Sorted by (time, arrival). Lines mostly come in order, so a new one is appended; one
-    /// that came early is inserted in place (events are large: no heap sifting).
+    /// that came early is inserted in place.
     waiting: VecDeque<Waiting>,
     /// Latest own time of the source, in line order (the time of untimed lines after it).
     last_own: Option<DateTime<Utc>>,
@@ -292,7 +294,11 @@ pub struct Orderer {
 
 impl Orderer {
     /// Take the source's next event (line order); `out` receives events in time order.
-    pub fn push(&mut self, event: Event, out: &mut dyn FnMut(Option<DateTime<Utc>>, Event)) {
+    pub fn push(
+        &mut self,
+        event: Box<Event>,
+        out: &mut dyn FnMut(Option<DateTime<Utc>>, Box<Event>),
+    ) {
         let time = match event.record.time.utc {
             Some(t) => {
                 self.last_own = Some(t);
@@ -325,7 +331,7 @@ impl Orderer {
         }
     }
 
-    fn wait(&mut self, time: DateTime<Utc>, event: Event) {
+    fn wait(&mut self, time: DateTime<Utc>, event: Box<Event>) {
         let w = Waiting { time, event };
         // Equal times keep arrival order: insert after every entry not later than this one.
         if self.waiting.back().is_none_or(|b| b.time <= time) {
@@ -338,7 +344,7 @@ impl Orderer {
 
     /// End of the source: release everything (a source with no time at all keeps line order,
     /// untimed).
-    pub fn finish(&mut self, out: &mut dyn FnMut(Option<DateTime<Utc>>, Event)) {
+    pub fn finish(&mut self, out: &mut dyn FnMut(Option<DateTime<Utc>>, Box<Event>)) {
         for ev in std::mem::take(&mut self.leading) {
             out(None, ev);
         }
@@ -431,7 +437,7 @@ impl Streamer {
     }
 
     /// Take the next event in merged (time) order, with its effective time.
-    pub fn accept(&mut self, event: Event, time: Option<DateTime<Utc>>) {
+    pub fn accept(&mut self, event: Box<Event>, time: Option<DateTime<Utc>>) {
         self.totals.count(&event, time);
         if let Some(t) = time {
             self.now = Some(self.now.map_or(t, |n| n.max(t)));
@@ -455,7 +461,7 @@ impl Streamer {
             } => self.restored.remove(&providers::normalize(p)),
             _ => false,
         };
-        let i = self.grouper.events.push(event, time);
+        let i = self.grouper.events.push(*event, time);
         if let Some(p) = restored {
             self.restored.insert(p);
         }
@@ -718,7 +724,7 @@ impl Followed {
     }
 
     /// Take the source's next event, in line order.
-    pub fn push(&mut self, event: Event) {
+    pub fn push(&mut self, event: Box<Event>) {
         let streamer = &mut self.streamer;
         self.orderer.push(event, &mut |t, e| streamer.accept(e, t));
         if self.streamer.kept_requests() > self.remember + self.remember / 10 {
@@ -755,17 +761,17 @@ mod tests {
     use super::*;
     use chrono::TimeZone;
 
-    fn event(line: u32, secs: Option<i64>) -> Event {
+    fn event(line: u32, secs: Option<i64>) -> Box<Event> {
         let mut e = Store::default_missing();
         e.record.loc.line = line;
         e.record.time.utc = secs.and_then(|s| Utc.timestamp_opt(s, 0).single());
-        e
+        Box::new(e)
     }
 
     fn order(input: &[(u32, Option<i64>)]) -> (Vec<(u32, Option<i64>)>, u64) {
         let mut o = Orderer::default();
         let mut out = Vec::new();
-        let mut take = |t: Option<DateTime<Utc>>, e: Event| {
+        let mut take = |t: Option<DateTime<Utc>>, e: Box<Event>| {
             out.push((e.record.loc.line, t.map(|t| t.timestamp())));
         };
         for &(line, secs) in input {

@@ -12,7 +12,7 @@ use crate::read::InputSpec;
 use chrono::{DateTime, Utc};
 
 /// An event of one source, released in time order: (effective time, line order, event).
-type Released = (Option<DateTime<Utc>>, u64, Event);
+type Released = (Option<DateTime<Utc>>, u64, Box<Event>);
 
 /// Events of one source are handed to the merge in batches of this many (one channel operation
 /// per batch, not per event) ...
@@ -45,7 +45,7 @@ pub fn ingest_merged(
                 let mut seq = 0u64;
                 let mut batch = Vec::with_capacity(MERGE_BATCH);
                 // A closed channel means the merge stopped: nothing left to deliver to.
-                let mut send = |t: Option<DateTime<Utc>>, e: Event| {
+                let mut send = |t: Option<DateTime<Utc>>, e: Box<Event>| {
                     seq += 1;
                     batch.push((t, seq, e));
                     if batch.len() >= MERGE_BATCH {
@@ -108,11 +108,11 @@ pub fn ingest_merged(
 
 /// Takes events in merged order.
 trait Accept {
-    fn accept(&mut self, event: Event, time: Option<DateTime<Utc>>);
+    fn accept(&mut self, event: Box<Event>, time: Option<DateTime<Utc>>);
 }
 
 impl Accept for Streamer {
-    fn accept(&mut self, event: Event, time: Option<DateTime<Utc>>) {
+    fn accept(&mut self, event: Box<Event>, time: Option<DateTime<Utc>>) {
         Streamer::accept(self, event, time);
     }
 }
@@ -212,7 +212,7 @@ impl Router {
 }
 
 impl Accept for Router {
-    fn accept(&mut self, event: Event, time: Option<DateTime<Utc>>) {
+    fn accept(&mut self, event: Box<Event>, time: Option<DateTime<Utc>>) {
         let host = event.record.host.clone();
         self.first();
         let k = match host {
@@ -255,7 +255,7 @@ impl Accept for Router {
 /// the last second's are held back to be compared, then passed on in order.
 #[derive(Default)]
 struct Dedupe {
-    recent: std::collections::VecDeque<(Option<DateTime<Utc>>, Event, bool)>,
+    recent: std::collections::VecDeque<(Option<DateTime<Utc>>, Box<Event>, bool)>,
     dropped: u64,
 }
 
@@ -286,7 +286,7 @@ fn same_instant(a: &crate::model::Record, b: &crate::model::Record) -> Option<bo
 }
 
 impl Dedupe {
-    fn push(&mut self, t: Option<DateTime<Utc>>, e: Event, streamer: &mut impl Accept) {
+    fn push(&mut self, t: Option<DateTime<Utc>>, e: Box<Event>, streamer: &mut impl Accept) {
         if let Some(own) = e.record.time.utc {
             while let Some((_, front, _)) = self.recent.front() {
                 // An untimed record has no copy to wait for: it is passed on.
@@ -331,15 +331,15 @@ mod tests {
     use crate::model::{Event, EventKind, Record};
     use chrono::TimeZone;
 
-    fn event(source: u32, line: u32, secs: Option<i64>) -> Event {
+    fn event(source: u32, line: u32, secs: Option<i64>) -> Box<Event> {
         let mut record = Record::empty();
         record.loc = crate::model::Loc { source, line };
         record.message = format!("line {line}");
         record.time.utc = secs.and_then(|s| Utc.timestamp_opt(s, 0).single());
-        Event {
+        Box::new(Event {
             record,
             kind: EventKind::Other,
-        }
+        })
     }
 
     /// An untimed record (merged first) has no copy to wait for: it does not hold back the

@@ -61,12 +61,11 @@ pub fn looks_like_request_line(text: &str) -> bool {
     REQUEST_WORDS.iter().any(|w| text.contains(w))
 }
 
-/// What ingestion hands to its caller as it reads, record by record. Moved once per record, so
-/// the size difference between the variants costs nothing worth a heap allocation.
-#[allow(clippy::large_enum_variant)]
+/// What ingestion hands to its caller as it reads, record by record.
 pub enum Item<'a> {
-    /// A record classified as a request event.
-    Event(Event),
+    /// A record classified as a request event (boxed, as it goes through the ordering and
+    /// merging queues).
+    Event(Box<Event>),
     /// A record that matched no line shape and no template.
     Unrecognized(&'a Record),
 }
@@ -152,7 +151,7 @@ pub fn ingest_collect_specs(
             let mut events = Vec::new();
             let one = ingest_one(id as u32, spec, opts, &ctx, &mut |_, item| {
                 if let Item::Event(e) = item {
-                    events.push(e);
+                    events.push(*e);
                 }
             })?;
             Ok((one, events))

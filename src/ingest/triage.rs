@@ -12,8 +12,8 @@ use std::io::BufRead;
 /// What a record is to the analysis.
 #[allow(clippy::large_enum_variant)]
 pub enum Sorted {
-    /// A request event.
-    Event(Event),
+    /// A request event (boxed: events pass through several queues before the correlator).
+    Event(Box<Event>),
     /// A Hermes record that matches no template, or a line of no known shape.
     Unrecognized(Record),
 }
@@ -67,7 +67,7 @@ impl Counts {
         if kind.is_request_event() {
             self.lines_used += lines;
             self.events += 1;
-            out(Sorted::Event(Event { record: r, kind }));
+            out(Sorted::Event(Box::new(Event { record: r, kind })));
         } else if kind == EventKind::Unrecognized {
             // A request-path Hermes record that matches no census template.
             self.lines_unrecognized += lines;
