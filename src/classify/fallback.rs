@@ -12,6 +12,9 @@ static SWITCH_MARKERS: [Needle; 3] = [
     Needle::new(|| Finder::new("Trying fallback")),
 ];
 
+/// The word every [`SWITCH_MARKERS`] entry holds: a message without it holds none of them.
+static FALLBACK_WORD: Needle = Needle::new(|| Finder::new("fallback"));
+
 /// Classify a fallback-family message (already cleaned).
 pub(super) fn classify(msg: &str) -> Option<EventKind> {
     if let Some(rest) = msg.strip_prefix("Fallback ") {
@@ -53,6 +56,9 @@ pub(super) fn classify(msg: &str) -> Option<EventKind> {
             provider,
             console: false,
         });
+    }
+    if !FALLBACK_WORD.is_in(msg) {
+        return None;
     }
     let cut = SWITCH_MARKERS.iter().filter_map(|m| m.find(msg)).min()?;
     // The reason is the text before the last dash that precedes the marker (a reason may
