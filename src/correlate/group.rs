@@ -315,7 +315,12 @@ fn lane_of(ev: &Event) -> Option<String> {
         .map(|n| format!("/subagent-{n}"))
         .unwrap_or_default();
     if let Some(s) = &r.session {
-        return Some(format!("session {s}{sub}"));
+        // Built by hand: this runs for every event, and `format!` costs several times more.
+        let mut lane = String::with_capacity("session ".len() + s.len() + sub.len());
+        lane.push_str("session ");
+        lane.push_str(s);
+        lane.push_str(&sub);
+        return Some(lane);
     }
     if let Some(p) = r.pid {
         return Some(pid_lane(p, r.host.as_deref(), &sub));
