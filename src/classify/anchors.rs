@@ -21,7 +21,7 @@ pub(crate) struct Anchored {
     table: Box<[u64; TABLE_WORDS]>,
     /// For each pair of bytes, how far a window of four bytes ending in it may move on before
     /// it can be an anchor: 0 when the pair ends an anchor, 1 or 2 when it sits earlier in one,
-    /// else 3 (the pair cannot be in the window's first three bytes' anchor).
+    /// else 3 (no anchor starts at any of the window's first three bytes).
     shift: Box<[u8; 1 << 16]>,
     /// (anchor, literal index), sorted: the literals starting with an anchor, in set order.
     anchors: Vec<(u32, usize)>,
