@@ -375,8 +375,18 @@ pub(crate) fn head_from(
 /// The time `__REALTIME_TIMESTAMP` gives.
 fn realtime_of(realtime: Option<&str>) -> RawTime<'static> {
     realtime
-        .and_then(|t| t.parse().ok())
+        .and_then(epoch_micros)
         .map_or(RawTime::None, RawTime::EpochMicros)
+}
+
+/// `text` read as an `i64` as `str::parse` reads it. Up to 18 plain digits (any journal time
+/// until the year 33658) are summed directly; anything else goes through `parse`.
+fn epoch_micros(text: &str) -> Option<i64> {
+    let b = text.as_bytes();
+    if !b.is_empty() && b.len() <= 18 && b.iter().all(u8::is_ascii_digit) {
+        return Some(b.iter().fold(0i64, |n, d| n * 10 + i64::from(d - b'0')));
+    }
+    text.parse().ok()
 }
 
 /// [`head_from`] borrowing the fields and the message where it can.
@@ -388,13 +398,18 @@ fn head_of<'a>(
     pid: Option<&str>,
     message: &'a str,
 ) -> Head<'a> {
-    let mut lines = message.lines();
     let mut h = Head::new(shape, realtime_of(realtime));
-    inner::apply(&mut h, lines.next().unwrap_or(""));
+    // Most messages are one line, which `lines()` would give back whole.
+    if memchr::memchr(b'\n', message.as_bytes()).is_none() {
+        inner::apply(&mut h, message);
+    } else {
+        let mut lines = message.lines();
+        inner::apply(&mut h, lines.next().unwrap_or(""));
+        h.continuation = lines.map(str::to_string).collect();
+    }
     h.host = host;
     h.ident = ident;
     h.pid = pid.and_then(|p| p.parse().ok());
-    h.continuation = lines.map(str::to_string).collect();
     h
 }
 
@@ -476,6 +491,26 @@ mod tests {
         ];
         let mut m = crate::parse::mutate::Mutator::new(0x9E37_79B9_7F4A_7C15, ALPHABET);
         m.mutants(&SEEDS, 40_000, 3)
+    }
+
+    #[test]
+    fn epoch_micros_reads_what_parse_reads() {
+        const SEEDS: [&str; 6] = [
+            "1795132800381425",
+            "999999999999999999",
+            "9223372036854775807",
+            "+17",
+            "-0",
+            "",
+        ];
+        const ALPHABET: &[char] = &['0', '1', '9', '+', '-', ' ', 'x', 'é'];
+        let mut m = crate::parse::mutate::Mutator::new(0x0BAD_5EED_1234_5678, ALPHABET);
+        for t in m.mutants(&SEEDS, 20_000, 3) {
+            assert_eq!(epoch_micros(&t), t.parse::<i64>().ok(), "{t:?}");
+        }
+        for n in ["0", "000000000000000000", "1", "123456789012345678"] {
+            assert_eq!(epoch_micros(n), n.parse::<i64>().ok(), "{n:?}");
+        }
     }
 
     #[test]
