@@ -37,10 +37,9 @@ pub struct Template {
 /// A template as literal pieces between placeholders, for matching a message.
 struct Pattern {
     row: usize,
-    /// First line of the template (cleaned like messages), split on placeholders.
-    pieces: Vec<String>,
-    /// A searcher for each piece, built once (`str::find` sets one up on every call).
-    finders: Vec<Finder<'static>>,
+    /// First line of the template (cleaned like messages), split on placeholders: a searcher
+    /// for each piece, built once (`str::find` sets one up on every call).
+    pieces: Vec<Finder<'static>>,
     /// Starts / ends with a placeholder.
     open_start: bool,
     open_end: bool,
@@ -60,7 +59,7 @@ struct Patterns {
 impl Patterns {
     fn new(mut all: Vec<Pattern>) -> Patterns {
         // Longer literal text first: the most specific template wins.
-        all.sort_by_key(|p| std::cmp::Reverse(p.pieces.iter().map(String::len).sum::<usize>()));
+        all.sort_by_key(|p| std::cmp::Reverse(p.min_len));
         let by_lead = (0..=u8::MAX)
             .map(|b| {
                 (0u32..)
@@ -257,14 +256,13 @@ impl Pattern {
             .first()
             .filter(|_| !open_start)
             .and_then(|p| p.as_bytes().first().copied());
-        let finders = pieces
+        let pieces = pieces
             .iter()
             .map(|p| Finder::new(p.as_bytes()).into_owned())
             .collect();
         Some(Pattern {
             row,
             pieces,
-            finders,
             open_start,
             open_end,
             min_len,
@@ -280,11 +278,12 @@ impl Pattern {
         }
         let mut at = 0;
         let n = self.pieces.len();
-        for (i, (piece, finder)) in self.pieces.iter().zip(&self.finders).enumerate() {
-            let hay = msg.get(at..).unwrap_or("");
+        for (i, finder) in self.pieces.iter().enumerate() {
+            let piece = finder.needle();
+            let hay = msg.get(at..).unwrap_or("").as_bytes();
             let last = i + 1 == n;
             if i == 0 && !self.open_start {
-                if !hay.starts_with(piece.as_str()) {
+                if !hay.starts_with(piece) {
                     return false;
                 }
                 at += piece.len();
@@ -294,10 +293,10 @@ impl Pattern {
                 continue;
             }
             if last && !self.open_end {
-                return hay.ends_with(piece.as_str());
+                return hay.ends_with(piece);
             }
             // A match of a text in a text starts and ends on character boundaries.
-            match finder.find(hay.as_bytes()) {
+            match finder.find(hay) {
                 Some(j) => at += j + piece.len(),
                 None => return false,
             }

@@ -32,13 +32,8 @@ pub(crate) struct Entry {
     pub end: u32,
     /// Input lines taken (blank lines between entries are not).
     pub lines: u64,
-    pub realtime: Option<String>,
-    pub host: Option<String>,
-    pub syslog_identifier: Option<String>,
-    pub comm: Option<String>,
-    pub pid: Option<String>,
-    pub syslog_pid: Option<String>,
-    pub message: Option<String>,
+    /// The fields a head is made of.
+    pub fields: journal_json::Fields<String>,
     /// The line the message starts on (the `MESSAGE=` / `MESSAGE` / `"MESSAGE"` line).
     pub msg_line: Option<u32>,
     /// The input line of each line of the message after the first, where they differ.
@@ -62,13 +57,7 @@ impl Entry {
             start,
             end: start,
             lines: 0,
-            realtime: None,
-            host: None,
-            syslog_identifier: None,
-            comm: None,
-            pid: None,
-            syslog_pid: None,
-            message: None,
+            fields: journal_json::Fields::default(),
             msg_line: None,
             msg_lines: Vec::new(),
             raw: String::new(),
@@ -88,20 +77,7 @@ impl Entry {
     /// Set a field read from the entry. A field given twice keeps its first value (as the json
     /// mode reads the array a repeated field becomes).
     pub fn set(&mut self, name: &str, value: &str) {
-        use journal_json::Field;
-        let Some(field) = Field::named(name) else {
-            return;
-        };
-        let slot = match field {
-            Field::Realtime => &mut self.realtime,
-            Field::Hostname => &mut self.host,
-            Field::SyslogIdentifier => &mut self.syslog_identifier,
-            Field::Comm => &mut self.comm,
-            Field::Pid => &mut self.pid,
-            Field::SyslogPid => &mut self.syslog_pid,
-            Field::Message => &mut self.message,
-        };
-        if slot.is_none() {
+        if let Some(slot @ None) = self.fields.slot(name) {
             *slot = Some(value.to_string());
         }
     }
@@ -118,13 +94,14 @@ impl Entry {
             h.shape = self.shape;
             return h;
         }
+        let f = &self.fields;
         let mut h = journal_json::head_from(
             self.shape,
-            self.realtime.as_deref(),
-            self.host.clone(),
-            self.syslog_identifier.clone().or_else(|| self.comm.clone()),
-            self.pid.as_deref().or(self.syslog_pid.as_deref()),
-            self.message.as_deref().unwrap_or(""),
+            f.realtime.as_deref(),
+            f.hostname.clone(),
+            f.syslog_identifier.clone().or_else(|| f.comm.clone()),
+            f.pid.as_deref().or(f.syslog_pid.as_deref()),
+            f.message.as_deref().unwrap_or(""),
         );
         if h.time == RawTime::None {
             if let Some((ndt, zone)) = &self.header {

@@ -193,11 +193,18 @@ mod tests {
             input.extend_from_slice(b"SYSLOG_IDENTIFIER=python\n\n__CURSOR=s=2\nMESSAGE=next\n\n");
             let (entries, _) = read(&input);
             assert_eq!(entries.len(), 2, "{len}");
-            assert_eq!(entries[0].message.as_deref(), Some(msg.as_str()), "{len}");
-            assert_eq!(entries[0].syslog_identifier.as_deref(), Some("python"));
+            assert_eq!(
+                entries[0].fields.message.as_deref(),
+                Some(msg.as_str()),
+                "{len}"
+            );
+            assert_eq!(
+                entries[0].fields.syslog_identifier.as_deref(),
+                Some("python")
+            );
             assert_eq!(entries[0].msg_line, Some(5), "{len}");
             assert_eq!(entries[0].msg_lines, [6, 7], "{len}");
-            assert_eq!(entries[1].message.as_deref(), Some("next"));
+            assert_eq!(entries[1].fields.message.as_deref(), Some("next"));
         }
     }
 
@@ -208,8 +215,8 @@ mod tests {
         input.extend_from_slice(b"cut short\n__CURSOR=s=2\nMESSAGE=next\n");
         let (entries, _) = read(&input);
         assert_eq!(entries.len(), 2);
-        assert_eq!(entries[0].message.as_deref(), Some("cut short"));
-        assert_eq!(entries[1].message.as_deref(), Some("next"));
+        assert_eq!(entries[0].fields.message.as_deref(), Some("cut short"));
+        assert_eq!(entries[1].fields.message.as_deref(), Some("next"));
     }
 
     #[test]

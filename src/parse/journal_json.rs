@@ -36,15 +36,17 @@ fn field(values: &[&Option<Value>]) -> Option<String> {
 /// The fields of a journal entry the parser reads; each holds the last value given for its
 /// key (as a JSON object read into a map would). Other fields are checked for syntax and
 /// skipped without being built. `T` is a parsed JSON value ([`Entry`]) or text borrowed from
-/// the line ([`Flat`]).
-struct Fields<T> {
-    realtime: Option<T>,
-    hostname: Option<T>,
-    syslog_identifier: Option<T>,
-    comm: Option<T>,
-    pid: Option<T>,
-    syslog_pid: Option<T>,
-    message: Option<T>,
+/// the line ([`Flat`]), or text a multi-line mode read ([`super::entry::Entry`]), which keeps
+/// the first value of a repeated field instead.
+#[derive(Debug)]
+pub(crate) struct Fields<T> {
+    pub realtime: Option<T>,
+    pub hostname: Option<T>,
+    pub syslog_identifier: Option<T>,
+    pub comm: Option<T>,
+    pub pid: Option<T>,
+    pub syslog_pid: Option<T>,
+    pub message: Option<T>,
 }
 
 impl<T> Default for Fields<T> {
@@ -93,7 +95,7 @@ impl Field {
 
 impl<T> Fields<T> {
     /// Where the value of `key` goes; `None` for a field the parser does not read.
-    fn slot(&mut self, key: &str) -> Option<&mut Option<T>> {
+    pub(crate) fn slot(&mut self, key: &str) -> Option<&mut Option<T>> {
         Some(match Field::named(key)? {
             Field::Realtime => &mut self.realtime,
             Field::Hostname => &mut self.hostname,

@@ -28,7 +28,7 @@ impl Reader {
             if rest.starts_with("[s=") && rest.ends_with(']') {
                 let mut e = Entry::new(Shape::JournalVerbose, no);
                 e.take(no);
-                e.realtime = cursor_realtime(rest);
+                e.fields.realtime = cursor_realtime(rest);
                 e.header = Some((ndt, zone.to_string()));
                 self.last = None;
                 return (self.cur.replace(e), Feed::Taken);
@@ -60,7 +60,7 @@ impl Reader {
             if pad.len() == col && pad.bytes().all(|b| b == b' ') {
                 e.take(no);
                 if name == "MESSAGE" && e.msg_line.is_some() {
-                    if let Some(m) = e.message.as_mut() {
+                    if let Some(m) = e.fields.message.as_mut() {
                         m.push('\n');
                         m.push_str(&line[col..]);
                         e.msg_lines.push(no);
@@ -96,14 +96,14 @@ mod tests {
         entries.extend(r.finish());
         assert_eq!(entries.len(), 2);
         let e = &entries[0];
-        assert_eq!(e.realtime.as_deref(), Some("1778280068000000"));
+        assert_eq!(e.fields.realtime.as_deref(), Some("1778280068000000"));
         assert_eq!(
-            e.message.as_deref(),
+            e.fields.message.as_deref(),
             Some("Traceback (most recent call last):\n  File \"x\"")
         );
         assert_eq!((e.msg_line, e.msg_lines.as_slice()), (Some(3), &[4][..]));
         assert_eq!((e.start, e.end, e.lines), (1, 5, 5));
-        assert_eq!(entries[1].message.as_deref(), Some("next"));
+        assert_eq!(entries[1].fields.message.as_deref(), Some("next"));
         assert_eq!(feeds.last(), Some(&Feed::Other));
     }
 }
