@@ -123,8 +123,14 @@ impl Hasher for Fnv {
             b.copy_from_slice(w);
             self.mix(u64::from_le_bytes(b));
         }
-        for b in words.remainder() {
-            self.mix(u64::from(*b));
+        let rest = words.remainder();
+        if !rest.is_empty() {
+            // The last bytes, zero-padded to a word (the map compares whole keys).
+            let mut b = [0u8; 8];
+            if let Some(head) = b.get_mut(..rest.len()) {
+                head.copy_from_slice(rest);
+            }
+            self.mix(u64::from_le_bytes(b));
         }
     }
 }

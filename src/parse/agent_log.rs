@@ -62,10 +62,13 @@ fn logger(i: &str, any_case: bool) -> Option<(&str, &str)> {
     if !(first == b'_' || first.is_ascii_lowercase() || (any_case && first.is_ascii_uppercase())) {
         return None;
     }
-    // The name runs to the first byte that may not be in one, which must be the colon: find
-    // the colon, then check the bytes before it.
-    let len = memchr::memchr(b':', b)?;
-    if !b.get(1..len)?.iter().all(|&c| LOGGER_BYTE[usize::from(c)]) {
+    // The name runs to the first byte that may not be in one, which must be the colon (no
+    // name byte): most messages without a logger stop at their first space.
+    let len = 1 + b
+        .get(1..)?
+        .iter()
+        .position(|&c| !LOGGER_BYTE[usize::from(c)])?;
+    if b.get(len) != Some(&b':') {
         return None;
     }
     let (name, rest) = (i.get(..len)?, i.get(len + 1..)?);

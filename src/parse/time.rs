@@ -278,6 +278,9 @@ pub struct Clock {
     last_month: Option<u32>,
     /// Years added to `--year` / `--date`'s year by rollovers seen so far.
     year_shift: i32,
+    /// The last day an epoch time fell on (days since 1970) and its date: consecutive journal
+    /// entries mostly share a day, and finding a day's date is most of the conversion.
+    epoch_day: Option<(i64, NaiveDate)>,
 }
 
 impl Clock {
@@ -335,6 +338,24 @@ impl Clock {
         }
     }
 
+    /// `DateTime::from_timestamp_micros(us)`, the date of the last day seen reused.
+    fn epoch(&mut self, us: i64) -> Option<DateTime<Utc>> {
+        let secs = us.div_euclid(1_000_000);
+        let day = secs.div_euclid(86_400);
+        let date = match self.epoch_day {
+            Some((d, date)) if d == day => date,
+            _ => {
+                let date = DateTime::from_timestamp(day * 86_400, 0)?.date_naive();
+                self.epoch_day = Some((day, date));
+                date
+            }
+        };
+        let second = u32::try_from(secs.rem_euclid(86_400)).ok()?;
+        let nano = u32::try_from(us.rem_euclid(1_000_000) * 1_000).ok()?;
+        let time = NaiveTime::from_num_seconds_from_midnight_opt(second, nano)?;
+        Some(date.and_time(time).and_utc())
+    }
+
     /// Resolve what a line wrote into a stamp.
     pub fn resolve(&mut self, raw: &RawTime<'_>) -> Stamp {
         let (utc, tod, basis) = match *raw {
@@ -345,7 +366,7 @@ impl Clock {
             }
             RawTime::EpochMicros(us) => {
                 self.zoned += 1;
-                let utc = DateTime::from_timestamp_micros(us);
+                let utc = self.epoch(us);
                 (utc, utc.map(|d| d.time()), TimeBasis::Exact)
             }
             RawTime::Abbrev(ndt, zone) => {
@@ -509,5 +530,47 @@ mod tests {
         let s = clock.resolve(&RawTime::SinceBoot(12_345_678_901));
         assert_eq!((s.utc, s.tod_ms, s.basis), (None, None, TimeBasis::None));
         assert_eq!(clock.warnings().len(), 1);
+    }
+
+    #[test]
+    fn epoch_times_read_as_chrono_reads_them() {
+        let mut clock = Clock::default();
+        let mut x: u64 = 0x2545_F491_4F6C_DD1D;
+        let mut next = || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        let mut us = 1_795_132_800_381_425i64;
+        let edges = [
+            0,
+            -1,
+            1,
+            86_399_999_999,
+            86_400_000_000,
+            -86_400_000_000,
+            -86_400_000_001,
+            i64::MAX,
+            i64::MIN,
+            i64::MAX / 2,
+            i64::MIN / 2,
+            8_210_298_412_799_999_999,
+            8_210_298_412_800_000_000,
+            -8_334_601_228_800_000_000,
+            -8_334_601_228_800_000_001,
+        ];
+        for t in edges {
+            assert_eq!(clock.epoch(t), DateTime::from_timestamp_micros(t), "{t}");
+        }
+        for i in 0..200_000u64 {
+            // Mostly small steps (the day cache's case), sometimes a jump anywhere.
+            us = match i % 100 {
+                0 => next() as i64,
+                1 => (next() as i64) >> 20,
+                _ => us.saturating_add((next() % 3_000_000_000) as i64 - 1_000_000_000),
+            };
+            assert_eq!(clock.epoch(us), DateTime::from_timestamp_micros(us), "{us}");
+        }
     }
 }
