@@ -476,24 +476,33 @@ impl<E: Events> Grouper<E> {
 
     fn open_request(&mut self, lane: &str, i: usize) -> usize {
         let n = self.counters.next(lane);
-        let base = if let Some(src) = lane.strip_prefix("src") {
-            let id: usize = src
+        // `<lane>#<n>`, a source lane (`src<id>[/<sub>]`) named by its source: built by hand,
+        // once per request.
+        let mut id = String::with_capacity(lane.len() + 8);
+        if let Some(src) = lane.strip_prefix("src") {
+            let source: usize = src
                 .split('/')
                 .next()
                 .and_then(|s| s.parse().ok())
                 .unwrap_or(0);
-            let name = self.sources.get(id).map(String::as_str).unwrap_or("input");
-            let sub = lane
-                .split_once('/')
-                .map(|(_, s)| format!("/{s}"))
-                .unwrap_or_default();
-            format!("{name}{sub}")
+            id.push_str(
+                self.sources
+                    .get(source)
+                    .map(String::as_str)
+                    .unwrap_or("input"),
+            );
+            if let Some((_, sub)) = lane.split_once('/') {
+                id.push('/');
+                id.push_str(sub);
+            }
         } else {
-            lane.to_string()
-        };
+            id.push_str(lane);
+        }
+        id.push('#');
+        push_decimal(&mut id, n);
         let idx = self.requests.len();
         self.requests.push(Request {
-            id: format!("{base}#{n}"),
+            id,
             lane: lane.to_string(),
             events: Vec::new(),
             attempts: Vec::new(),
@@ -1127,6 +1136,26 @@ pub(super) fn fold_echoes(requests: &mut Vec<Request>, echo_of: &[Option<usize>]
     (before - requests.len()) as u64
 }
 
+/// `n` in decimal at the end of `out`.
+fn push_decimal(out: &mut String, n: u32) {
+    let mut digits = [0u8; 10];
+    let mut at = digits.len();
+    let mut n = n;
+    loop {
+        at -= 1;
+        if let Some(d) = digits.get_mut(at) {
+            *d = b'0' + (n % 10) as u8;
+        }
+        n /= 10;
+        if n == 0 || at == 0 {
+            break;
+        }
+    }
+    for &d in digits.get(at..).unwrap_or_default() {
+        out.push(char::from(d));
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1175,6 +1204,26 @@ mod tests {
         assert!(c.keys.windows(2).all(|w| w[0] < w[1]));
         for (l, n) in &reference {
             assert_eq!(c.forgotten(l), *n, "{l}");
+        }
+    }
+
+    #[test]
+    fn decimals_as_format_writes_them() {
+        for n in [
+            0,
+            1,
+            9,
+            10,
+            99,
+            100,
+            12_345,
+            999_999_999,
+            1_000_000_000,
+            u32::MAX,
+        ] {
+            let mut s = String::from("lane#");
+            push_decimal(&mut s, n);
+            assert_eq!(s, format!("lane#{n}"));
         }
     }
 }
