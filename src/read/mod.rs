@@ -584,6 +584,14 @@ pub fn for_each_run<R: BufRead + ?Sized>(
 /// included) and their number. Stops at the first line that is too long or holds a `\r`.
 fn clean_lines(chunk: &[u8]) -> (usize, u32) {
     let cr = memchr::memchr(b'\r', chunk).unwrap_or(usize::MAX);
+    if chunk.len() < MAX_LINE {
+        // No line of the chunk is too long: the run is every line before the first `\r`'s, its
+        // end found from the back and its newlines counted at once.
+        let before_cr = chunk.get(..cr.min(chunk.len())).unwrap_or_default();
+        let end = memchr::memrchr(b'\n', before_cr).map_or(0, |nl| nl + 1);
+        let run = chunk.get(..end).unwrap_or_default();
+        return (end, memchr::memchr_iter(b'\n', run).count() as u32);
+    }
     let mut end = 0;
     let mut n: u32 = 0;
     for nl in memchr::memchr_iter(b'\n', chunk) {
