@@ -37,6 +37,28 @@ cpu() {
     jq '(.results[0].user + .results[0].system) / .results[0].mean' "$scratch/h.json"
 }
 
+# Median seconds of two commands timed in alternation: one untimed run of each, then ROUNDS
+# (default 5) runs of each, a, b, a, b, ... On a shared machine a slow spell then falls on
+# both commands instead of on whichever ran during it. Sets `med_a` and `med_b`.
+alternate() {
+    local i s a=() b=()
+    eval "$1" >/dev/null 2>&1
+    eval "$2" >/dev/null 2>&1
+    for ((i = 0; i < ${ROUNDS:-5}; i++)); do
+        s=$EPOCHREALTIME
+        eval "$1" >/dev/null 2>&1
+        a+=("$(echo "$EPOCHREALTIME - $s" | bc -l)")
+        s=$EPOCHREALTIME
+        eval "$2" >/dev/null 2>&1
+        b+=("$(echo "$EPOCHREALTIME - $s" | bc -l)")
+    done
+    med_a=$(median "${a[@]}")
+    med_b=$(median "${b[@]}")
+}
+median() {
+    printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+
 # Peak RSS in MiB of a command.
 rss() {
     /usr/bin/time -f '%M' -o "$scratch/rss" bash -c "$1" >/dev/null 2>&1 || true

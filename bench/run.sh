@@ -4,14 +4,16 @@
 #   bench/run.sh [SCRATCH_DIR]      (default: $TMPDIR/hermes-forensics-bench)
 #
 # Generates 100 MiB and 1 GiB inputs in agent.log, journal short-iso and journal json formats
-# once (kept in SCRATCH_DIR across runs), then measures each several times with hyperfine: the
-# analysis from a file path and from stdin, on every core and with `--threads 1`, next to the
-# reference scan `rg -c -F -f GATE_WORDS` (one multi-literal scan for the classifier's gate
-# words, examples/gate_words) and `cat FILE > /dev/null`; /usr/bin/time gives peak RSS. Prints
-# a Markdown table with throughput, cores kept busy, peak RSS and the ratios, then a verdict
-# per target. RUNS (default 3) sets the number of timed runs; SIZES (default "100MiB 1GiB"),
+# once (kept in SCRATCH_DIR across runs), then times the analysis from a file path and from
+# stdin, on every core and with `--threads 1`, next to the reference scan `rg -c -F -f
+# GATE_WORDS` (one multi-literal scan for the classifier's gate words, examples/gate_words) and
+# `cat FILE > /dev/null`; /usr/bin/time gives peak RSS. The two pairs the targets compare
+# (file run and scan, file run and stdin run) are timed in alternation, ROUNDS (default 5)
+# runs each, and compared by their medians; the rest with hyperfine, RUNS (default 3) runs
+# each (mean), which also gives the cores kept busy. Prints a Markdown table with throughput,
+# cores, peak RSS and the ratios, then a verdict per target. SIZES (default "100MiB 1GiB"),
 # FORMATS and MIXES (generator traffic mixes, default "default quiet": the quiet one has few
-# request lines) the inputs.
+# request lines) choose the inputs.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -48,17 +50,20 @@ for size in $sizes; do
             analyze_one="$bin --threads 1 --format json --fail-on never --auth $f.auth.json $f > /dev/null"
             analyze_stdin="cat $f | $bin --format json --fail-on never --auth $f.auth.json > /dev/null"
             t_cat=$(mean "cat $f > /dev/null")
-            t_file=$(WARMUP=0 mean "$analyze")
+            WARMUP=0 mean "$analyze" >/dev/null
             cores=$(cpu)
             t_one=$(WARMUP=0 mean "$analyze_one")
-            t_stdin=$(WARMUP=0 mean "$analyze_stdin")
-            # Counts go to a file: a tool may stop early when its output is /dev/null.
-            t_scan=$(mean "rg -c -F -f $gate_words $f > $scratch/count")
+            # The ratios come from alternated runs (see `alternate`). Counts go to a file: a
+            # tool may stop early when its output is /dev/null.
+            alternate "$analyze" "rg -c -F -f $gate_words $f > $scratch/count"
+            t_file=$med_a t_scan=$med_b
+            alternate "$analyze" "$analyze_stdin"
+            t_file2=$med_a t_stdin=$med_b
             peak=$(rss "$analyze")
             peak_stdin=$(rss "$analyze_stdin")
             tp() { printf '%.0f MB/s' "$(echo "$mb / $1" | bc -l)"; }
             ratio() { printf '%.2f×' "$(echo "$1 / $2" | bc -l)"; }
-            echo "| $format | $mix | $size | $(tp "$t_file") | $(tp "$t_stdin") | $(ratio "$t_stdin" "$t_file") | $(printf '%.2f' "$cores") | $(tp "$t_one") | $peak MiB | $peak_stdin MiB | $(tp "$t_scan") | $(tp "$t_cat") | $(ratio "$t_file" "$t_scan") | $(ratio "$t_file" "$t_cat") |"
+            echo "| $format | $mix | $size | $(tp "$t_file") | $(tp "$t_stdin") | $(ratio "$t_stdin" "$t_file2") | $(printf '%.2f' "$cores") | $(tp "$t_one") | $peak MiB | $peak_stdin MiB | $(tp "$t_scan") | $(tp "$t_cat") | $(ratio "$t_file" "$t_scan") | $(ratio "$t_file" "$t_cat") |"
             t_of[$format-$mix-$size]=$t_file
             rss_of[$format-$mix-$size]=$peak
             rss_of[$format-$mix-$size-stdin]=$peak_stdin
@@ -67,7 +72,7 @@ for size in $sizes; do
             case $format in
                 agent-log | journal-json) verdicts+=("$name: analyze/gate scan $(ratio "$t_file" "$t_scan") (target ≤ 2×): $(ok "$t_file <= 2 * $t_scan")") ;;
             esac
-            verdicts+=("$name: stdin/file $(ratio "$t_stdin" "$t_file") (target ≤ 1.1×): $(ok "$t_stdin <= 1.1 * $t_file")")
+            verdicts+=("$name: stdin/file $(ratio "$t_stdin" "$t_file2") (target ≤ 1.1×): $(ok "$t_stdin <= 1.1 * $t_file2")")
             verdicts+=("$name: cores used $(printf '%.2f' "$cores") (target: both, > 1.5): $(ok "$cores > 1.5")")
             verdicts+=("$name: peak RSS $peak / $peak_stdin MiB file / stdin (target ≤ 64 MiB): $(ok "$peak <= 64 && $peak_stdin <= 64")")
         done
