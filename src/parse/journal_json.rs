@@ -287,101 +287,172 @@ fn string_stop_words(b: &[u8]) -> Option<usize> {
         .map(|p| at + p)
 }
 
-/// The string starting with the quote at `i` in `line` and the index after its closing quote:
-/// borrowed when it holds no escape, decoded when its escapes are the one-letter ones or a
-/// `\u` below the surrogates. A control character, a surrogate escape (a pair or a lone half,
-/// which `serde_json` judges) or anything malformed is `None`.
+/// Where a string of an entry lies in its line: between its quotes, and whether it holds an
+/// escape (its text is then decoded).
+#[derive(Debug, Clone, Copy)]
+struct Span {
+    start: usize,
+    end: usize,
+    escaped: bool,
+}
+
+/// The string starting with the quote at `i` of `b` and the index after its closing quote. Its
+/// escapes must be the one-letter ones or a `\u` below the surrogates: a control character, a
+/// surrogate escape (a pair or a lone half, which `serde_json` judges) or anything malformed is
+/// `None`.
 #[inline(always)]
-fn json_string(line: &str, i: usize) -> Option<(Cow<'_, str>, usize)> {
-    let b = line.as_bytes();
+fn string_span(b: &[u8], i: usize) -> Option<(Span, usize)> {
     if b.get(i) != Some(&b'"') {
         return None;
     }
     let start = i + 1;
     let end = start + string_stop(b.get(start..)?)?;
     if b.get(end) == Some(&b'"') {
-        return Some((Cow::Borrowed(line.get(start..end)?), end + 1));
+        let span = Span {
+            start,
+            end,
+            escaped: false,
+        };
+        return Some((span, end + 1));
     }
-    escaped_string(line, start, end).map(|(s, next)| (Cow::Owned(s), next))
+    let end = escaped_end(b, end)?;
+    let span = Span {
+        start,
+        end,
+        escaped: true,
+    };
+    Some((span, end + 1))
 }
 
-/// The rest of [`json_string`] for a string starting at `start` whose first stop, at `end`,
-/// is no closing quote.
+/// The closing quote of a string whose first stop, at `at`, is no closing quote (see
+/// [`string_span`]).
 #[cold]
 #[inline(never)]
-fn escaped_string(line: &str, start: usize, mut end: usize) -> Option<(String, usize)> {
-    let b = line.as_bytes();
-    let mut out = String::with_capacity(end - start + 16);
-    let mut from = start;
-    while b.get(end) == Some(&b'\\') {
-        out.push_str(line.get(from..end)?);
-        let (c, len) = match b.get(end + 1)? {
-            b'"' => ('"', 2),
-            b'\\' => ('\\', 2),
-            b'/' => ('/', 2),
-            b'b' => ('\u{8}', 2),
-            b'f' => ('\u{c}', 2),
-            b'n' => ('\n', 2),
-            b'r' => ('\r', 2),
-            b't' => ('\t', 2),
-            b'u' => {
-                let hex = line.get(end + 2..end + 6)?;
-                if !hex.bytes().all(|h| h.is_ascii_hexdigit()) {
-                    return None;
-                }
-                let code = u32::from_str_radix(hex, 16).ok()?;
-                (char::from_u32(code)?, 6)
-            }
-            _ => return None,
-        };
-        out.push(c);
-        from = end + len;
-        end = from + string_stop(b.get(from..)?)?;
-        if b.get(end) == Some(&b'"') {
-            out.push_str(line.get(from..end)?);
-            return Some((out, end + 1));
+fn escaped_end(b: &[u8], mut at: usize) -> Option<usize> {
+    while b.get(at) == Some(&b'\\') {
+        let from = at + escape(b, at)?.1;
+        at = from + string_stop(b.get(from..)?)?;
+        if b.get(at) == Some(&b'"') {
+            return Some(at);
         }
     }
     // A control character.
     None
 }
 
+/// The character of the escape at `at` (a backslash) of `b`, and its length.
+fn escape(b: &[u8], at: usize) -> Option<(char, usize)> {
+    Some(match b.get(at + 1)? {
+        b'"' => ('"', 2),
+        b'\\' => ('\\', 2),
+        b'/' => ('/', 2),
+        b'b' => ('\u{8}', 2),
+        b'f' => ('\u{c}', 2),
+        b'n' => ('\n', 2),
+        b'r' => ('\r', 2),
+        b't' => ('\t', 2),
+        b'u' => {
+            let hex = b.get(at + 2..at + 6)?;
+            let mut code = 0;
+            for &h in hex {
+                code = code * 16 + char::from(h).to_digit(16)?;
+            }
+            (char::from_u32(code)?, 6)
+        }
+        _ => return None,
+    })
+}
+
+/// The text of `span` in `line`: a slice of it, or decoded.
+#[inline(always)]
+fn text_of(line: &str, span: Span) -> Option<Cow<'_, str>> {
+    let text = line.get(span.start..span.end)?;
+    if !span.escaped {
+        return Some(Cow::Borrowed(text));
+    }
+    decoded(text).map(Cow::Owned)
+}
+
+/// The text of an escaped string, between its quotes.
+#[cold]
+#[inline(never)]
+fn decoded(text: &str) -> Option<String> {
+    let b = text.as_bytes();
+    let mut out = String::with_capacity(text.len());
+    let mut from = 0;
+    while let Some(at) = memchr::memchr(b'\\', b.get(from..)?).map(|p| from + p) {
+        out.push_str(text.get(from..at)?);
+        let (c, len) = escape(b, at)?;
+        out.push(c);
+        from = at + len;
+    }
+    out.push_str(text.get(from..)?);
+    Some(out)
+}
+
+/// JSON whitespace from `i` on, when the byte at `i` is not already `want` (journalctl writes
+/// none).
+#[inline(always)]
+fn skip_to(b: &[u8], i: usize, want: u8) -> usize {
+    if b.get(i) == Some(&want) {
+        i
+    } else {
+        skip_ws(b, i)
+    }
+}
+
 /// What journalctl writes for an entry whose fields are all printable: one flat object of
 /// strings. Read by hand, the fields `parse` uses kept (the last of a repeated key, as
-/// [`Entry`] keeps); anything else (a number, an array, `null`, nesting, a surrogate escape,
-/// bad syntax) is `None` and goes through `serde_json`, which gives the same fields for what
-/// this accepts.
+/// [`Entry`] keeps); anything else (a number, an array, `null`, nesting, a key spelled with
+/// escapes, a surrogate escape, bad syntax) is `None` and goes through `serde_json`, which
+/// gives the same fields for what this accepts.
 fn flat(line: &str) -> Option<Flat<'_>> {
     let b = line.as_bytes();
-    let mut i = skip_ws(b, 0);
+    let mut i = skip_to(b, 0, b'{');
     if b.get(i) != Some(&b'{') {
         return None;
     }
-    i = skip_ws(b, i + 1);
-    let mut f = Flat::default();
-    if b.get(i) == Some(&b'}') {
-        return (skip_ws(b, i + 1) == b.len()).then_some(f);
+    i = skip_to(b, i + 1, b'"');
+    let mut f: Fields<Span> = Fields::default();
+    if b.get(i) != Some(&b'}') {
+        loop {
+            let (key, j) = string_span(b, i)?;
+            if key.escaped {
+                return None;
+            }
+            i = skip_to(b, j, b':');
+            if b.get(i) != Some(&b':') {
+                return None;
+            }
+            let (value, j) = string_span(b, skip_to(b, i + 1, b'"'))?;
+            if let Some(slot) = f.slot(line.get(key.start..key.end)?) {
+                *slot = Some(value);
+            }
+            i = skip_to(b, j, b',');
+            match b.get(i) {
+                Some(b',') => i = skip_to(b, i + 1, b'"'),
+                Some(b'}') => break,
+                _ => return None,
+            }
+        }
     }
-    loop {
-        // A key spelled with escapes goes to `serde_json` (see `parse`).
-        let Some((Cow::Borrowed(key), j)) = json_string(line, i) else {
-            return None;
-        };
-        i = skip_ws(b, j);
-        if b.get(i) != Some(&b':') {
-            return None;
-        }
-        let (value, j) = json_string(line, skip_ws(b, i + 1))?;
-        if let Some(slot) = f.slot(key) {
-            *slot = Some(value);
-        }
-        i = skip_ws(b, j);
-        match b.get(i) {
-            Some(b',') => i = skip_ws(b, i + 1),
-            Some(b'}') => return (skip_ws(b, i + 1) == b.len()).then_some(f),
-            _ => return None,
-        }
+    if skip_ws(b, i + 1) != b.len() {
+        return None;
     }
+    // `None` when a field's text cannot be had (it can: the spans were checked).
+    let text = |s: Option<Span>| match s {
+        None => Some(None),
+        Some(s) => text_of(line, s).map(Some),
+    };
+    Some(Flat {
+        realtime: text(f.realtime)?,
+        hostname: text(f.hostname)?,
+        syslog_identifier: text(f.syslog_identifier)?,
+        comm: text(f.comm)?,
+        pid: text(f.pid)?,
+        syslog_pid: text(f.syslog_pid)?,
+        message: text(f.message)?,
+    })
 }
 
 /// Parse one journal JSON entry; other JSON (an application's own structured line) is not a
