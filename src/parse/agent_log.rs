@@ -10,30 +10,19 @@ use nom::{character::complete::char, sequence::tuple, IResult};
 use std::borrow::Cow;
 use std::cell::Cell;
 
-/// Level names in the order they are tried.
-const LEVELS: [(&str, Level); 5] = [
-    ("DEBUG", Level::Debug),
-    ("INFO", Level::Info),
-    ("WARNING", Level::Warning),
-    ("ERROR", Level::Error),
-    ("CRITICAL", Level::Critical),
-];
-
 /// `DEBUG` … `CRITICAL`.
 pub(crate) fn level(i: &str) -> IResult<&str, Level> {
-    // The names differ in their first letter: one comparison per line.
-    let k = match i.as_bytes().first() {
-        Some(b'D') => 0,
-        Some(b'I') => 1,
-        Some(b'W') => 2,
-        Some(b'E') => 3,
-        Some(b'C') => 4,
-        _ => return Err(fail(i)),
+    // The names differ in their first letter: one comparison per line, with a name of known
+    // length (compared inline, not by a call).
+    let found = match i.as_bytes().first() {
+        Some(b'D') => i.strip_prefix("DEBUG").map(|r| (r, Level::Debug)),
+        Some(b'I') => i.strip_prefix("INFO").map(|r| (r, Level::Info)),
+        Some(b'W') => i.strip_prefix("WARNING").map(|r| (r, Level::Warning)),
+        Some(b'E') => i.strip_prefix("ERROR").map(|r| (r, Level::Error)),
+        Some(b'C') => i.strip_prefix("CRITICAL").map(|r| (r, Level::Critical)),
+        _ => None,
     };
-    LEVELS
-        .get(k)
-        .and_then(|(name, lvl)| i.strip_prefix(name).map(|rest| (rest, *lvl)))
-        .ok_or_else(|| fail(i))
+    found.ok_or_else(|| fail(i))
 }
 
 /// True when `word` is a level name (so it is not read as a zone abbreviation or host).

@@ -392,6 +392,7 @@ fn structured(line: &str) -> Option<Head<'_>> {
 }
 
 /// The parser that a forced format tries first.
+#[inline(always)]
 fn forced(format: InputFormat, line: &str) -> Option<Head<'_>> {
     match format {
         InputFormat::Auto
@@ -720,6 +721,7 @@ impl Parser {
 
     /// Parse a line: forced format first, then every structured shape, then `grep -n` prefixes,
     /// else a bare message.
+    #[inline(always)]
     fn head<'a>(&mut self, line: &'a str) -> Head<'a> {
         if let Some(h) = forced(self.format, line).or_else(|| structured(line)) {
             return h;
