@@ -414,7 +414,8 @@ pub fn clean_message(message: &str) -> Cow<'_, str> {
     while let Some(rest) = s.strip_prefix(GLYPHS) {
         s = rest.trim_start();
     }
-    if ESCAPED_BACKTICK.is_in(s) {
+    // Most messages hold no backslash at all: one byte search before the pair search.
+    if memchr::memchr(b'\\', s.as_bytes()).is_some() && ESCAPED_BACKTICK.is_in(s) {
         Cow::Owned(s.replace("\\`", "`"))
     } else {
         Cow::Borrowed(s)

@@ -92,6 +92,7 @@ pub(crate) fn level_tail(any_case: bool) -> impl Fn(&str) -> IResult<&str, Tail<
 }
 
 /// Build an agent-log head from the parsed tail.
+#[inline(always)]
 fn head<'a>(time: RawTime<'a>, (lvl, sid, lg): Tail<'a>, msg: &'a str) -> Head<'a> {
     let mut h = Head::new(Shape::AgentLog, time);
     h.level = Some(lvl);
@@ -102,6 +103,7 @@ fn head<'a>(time: RawTime<'a>, (lvl, sid, lg): Tail<'a>, msg: &'a str) -> Head<'
 }
 
 /// `YYYY-MM-DD HH:MM:SS[,mmm] LEVEL[ [sid]] [logger: ]message`.
+#[inline(always)]
 pub(crate) fn parse(line: &str) -> Option<Head<'_>> {
     if line.as_bytes().get(10) != Some(&b' ') {
         return None;
