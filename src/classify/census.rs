@@ -7,7 +7,6 @@
 use super::clean_message;
 use memchr::memmem::Finder;
 use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::LazyLock;
 
 /// The census, as committed.
@@ -85,54 +84,83 @@ impl Patterns {
 
 struct Census {
     rows: Vec<Template>,
-    /// Log patterns per logger name, console patterns under `""`.
-    by_logger: HashMap<&'static str, Patterns, BuildHasherDefault<Fnv>>,
-    /// The loggers of `by_logger` that are no side client's.
-    request_path: std::collections::HashSet<&'static str, BuildHasherDefault<Fnv>>,
+    /// The logger names of the patterns, console patterns under `""`.
+    loggers: LoggerIndex,
+    /// The patterns of each logger of `loggers`, by its index.
+    by_logger: Vec<Patterns>,
+    /// Whether each logger of `loggers` is no side client's.
+    request_path: Vec<bool>,
 }
 
-/// An FNV-1a-style hash over 8-byte words, for the census's fixed map of logger names: every
-/// record's logger is looked up in it, names are short, and SipHash's per-lookup setup cost
-/// more than the lookup. (The map is built from the census alone; input only looks keys up.)
-struct Fnv(u64);
+/// Slots of [`LoggerIndex`]'s table (many more than the census has loggers).
+const LOGGER_SLOTS: usize = 1024;
 
-impl Default for Fnv {
-    fn default() -> Self {
-        Fnv(0xcbf2_9ce4_8422_2325)
+/// The census's logger names in an open-addressing table: every record's logger is looked up,
+/// and a lookup is one hash of a short name and, nearly always, one comparison. The names come
+/// from the census alone; input only looks them up.
+struct LoggerIndex {
+    /// A name's index plus one, or 0 for an empty slot.
+    slots: Box<[u16; LOGGER_SLOTS]>,
+    names: Vec<&'static str>,
+}
+
+impl LoggerIndex {
+    fn new(names: Vec<&'static str>) -> LoggerIndex {
+        let mut slots = Box::new([0u16; LOGGER_SLOTS]);
+        // Only the first LOGGER_SLOTS - 1 names fit with a slot left empty (the census has
+        // about fifty).
+        for (i, name) in names.iter().enumerate().take(LOGGER_SLOTS - 1) {
+            let Ok(n) = u16::try_from(i + 1) else { break };
+            let mut at = slot_of(name.as_bytes());
+            while slots.get(at).is_some_and(|&s| s != 0) {
+                at = (at + 1) % LOGGER_SLOTS;
+            }
+            if let Some(s) = slots.get_mut(at) {
+                *s = n;
+            }
+        }
+        LoggerIndex { slots, names }
+    }
+
+    /// The index of `name`.
+    #[inline]
+    fn find(&self, name: &str) -> Option<usize> {
+        let mut at = slot_of(name.as_bytes());
+        // The table always has an empty slot, which ends the probe.
+        loop {
+            let i = usize::from(*self.slots.get(at)?).checked_sub(1)?;
+            if *self.names.get(i)? == name {
+                return Some(i);
+            }
+            at = (at + 1) % LOGGER_SLOTS;
+        }
     }
 }
 
-impl Fnv {
-    fn mix(&mut self, word: u64) {
-        self.0 = (self.0 ^ word)
+/// The slot a name hashes to: its eight-byte words (the last zero-padded) and its length,
+/// mixed.
+#[inline(always)]
+fn slot_of(name: &[u8]) -> usize {
+    let mut h = (name.len() as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    let mut words = name.chunks_exact(8);
+    for w in &mut words {
+        let mut b = [0u8; 8];
+        b.copy_from_slice(w);
+        h = (h ^ u64::from_le_bytes(b))
             .wrapping_mul(0x0100_0000_01b3)
             .rotate_left(29);
     }
-}
-
-impl Hasher for Fnv {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    /// Eight bytes at a time: a logger name costs a few multiplications, not one per byte.
-    fn write(&mut self, bytes: &[u8]) {
-        let mut words = bytes.chunks_exact(8);
-        for w in &mut words {
-            let mut b = [0u8; 8];
-            b.copy_from_slice(w);
-            self.mix(u64::from_le_bytes(b));
+    let rest = words.remainder();
+    if !rest.is_empty() {
+        let mut b = [0u8; 8];
+        if let Some(head) = b.get_mut(..rest.len()) {
+            head.copy_from_slice(rest);
         }
-        let rest = words.remainder();
-        if !rest.is_empty() {
-            // The last bytes, zero-padded to a word (the map compares whole keys).
-            let mut b = [0u8; 8];
-            if let Some(head) = b.get_mut(..rest.len()) {
-                head.copy_from_slice(rest);
-            }
-            self.mix(u64::from_le_bytes(b));
-        }
+        h = (h ^ u64::from_le_bytes(b))
+            .wrapping_mul(0x0100_0000_01b3)
+            .rotate_left(29);
     }
+    (h.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - LOGGER_SLOTS.trailing_zeros())) as usize
 }
 
 static CENSUS: LazyLock<Census> = LazyLock::new(build);
@@ -145,14 +173,21 @@ pub fn templates() -> &'static [Template] {
 /// Whether `logger` is a logger of a request-path module the census covers (its records are
 /// `unrecognized` when they match no template).
 pub fn is_request_path_logger(logger: &str) -> bool {
-    CENSUS.request_path.contains(logger)
+    let census = &*CENSUS;
+    census
+        .loggers
+        .find(logger)
+        .and_then(|i| census.request_path.get(i).copied())
+        .unwrap_or(false)
 }
 
 /// The census template a message matches: a log record of `logger`, or a console line when
 /// `logger` is `None`.
 pub fn matching(logger: Option<&str>, msg: &str) -> Option<&'static Template> {
     let census = &*CENSUS;
-    let pats = census.by_logger.get(logger.unwrap_or(""))?;
+    let pats = census
+        .by_logger
+        .get(census.loggers.find(logger.unwrap_or(""))?)?;
     let msg = first_line(msg);
     pats.matching(msg).and_then(|p| census.rows.get(p.row))
 }
@@ -313,8 +348,9 @@ impl Pattern {
 
 fn build() -> Census {
     let mut rows = Vec::new();
-    let mut lists: HashMap<&'static str, Vec<Pattern>, BuildHasherDefault<Fnv>> =
-        HashMap::default();
+    // Logger names in order of first appearance, with their patterns.
+    let mut names: Vec<&'static str> = Vec::new();
+    let mut lists: HashMap<&'static str, Vec<Pattern>> = HashMap::new();
     for line in CENSUS_TSV.lines().skip(1) {
         let f: Vec<&'static str> = line.splitn(10, '\t').collect();
         let [id, scope, channel, module, logger, level, first, last, releases, text] = f[..] else {
@@ -334,22 +370,25 @@ fn build() -> Census {
             text,
         });
         let key = if channel == "console" { "" } else { logger };
+        if !lists.contains_key(key) {
+            names.push(key);
+        }
         let pats = lists.entry(key).or_default();
         if let Some(p) = Pattern::new(row, text, channel == "console") {
             pats.push(p);
         }
     }
-    let by_logger: HashMap<&'static str, Patterns, BuildHasherDefault<Fnv>> = lists
-        .into_iter()
-        .map(|(logger, pats)| (logger, Patterns::new(pats)))
+    let by_logger = names
+        .iter()
+        .map(|l| Patterns::new(lists.remove(l).unwrap_or_default()))
         .collect();
-    let request_path = by_logger
-        .keys()
-        .copied()
-        .filter(|l| !super::side::is_side_logger(l))
+    let request_path = names
+        .iter()
+        .map(|l| !super::side::is_side_logger(l))
         .collect();
     Census {
         rows,
+        loggers: LoggerIndex::new(names),
         by_logger,
         request_path,
     }
@@ -376,5 +415,38 @@ mod tests {
         );
         assert!(t.is_some());
         assert!(matching(Some("agent.credential_pool"), "nothing like it at all").is_none());
+    }
+
+    #[test]
+    fn logger_index_finds_exactly_the_census_loggers() {
+        let census = &*CENSUS;
+        let names = &census.loggers.names;
+        assert!(names.len() > 20, "{}", names.len());
+        let set: std::collections::HashSet<&str> = names.iter().copied().collect();
+        for (i, name) in names.iter().enumerate() {
+            assert_eq!(census.loggers.find(name), Some(i), "{name}");
+            // Every one-byte change, a byte more and a byte less.
+            let b = name.as_bytes();
+            let mut variants: Vec<Vec<u8>> = Vec::new();
+            for at in 0..b.len() {
+                for c in [b'.', b'_', b'a', b'z', b'0'] {
+                    let mut v = b.to_vec();
+                    v[at] = c;
+                    variants.push(v);
+                }
+            }
+            variants.push([b, b"x"].concat());
+            variants.push(
+                b.get(..b.len().saturating_sub(1))
+                    .unwrap_or_default()
+                    .to_vec(),
+            );
+            for v in variants {
+                let v = String::from_utf8(v).unwrap_or_default();
+                let expected = set.contains(v.as_str());
+                assert_eq!(census.loggers.find(&v).is_some(), expected, "{v}");
+            }
+        }
+        assert_eq!(census.loggers.find("not.a.census.logger"), None);
     }
 }
