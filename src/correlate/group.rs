@@ -2,7 +2,7 @@
 
 use super::{Attempt, Outcome, Request};
 use crate::classify::quota::{failure_class, FailureClass};
-use crate::model::{Event, EventKind};
+use crate::model::{elapsed, Event, EventKind};
 use chrono::{DateTime, Utc};
 use std::collections::VecDeque;
 
@@ -432,7 +432,7 @@ impl<E: Events> Grouper<E> {
         self.lanes.retain(|name, l| {
             let quiet = l
                 .last_time
-                .is_some_and(|a| (now - a).num_seconds() > IDLE_CLOSE_SECS);
+                .is_some_and(|a| elapsed(now, a).num_seconds() > IDLE_CLOSE_SECS);
             let settled = |r: Option<usize>| r.is_none_or(|r| requests.get(r).is_none());
             let forget =
                 quiet && settled(l.open) && settled(l.failed) && Some(name.as_str()) != last_active;
@@ -461,7 +461,7 @@ impl<E: Events> Grouper<E> {
         // A lane of untimed lines only is done once timed lines come: sources with no time at
         // all are merged before every timed one.
         let quiet = |limit: i64| match (l.last_time, now) {
-            (Some(a), Some(b)) => (b - a).num_seconds() > limit,
+            (Some(a), Some(b)) => elapsed(b, a).num_seconds() > limit,
             (None, Some(_)) => l.untimed,
             _ => false,
         };
@@ -520,7 +520,7 @@ impl<E: Events> Grouper<E> {
         l.open = Some(idx);
         if let Some(lead) = l.lead.take() {
             let recent = match (self.events.time_of(lead), t) {
-                (Some(a), Some(b)) => (b - a).num_seconds() <= LEAD_SECS,
+                (Some(a), Some(b)) => elapsed(b, a).num_seconds() <= LEAD_SECS,
                 _ => false,
             };
             match self.requests.get_mut(idx) {
@@ -576,7 +576,7 @@ impl<E: Events> Grouper<E> {
                     let l = self.lanes.get(&untagged)?;
                     let r = l.open?;
                     let fresh = match (l.last_time, t) {
-                        (Some(a), Some(b)) => (b - a).num_seconds() <= ADOPT_SECS,
+                        (Some(a), Some(b)) => elapsed(b, a).num_seconds() <= ADOPT_SECS,
                         _ => true,
                     };
                     fresh.then_some((untagged, r))
@@ -609,7 +609,7 @@ impl<E: Events> Grouper<E> {
                 == Some(ev.record.loc.source);
             let tagged = last.starts_with("session ") || last.starts_with("pid ");
             let fresh = match (self.lanes.get(last).and_then(|l| l.last_time), t) {
-                (Some(a), Some(b)) => (b - a).num_seconds().abs() <= IDLE_CLOSE_SECS,
+                (Some(a), Some(b)) => elapsed(b, a).num_seconds().abs() <= IDLE_CLOSE_SECS,
                 _ => true,
             };
             if fresh && (tagged || same_source_lane) {
@@ -630,7 +630,7 @@ impl<E: Events> Grouper<E> {
         let last = self.last_active.as_ref()?;
         let lane = self.lanes.get(last)?;
         let fresh = match (lane.last_time, t) {
-            (Some(a), Some(b)) => (b - a).num_seconds().abs() <= IDLE_CLOSE_SECS,
+            (Some(a), Some(b)) => elapsed(b, a).num_seconds().abs() <= IDLE_CLOSE_SECS,
             _ => true,
         };
         // One emitter is (host, process): two hosts' gateways easily share a PID.
@@ -652,7 +652,7 @@ impl<E: Events> Grouper<E> {
             return None;
         }
         let recent = match (l.last_time, t) {
-            (Some(a), Some(b)) => (b - a).num_seconds() <= REOPEN_SECS,
+            (Some(a), Some(b)) => elapsed(b, a).num_seconds() <= REOPEN_SECS,
             _ => true,
         };
         l.failed.filter(|_| recent)
@@ -780,7 +780,9 @@ impl<E: Events> Grouper<E> {
                         let burst = console(i)
                             && prev.events.iter().all(|&e| console(e))
                             && match (prev.time, att.time) {
-                                (Some(a), Some(b)) => (b - a).num_milliseconds().abs() <= 1000,
+                                (Some(a), Some(b)) => {
+                                    elapsed(b, a).num_milliseconds().abs() <= 1000
+                                }
                                 _ => false,
                             };
                         // A console attempt k/N after the previous block spent its budget
@@ -829,7 +831,7 @@ impl<E: Events> Grouper<E> {
         // Close a request whose lane went quiet for long.
         if let Some(l) = self.lanes.get(&lane) {
             let quiet = match (l.last_time, t) {
-                (Some(a), Some(b)) => (b - a).num_seconds() > IDLE_CLOSE_SECS,
+                (Some(a), Some(b)) => elapsed(b, a).num_seconds() > IDLE_CLOSE_SECS,
                 // Untimed lines (merged before every timed one) end where timed ones begin; a
                 // lane just made (a tagged lane adopting a request) has no lines yet.
                 (None, Some(_)) => l.untimed,
