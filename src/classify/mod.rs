@@ -410,7 +410,7 @@ const GLYPHS: &[char] = &[
 /// Trim, drop leading console glyphs (with or without U+FE0F) and undo markdown-escaped
 /// backticks (`\``).
 pub fn clean_message(message: &str) -> Cow<'_, str> {
-    let mut s = message.trim();
+    let mut s = trim(message);
     while let Some(rest) = s.strip_prefix(GLYPHS) {
         s = rest.trim_start();
     }
@@ -431,10 +431,20 @@ pub(crate) fn continuation(record: &Record) -> impl Iterator<Item = Cow<'_, str>
         .filter(|t| !t.is_empty())
 }
 
+/// `s.trim()`, answered without decoding when both end bytes are visible ASCII (most messages
+/// and values).
+#[inline]
+pub(crate) fn trim(s: &str) -> &str {
+    match (s.as_bytes().first(), s.as_bytes().last()) {
+        (Some(a), Some(z)) if a.is_ascii_graphic() && z.is_ascii_graphic() => s,
+        _ => s.trim(),
+    }
+}
+
 /// Cut the value of an optional field: trimmed, reporter elisions (`...`, `…`) removed, empty
 /// becomes `None`.
 pub(crate) fn field(v: &str) -> Option<String> {
-    let v = v.trim();
+    let v = trim(v);
     let v = v
         .strip_suffix("...")
         .or_else(|| v.strip_suffix('…'))
@@ -478,7 +488,7 @@ pub(crate) fn key_values<'a, const N: usize>(
                 .map(|(k, _)| *k)
                 .next()
                 .unwrap_or(text.len());
-            out[idx] = text.get(*vstart..end).map(str::trim);
+            out[idx] = text.get(*vstart..end).map(trim);
         }
     }
     out
@@ -573,5 +583,21 @@ mod tests {
         );
         assert_eq!(field(" deepseek ... "), Some("deepseek".into()));
         assert_eq!(field("..."), None);
+    }
+
+    #[test]
+    fn trim_is_str_trim() {
+        let mut m = crate::parse::mutate::Mutator::new(0x5EED_0F71_2100, &['a']);
+        let alphabet = [
+            'a', ' ', '\t', '\n', '\u{a0}', '\u{3000}', 'é', '~', '!', '\u{7f}', '\0',
+        ];
+        for len in 0..8 {
+            for _ in 0..2_000 {
+                let s: String = (0..len)
+                    .map(|_| alphabet[m.below(alphabet.len())])
+                    .collect();
+                assert_eq!(trim(&s), s.trim(), "{s:?}");
+            }
+        }
     }
 }
