@@ -457,6 +457,7 @@ fn flat(line: &str) -> Option<Flat<'_>> {
 
 /// Parse one journal JSON entry; other JSON (an application's own structured line) is not a
 /// journal entry and stays bare.
+#[inline(always)]
 pub(crate) fn parse(line: &str) -> Option<Head<'_>> {
     if let Some(f) = flat(line) {
         if f.message.is_none() && f.realtime.is_none() {
@@ -591,6 +592,7 @@ fn eight_digits(b: Option<&[u8]>) -> Option<i64> {
 }
 
 /// [`head_from`] borrowing the fields and the message where it can.
+#[inline(always)]
 fn head_of<'a>(
     shape: Shape,
     realtime: Option<&str>,
