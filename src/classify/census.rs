@@ -141,24 +141,22 @@ impl LoggerIndex {
 /// mixed.
 #[inline(always)]
 fn slot_of(name: &[u8]) -> usize {
+    let mix = |h: u64, bytes: &[u8]| {
+        let mut b = [0u8; 8];
+        if let Some(head) = b.get_mut(..bytes.len()) {
+            head.copy_from_slice(bytes);
+        }
+        (h ^ u64::from_le_bytes(b))
+            .wrapping_mul(0x0100_0000_01b3)
+            .rotate_left(29)
+    };
     let mut h = (name.len() as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
     let mut words = name.chunks_exact(8);
     for w in &mut words {
-        let mut b = [0u8; 8];
-        b.copy_from_slice(w);
-        h = (h ^ u64::from_le_bytes(b))
-            .wrapping_mul(0x0100_0000_01b3)
-            .rotate_left(29);
+        h = mix(h, w);
     }
-    let rest = words.remainder();
-    if !rest.is_empty() {
-        let mut b = [0u8; 8];
-        if let Some(head) = b.get_mut(..rest.len()) {
-            head.copy_from_slice(rest);
-        }
-        h = (h ^ u64::from_le_bytes(b))
-            .wrapping_mul(0x0100_0000_01b3)
-            .rotate_left(29);
+    if !words.remainder().is_empty() {
+        h = mix(h, words.remainder());
     }
     (h.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - LOGGER_SLOTS.trailing_zeros())) as usize
 }

@@ -5,6 +5,7 @@ use crate::classify::quota::{failure_class, FailureClass};
 use crate::model::{elapsed, Event, EventKind};
 use chrono::{DateTime, Utc};
 use std::collections::VecDeque;
+use std::fmt::Write;
 
 /// The grouper's maps, keyed by lane names and sources from the input: every event looks its
 /// lane up, and SipHash cost more than the lookup. foldhash is seeded per process like SipHash,
@@ -499,7 +500,8 @@ impl<E: Events> Grouper<E> {
             id.push_str(lane);
         }
         id.push('#');
-        push_decimal(&mut id, n);
+        // Writing to a String cannot fail.
+        let _ = write!(id, "{n}");
         let idx = self.requests.len();
         self.requests.push(Request {
             id,
@@ -1138,26 +1140,6 @@ pub(super) fn fold_echoes(requests: &mut Vec<Request>, echo_of: &[Option<usize>]
     (before - requests.len()) as u64
 }
 
-/// `n` in decimal at the end of `out`.
-fn push_decimal(out: &mut String, n: u32) {
-    let mut digits = [0u8; 10];
-    let mut at = digits.len();
-    let mut n = n;
-    loop {
-        at -= 1;
-        if let Some(d) = digits.get_mut(at) {
-            *d = b'0' + (n % 10) as u8;
-        }
-        n /= 10;
-        if n == 0 || at == 0 {
-            break;
-        }
-    }
-    for &d in digits.get(at..).unwrap_or_default() {
-        out.push(char::from(d));
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1206,26 +1188,6 @@ mod tests {
         assert!(c.keys.windows(2).all(|w| w[0] < w[1]));
         for (l, n) in &reference {
             assert_eq!(c.forgotten(l), *n, "{l}");
-        }
-    }
-
-    #[test]
-    fn decimals_as_format_writes_them() {
-        for n in [
-            0,
-            1,
-            9,
-            10,
-            99,
-            100,
-            12_345,
-            999_999_999,
-            1_000_000_000,
-            u32::MAX,
-        ] {
-            let mut s = String::from("lane#");
-            push_decimal(&mut s, n);
-            assert_eq!(s, format!("lane#{n}"));
         }
     }
 }
