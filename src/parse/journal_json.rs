@@ -475,6 +475,7 @@ pub(crate) fn parse(line: &str) -> Option<Head<'_>> {
                 ident,
                 pid,
                 &message,
+                false,
             )
             .owned_at(realtime_of(realtime)),
             // Plain strings are slices of the line: the head borrows them.
@@ -485,8 +486,17 @@ pub(crate) fn parse(line: &str) -> Option<Head<'_>> {
                 ident,
                 pid,
                 message,
+                true,
             ),
-            None => head_of(Shape::JournalJson, realtime, f.hostname, ident, pid, ""),
+            None => head_of(
+                Shape::JournalJson,
+                realtime,
+                f.hostname,
+                ident,
+                pid,
+                "",
+                true,
+            ),
         });
     }
     // Other JSON (no journal key anywhere) is rejected before serde_json reads it.
@@ -538,6 +548,7 @@ pub(crate) fn head_from(
         ident.map(Cow::Owned),
         pid,
         message,
+        false,
     );
     h.owned_at(realtime_of(realtime))
 }
@@ -600,10 +611,14 @@ fn head_of<'a>(
     ident: Option<Cow<'a, str>>,
     pid: Option<&str>,
     message: &'a str,
+    plain: bool,
 ) -> Head<'a> {
     let mut h = Head::new(shape, realtime_of(realtime));
-    // Most messages are one line, which `lines()` would give back whole.
-    if memchr::memchr(b'\n', message.as_bytes()).is_none() {
+    // Most messages are one line, which `lines()` would give back whole (a lone `\r` ends no
+    // line): always one that was a plain JSON string (it holds no control character), else one
+    // without `\n`.
+    let one_line = plain || memchr::memchr(b'\n', message.as_bytes()).is_none();
+    if one_line {
         inner::apply(&mut h, message);
     } else {
         let mut lines = message.lines();
@@ -666,7 +681,7 @@ mod tests {
         ];
         const ALPHABET: &[char] = &[
             '"', '\\', '{', '}', '[', ']', ':', ',', '0', '9', 'e', '-', '.', 'u', 'n', ' ', 'M',
-            'é', '\u{1}',
+            'é', '\u{1}', 'r',
         ];
         let mut m = crate::parse::mutate::Mutator::new(0x2545_F491_4F6C_DD1D, ALPHABET);
         let mut ok = 0;
@@ -681,8 +696,10 @@ mod tests {
 
     /// Flat entries as journalctl writes them, and near misses of every kind.
     fn flat_inputs() -> Vec<String> {
-        const SEEDS: [&str; 9] = [
+        const SEEDS: [&str; 11] = [
             r#"{"__REALTIME_TIMESTAMP":"1795132800381425","PRIORITY":"6","_PID":"15487","SYSLOG_IDENTIFIER":"python","_HOSTNAME":"gw-1","_SYSTEMD_UNIT":"hermes-gateway.service","MESSAGE":"INFO [] agent.tool_executor: tool terminal completed in 7.82s (18185 chars)"}"#,
+            r#"{"MESSAGE":"INFO gateway.run:\r","_PID":"2"}"#,
+            r#"{"MESSAGE":"WARNING gateway.run: a\r\nb\r","_PID":"2"}"#,
             r#"{"__REALTIME_TIMESTAMP":"1795132801354469","_PID":"15487","MESSAGE":"INFO httpx: HTTP Request: POST https:\/\/x \"HTTP/1.1 200 OK\"\n\tat \\b\f\r\b"}"#,
             r#"{"MESS\u0041GE":"caf\u00e9 \u20ac \u0000","_HOST\u004eAME":"h\u0031","_PID":"\u0037"}"#,
             r#"{"MESSAGE":"pair \ud83d\ude42 lone \udc00 end","SYSLOG_PID":"3"}"#,
@@ -694,7 +711,7 @@ mod tests {
         ];
         const ALPHABET: &[char] = &[
             '"', '\\', '{', '}', ':', ',', ' ', '\t', '\u{1}', '\u{7f}', '0', 'M', 'é', '[', 'n',
-            'u', 'd', '8', 'f', '/', 'x',
+            'u', 'd', '8', 'f', '/', 'x', 'r',
         ];
         let mut m = crate::parse::mutate::Mutator::new(0x9E37_79B9_7F4A_7C15, ALPHABET);
         m.mutants(&SEEDS, 40_000, 3)
@@ -795,6 +812,26 @@ mod tests {
         assert_eq!(h.message, "Hi\u{fffd}");
         assert_eq!((h.pid, h.ident.as_deref()), (Some(7), Some("python")));
         assert_eq!(h.time, RawTime::EpochMicros(1_778_280_068_000_000));
+        // A lone `\r` ends no line (`lines()`); `\r\n` does.
+        for (line, logger) in [
+            (r#"{"MESSAGE":"INFO gateway.run:\r"}"#, None),
+            (
+                r#"{"MESSAGE":"INFO gateway.run:\r\n"}"#,
+                Some("gateway.run"),
+            ),
+            (
+                r#"{"MESSAGE":"INFO gateway.run:","X":1}"#,
+                Some("gateway.run"),
+            ),
+        ] {
+            let h = parse(line).unwrap();
+            assert_eq!(h.logger.as_deref(), logger, "{line}");
+            assert_eq!(
+                format!("{h:?}"),
+                format!("{:?}", reference(line).unwrap()),
+                "{line}"
+            );
+        }
         let h = parse(r#"{"__REALTIME_TIMESTAMP":"1","MESSAGE":null}"#).unwrap();
         assert_eq!(h.message, "");
         assert!(parse(r#"{"event":"profile_rotation"}"#).is_none());
