@@ -864,13 +864,8 @@ mod tests {
 
     #[test]
     fn elapsed_is_chronos_difference() {
-        let mut x: u64 = 0x2545_F491_4F6C_DD1D;
-        let mut next = || {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x
-        };
+        let mut m = crate::parse::mutate::Mutator::new(0x2545_F491_4F6C_DD1D, &[]);
+        let mut next = || m.next_u64();
         let base = 1_795_132_800_000_000i64;
         for _ in 0..100_000 {
             let a = base + (next() % 400_000_000_000) as i64;

@@ -7,7 +7,7 @@ use crate::correlate::{
     Analysis, AuthInput, AuthListInput, CorrelateOptions, Orderer, StreamTotals, Streamer,
 };
 use crate::error::Error;
-use crate::model::Event;
+use crate::model::{elapsed, Event};
 use crate::read::InputSpec;
 use chrono::{DateTime, Utc};
 
@@ -275,7 +275,7 @@ fn same_record(a: &crate::model::Record, b: &crate::model::Record) -> bool {
 /// earlier the record's own time (a `-v` journal's copy of an agent.log record).
 fn same_instant(a: &crate::model::Record, b: &crate::model::Record) -> Option<bool> {
     let (ta, tb) = (a.time.utc?, b.time.utc?);
-    let d = crate::model::elapsed(ta, tb).num_milliseconds();
+    let d = elapsed(ta, tb).num_milliseconds();
     if d == 0 {
         return Some(true);
     }
@@ -294,7 +294,7 @@ impl Dedupe {
                     .record
                     .time
                     .utc
-                    .is_none_or(|f| crate::model::elapsed(own, f).num_milliseconds() >= 1000);
+                    .is_none_or(|f| elapsed(own, f).num_milliseconds() >= 1000);
                 if !old {
                     break;
                 }

@@ -16,12 +16,17 @@ impl Mutator {
         }
     }
 
-    /// A number below `n` (`n` > 0).
-    pub fn below(&mut self, n: usize) -> usize {
+    /// The generator's next number.
+    pub fn next_u64(&mut self) -> u64 {
         self.state ^= self.state << 13;
         self.state ^= self.state >> 7;
         self.state ^= self.state << 17;
-        usize::try_from(self.state % n as u64).unwrap_or(0)
+        self.state
+    }
+
+    /// A number below `n` (`n` > 0).
+    pub fn below(&mut self, n: usize) -> usize {
+        usize::try_from(self.next_u64() % n as u64).unwrap_or(0)
     }
 
     /// Apply `edits` random edits to `chars`: delete, replace or insert one character.

@@ -535,13 +535,8 @@ mod tests {
     #[test]
     fn epoch_times_read_as_chrono_reads_them() {
         let mut clock = Clock::default();
-        let mut x: u64 = 0x2545_F491_4F6C_DD1D;
-        let mut next = || {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x
-        };
+        let mut m = crate::parse::mutate::Mutator::new(0x2545_F491_4F6C_DD1D, &[]);
+        let mut next = || m.next_u64();
         let mut us = 1_795_132_800_381_425i64;
         let edges = [
             0,
