@@ -12,15 +12,21 @@
 mod synth;
 
 use hermes_forensics::classify::{
-    classify, classify_gated, classify_wanted, may_be_event, wants, GATE_WORDS,
+    classify, classify_gated, classify_wanted, may_be_event, wants, wants_message, GATE_WORDS,
 };
 use hermes_forensics::model::{EventKind, Record, Shape};
 use hermes_forensics::parse::{detect, record_lines, InputFormat, ParseStats, Parser, TimeContext};
 use hermes_forensics::read::{self, InputSpec, SourceHint};
 use std::path::{Path, PathBuf};
 
-fn keep(r: &Record) -> bool {
-    r.shape == Shape::Bare || may_be_event(r)
+/// The pipeline's filter, as the parser asks it when a record opens.
+fn keep(shape: Shape, logger: Option<&str>, message: &str) -> bool {
+    shape == Shape::Bare || wants_message(logger, message)
+}
+
+/// [`keep`] asked of a finished record.
+fn keeps(r: &Record) -> bool {
+    keep(r.shape, r.logger.as_deref(), &r.message)
 }
 
 fn files(dir: &Path, out: &mut Vec<PathBuf>) {
@@ -110,13 +116,13 @@ fn check(name: &str, lines: &[String], format: InputFormat, used: &mut [bool]) -
         }
     }
     let (kept, fstats) = parse(lines, format, true);
-    let expected: Vec<&Record> = all.iter().filter(|r| keep(r)).collect();
+    let expected: Vec<&Record> = all.iter().filter(|r| keeps(r)).collect();
     assert_eq!(
         kept.iter().collect::<Vec<_>>(),
         expected,
         "{name} ({format:?}): filtered records differ"
     );
-    let dropped: Vec<&Record> = all.iter().filter(|r| !keep(r)).collect();
+    let dropped: Vec<&Record> = all.iter().filter(|r| !keeps(r)).collect();
     assert_eq!(fstats.filtered, dropped.len() as u64, "{name}");
     assert_eq!(
         fstats.filtered_lines,

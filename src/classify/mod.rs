@@ -305,19 +305,24 @@ pub fn may_be_event(record: &Record) -> bool {
 /// matching no census template is counted as unrecognized), and those that may be request
 /// events, a side client's logged lines aside.
 pub fn wants(record: &Record) -> bool {
-    match record.logger.as_deref() {
+    wants_message(record.logger.as_deref(), &record.message)
+}
+
+/// [`wants`] on the two fields it reads: the record's logger and its message (which lines
+/// that join the record later never change).
+pub fn wants_message(logger: Option<&str>, message: &str) -> bool {
+    match logger {
         // A request-path logger is no side client's (see `census`).
         Some(l) if census::is_request_path_logger(l) => true,
-        _ => passes_gate(&record.message) && !side_record(record),
+        _ => passes_gate(message) && !side_message(logger, message),
     }
 }
 
 /// A logged line of a side client: [`classify`] makes it a `SideClient` line whatever its
 /// message says (see [`settle`]), so it is neither a request event nor unrecognized.
-fn side_record(record: &Record) -> bool {
-    record.logger.as_deref().is_some_and(|l| {
-        side::is_side_logger(l)
-            && side::side_client(Some(l), &clean_message(&record.message)).is_some()
+fn side_message(logger: Option<&str>, message: &str) -> bool {
+    logger.is_some_and(|l| {
+        side::is_side_logger(l) && side::side_client(Some(l), &clean_message(message)).is_some()
     })
 }
 

@@ -314,8 +314,10 @@ fn input_kind(spec: &InputSpec, head: &[String]) -> InputKind {
 
 /// The records `ingest_one` looks at: bare ones (unrecognized lines are reported) and those that
 /// may classify as request events; the parser only counts the others.
-pub(crate) fn keep_record(r: &Record) -> bool {
-    r.shape == Shape::Bare || crate::classify::wants(r)
+/// Judged by the parser when the record opens, on the fields that lines joining it later never
+/// change (see [`crate::parse::Keep`]).
+pub(crate) fn keep_record(shape: Shape, logger: Option<&str>, message: &str) -> bool {
+    shape == Shape::Bare || crate::classify::wants_message(logger, message)
 }
 
 /// Classify a record [`keep_record`] accepted: a structured one was wanted by the classifier,

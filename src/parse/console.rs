@@ -1,7 +1,6 @@
 //! Console (stdout) attempt blocks: a failure line and the indented detail lines printed under it.
 
 use super::Head;
-use crate::model::Record;
 
 /// Emoji that start a detail line (after indentation).
 const DETAIL_EMOJI: [char; 8] = ['🔌', '🌐', '📝', '📋', '⏱', '💡', '💀', '🏢'];
@@ -28,13 +27,9 @@ const HEADS: [&str; 7] = [
     "Max retries (",
 ];
 
-/// True when `rec` is a console line that detail lines may follow.
-pub(crate) fn is_head(rec: &Record) -> bool {
-    is_head_text(rec.level.is_some() || rec.logger.is_some(), &rec.message)
-}
-
-/// [`is_head`] on the parts it looks at.
-fn is_head_text(logged: bool, message: &str) -> bool {
+/// True when a line with `message` (`logged`: it has a level or a logger) is a console line
+/// that detail lines may follow.
+pub(crate) fn is_head_text(logged: bool, message: &str) -> bool {
     if logged {
         return false;
     }

@@ -310,18 +310,41 @@ impl<'a> Head<'a> {
         }
     }
 
-    /// Write the fields into `rec`, reusing its buffers.
-    fn fill(&self, rec: &mut Record, spare: &mut Vec<String>) {
+    /// Make `rec` the record of this head and its `line`, each text built to size (the record
+    /// leaves the parser). The buffers `rec` held go to `spare`.
+    fn build(&self, rec: &mut Record, line: &str, spare: &mut Vec<String>) {
+        let owned = |field: &Option<Cow<'_, str>>| field.as_deref().map(str::to_owned);
         rec.shape = self.shape;
         rec.level = self.level;
-        set_opt(&mut rec.session, self.session.as_deref(), spare);
-        set_opt(&mut rec.logger, self.logger.as_deref(), spare);
-        set_opt(&mut rec.host, self.host.as_deref(), spare);
+        spare.extend(rec.session.take());
+        spare.extend(rec.logger.take());
+        spare.extend(rec.host.take());
+        spare.extend(rec.ident.take());
+        rec.session = owned(&self.session);
+        rec.logger = owned(&self.logger);
+        rec.host = owned(&self.host);
+        rec.ident = owned(&self.ident);
+        rec.pid = self.pid;
+        rec.subagent = self.subagent;
+        rec.message = self.message.trim_end().to_owned();
+        rec.raw = line.to_owned();
+        rec.continuation = Vec::new();
+    }
+
+    /// Write into `rec`, reusing its buffers, what joining lines to a dropped record reads: its
+    /// shape, level and stream. Its other texts are left empty.
+    fn fill_dropped(&self, rec: &mut Record, spare: &mut Vec<String>) {
+        rec.shape = self.shape;
+        rec.level = self.level;
+        spare.extend(rec.session.take());
+        spare.extend(rec.logger.take());
+        spare.extend(rec.host.take());
         set_opt(&mut rec.ident, self.ident.as_deref(), spare);
         rec.pid = self.pid;
         rec.subagent = self.subagent;
         rec.message.clear();
-        rec.message.push_str(self.message.trim_end());
+        rec.raw.clear();
+        rec.continuation.clear();
     }
 }
 
@@ -432,7 +455,17 @@ struct Pending {
     block: bool,
     /// Message column of a prefixed journal line (multi-line MESSAGE continuations).
     msg_col: Option<usize>,
+    /// The filter kept the record: it is built in full and leaves the parser. A dropped one
+    /// holds only what joining lines to it reads (shape, level, stream, continuation).
+    keep: bool,
+    /// The record is the title of the Desktop app's error receipt, whose rows join it.
+    receipt: bool,
 }
+
+/// A parser's filter ([`Parser::set_filter`]): whether to return a record, judged when it opens
+/// on its shape, logger and message (trailing whitespace trimmed), which the lines that join it
+/// later never change.
+pub type Keep = fn(Shape, Option<&str>, &str) -> bool;
 
 /// Streaming parser for one source.
 pub struct Parser {
@@ -448,7 +481,7 @@ pub struct Parser {
     /// `grep -n` prefixes were seen on structured lines: strip them from bare lines too.
     grep_n: bool,
     /// Records for which this returns false are counted, not returned.
-    filter: Option<fn(&Record) -> bool>,
+    filter: Option<Keep>,
     /// The entry reader of a mode whose entries span several lines (`verbose`, `export`,
     /// `json-pretty`, export documents); lines it does not take go through the per-line parsers.
     entries: Option<Box<multiline::Reader>>,
@@ -471,6 +504,8 @@ impl Parser {
                 spare: Vec::new(),
                 block: false,
                 msg_col: None,
+                keep: true,
+                receipt: false,
             },
             holding: false,
             stats: ParseStats::default(),
@@ -484,10 +519,11 @@ impl Parser {
 
     /// Return only the records for which `keep` is true; the others are counted in
     /// [`ParseStats::filtered`] / [`ParseStats::filtered_lines`] and their buffers are reused.
-    /// Joining is unaffected: a dropped record still collects its continuation lines. The
-    /// records returned are copies built to size, so that reused buffers (which may hold the
-    /// capacity of longer earlier lines) never leave the parser.
-    pub fn set_filter(&mut self, keep: fn(&Record) -> bool) {
+    /// Joining is unaffected: a dropped record still collects its continuation lines. A dropped
+    /// record's texts are never copied out of its line; the records returned are built to
+    /// size, so that reused buffers (which may hold the capacity of longer earlier lines) never
+    /// leave the parser.
+    pub fn set_filter(&mut self, keep: Keep) {
         self.filter = Some(keep);
     }
 
@@ -559,21 +595,31 @@ impl Parser {
         out: &mut Vec<Record>,
     ) {
         self.flush(out);
-        let Pending { rec, spare, .. } = &mut self.pending;
-        head.fill(rec, spare);
+        let message = head.message.trim_end();
+        let keep = self
+            .filter
+            .is_none_or(|keep| keep(head.shape, head.logger.as_deref(), message));
+        let p = &mut self.pending;
+        p.keep = keep;
+        p.receipt = console::is_receipt(message);
+        p.block = console::is_head_text(head.level.is_some() || head.logger.is_some(), message);
+        p.msg_col = head.msg_col;
+        let Pending { rec, spare, .. } = p;
+        if keep {
+            head.build(rec, line, spare);
+        } else {
+            head.fill_dropped(rec, spare);
+        }
         rec.loc = Loc {
             source: self.source,
             line: line_no,
         };
         rec.end_line = line_no;
-        rec.raw.clear();
-        rec.raw.push_str(line);
         rec.shares_line = false;
         let (zoned, unzoned) = (self.clock.zoned, self.clock.unzoned);
         rec.time = self.clock.resolve(&head.time);
         self.stats.zoned_times += self.clock.zoned - zoned;
         self.stats.unzoned_times += self.clock.unzoned - unzoned;
-        rec.continuation.clear();
         rec.continuation.extend(
             head.continuation
                 .drain(..)
@@ -587,8 +633,6 @@ impl Parser {
         if rec.shape == Shape::Bare {
             self.stats.bare += 1;
         }
-        self.pending.block = console::is_head(&self.pending.rec);
-        self.pending.msg_col = head.msg_col;
         self.holding = true;
     }
 
@@ -691,15 +735,14 @@ impl Parser {
         }
         self.holding = false;
         let rec = &mut self.pending.rec;
-        match self.filter {
-            Some(keep) if !keep(rec) => {
-                self.stats.filtered += 1;
-                self.stats.filtered_lines += record_lines(rec);
-            }
-            // A copy is built to size (a reused record's strings may carry the capacity of
-            // longer earlier lines); the pending one serves again.
-            Some(_) => out.push(rec.clone()),
-            None => out.push(std::mem::replace(rec, Record::empty())),
+        if self.pending.keep {
+            let mut rec = std::mem::replace(rec, Record::empty());
+            // Joined lines may have grown the list past its length.
+            rec.continuation.shrink_to_fit();
+            out.push(rec);
+        } else {
+            self.stats.filtered += 1;
+            self.stats.filtered_lines += record_lines(rec);
         }
     }
 
@@ -749,7 +792,7 @@ impl Parser {
         let h = head;
         let bare = h.shape == Shape::Bare && h.level.is_none();
         // A console detail line under its block, or a row of the Desktop app's receipt.
-        let receipt_row = console::is_receipt(&p.rec.message)
+        let receipt_row = p.receipt
             && h.level.is_none()
             && matches!(h.shape, Shape::Bare | Shape::Desktop)
             && console::is_receipt_row(&h.message);
