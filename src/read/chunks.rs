@@ -128,7 +128,9 @@ where
     })
 }
 
-/// The reader: lines into parts, each sent once a token allows.
+/// The reader: lines into parts, each sent once a token allows. Parts are read straight into
+/// their buffers ([`direct`]) while the source allows; the rest of a source where that stops
+/// goes line by line through [`super::for_each_run`].
 fn split<R, C>(
     reader: &mut R,
     path: &str,
@@ -143,11 +145,7 @@ where
     C: Fn(&str) -> bool,
 {
     let mut cutter = Cutter {
-        part: Part {
-            seq: 0,
-            first_line: 1,
-            text: fresh(spare, part_bytes),
-        },
+        part: Part::default(),
         part_bytes,
         stopped: false,
         cut,
@@ -155,7 +153,12 @@ where
         spare,
         parts,
     };
-    let n = super::for_each_run(reader, path, &mut |lines| match lines {
+    let (before, held) = match direct(reader, path, &mut cutter)? {
+        Direct::Done(lines) => return Ok(lines),
+        Direct::Rest(lines, held) => (lines, held),
+    };
+    let mut rest = std::io::Read::chain(std::io::Cursor::new(held), reader);
+    let n = super::for_each_run(&mut rest, path, &mut |lines| match lines {
         super::Lines::Run { text, .. } => cutter.add_run(text),
         super::Lines::One { line, .. } => cutter.add_line(line),
     });
@@ -163,7 +166,213 @@ where
         let part = std::mem::take(&mut cutter.part);
         cutter.send(part);
     }
-    n
+    n.map(|n| before + n)
+}
+
+/// Bytes read at a time past a part's size, to find the line it is cut before.
+const LOOKAHEAD: usize = 16 << 10;
+
+/// How reading parts straight into their buffers ended.
+enum Direct {
+    /// At the end of the source, after this many lines.
+    Done(u64),
+    /// At a stretch of [`super::MAX_LINE`] bytes with no cut point, after this many lines; the
+    /// bytes read after them begin the rest of the source. `Cutter::part` is the next part.
+    Rest(u64, Vec<u8>),
+}
+
+/// Read parts straight into their buffers: each part is read whole, then cut before the first
+/// cut point at or after `part_bytes` into it, and the bytes after the cut begin the next one.
+/// A part of plain lines (UTF-8, no `\r`) becomes its text as read; one with other lines is
+/// read again line by line ([`super::for_each_run`] over its bytes), so each part holds the
+/// lines [`super::for_each_line`] gives. A part is kept under [`super::MAX_LINE`] bytes, so
+/// none of its lines is too long; where no cut point comes in time, this stops
+/// ([`Direct::Rest`]). A read error ends the source after the whole lines before it.
+fn direct<R, C>(reader: &mut R, path: &str, cutter: &mut Cutter<'_, C>) -> Result<Direct, ReadError>
+where
+    R: BufRead + ?Sized,
+    C: Fn(&str) -> bool,
+{
+    let part_bytes = cutter.part_bytes.max(1);
+    if part_bytes + LOOKAHEAD + super::BUF_SIZE >= super::MAX_LINE {
+        // Parts this large could hold a line too long to pass on as read.
+        cutter.part = Part {
+            seq: 0,
+            first_line: 1,
+            text: fresh(cutter.spare, part_bytes),
+        };
+        return Ok(Direct::Rest(0, Vec::new()));
+    }
+    let mut seq = 0u64;
+    let mut first_line = 1u32;
+    let mut lines = 0u64;
+    // What a buffered reader holds is taken first, so that every later request can go past it.
+    let mut block = match reader.fill_buf() {
+        Ok(held) => Block::reuse(cutter.spare, held),
+        Err(e) => return Err(ReadError::reading(path, e)),
+    };
+    reader.consume(block.filled);
+    // Where the search for the cut resumes: a line start past the part's size.
+    let mut scan = None;
+    // Every request is as large as a reader's buffer: a part's size, and what it holds
+    // beyond the cut (after the first part, a little less than `LOOKAHEAD`).
+    let next_want = |held: usize| (part_bytes + LOOKAHEAD).max(held + super::BUF_SIZE);
+    let mut want = next_want(block.filled);
+    loop {
+        let eof = match block.fill(reader, want) {
+            Ok(eof) => eof,
+            Err(e) => {
+                let read = block.read();
+                let whole = memchr::memrchr(b'\n', read).map_or(0, |nl| nl + 1);
+                cutter.emit(
+                    block.into_first(whole),
+                    &mut seq,
+                    &mut first_line,
+                    &mut lines,
+                );
+                return Err(ReadError::reading(path, e));
+            }
+        };
+        let read = block.read();
+        // The first line start at or after `part_bytes`, and no further from the end than
+        // `LOOKAHEAD` (a first part read with what the reader held is longer).
+        let size = part_bytes.max(read.len().saturating_sub(LOOKAHEAD));
+        let from = match scan {
+            Some(at) => Some(at),
+            None => read
+                .get(size - 1..)
+                .and_then(|t| memchr::memchr(b'\n', t))
+                .map(|nl| size + nl),
+        };
+        let found = match from {
+            Some(at) => cut_point(read, at, eof, cutter.cut),
+            None => Found::More(None),
+        };
+        match found {
+            Found::At(at) => {
+                let next = Block::reuse(cutter.spare, read.get(at..).unwrap_or_default());
+                let full = std::mem::replace(&mut block, next);
+                cutter.emit(full.into_first(at), &mut seq, &mut first_line, &mut lines);
+                scan = None;
+                want = next_want(block.filled);
+            }
+            Found::More(at) if !eof => {
+                scan = at;
+                if block.filled + super::BUF_SIZE >= super::MAX_LINE {
+                    cutter.part = Part {
+                        seq,
+                        first_line,
+                        text: fresh(cutter.spare, part_bytes),
+                    };
+                    let filled = block.filled;
+                    return Ok(Direct::Rest(lines, block.into_first(filled)));
+                }
+                want = block.filled + super::BUF_SIZE;
+            }
+            Found::More(_) | Found::None => {
+                if block.filled > 0 {
+                    let filled = block.filled;
+                    cutter.emit(
+                        block.into_first(filled),
+                        &mut seq,
+                        &mut first_line,
+                        &mut lines,
+                    );
+                }
+                return Ok(Direct::Done(lines));
+            }
+        }
+    }
+}
+
+/// Bytes read from the source into a buffer: its first `filled` bytes. The rest of the buffer
+/// holds old bytes, which are overwritten instead of zeroed before a read.
+struct Block {
+    bytes: Vec<u8>,
+    filled: usize,
+}
+
+impl Block {
+    /// A taken part's buffer (else a new one) holding `start`.
+    fn reuse(spare: &Receiver<String>, start: &[u8]) -> Block {
+        let mut bytes = spare.try_recv().map(String::into_bytes).unwrap_or_default();
+        if bytes.len() < start.len() {
+            bytes.resize(start.len(), 0);
+        }
+        if let Some(head) = bytes.get_mut(..start.len()) {
+            head.copy_from_slice(start);
+        }
+        Block {
+            bytes,
+            filled: start.len(),
+        }
+    }
+
+    fn read(&self) -> &[u8] {
+        self.bytes.get(..self.filled).unwrap_or_default()
+    }
+
+    /// Its first `n` read bytes, as a buffer.
+    fn into_first(mut self, n: usize) -> Vec<u8> {
+        self.bytes.truncate(n.min(self.filled));
+        self.bytes
+    }
+
+    /// Read until `len` bytes are filled; returns whether the source ended first. On an error,
+    /// what was read before it is kept.
+    ///
+    /// The bytes are read straight into the buffer: a buffered reader hands over what it
+    /// holds, then reads a request at least as large as its buffer from the source without
+    /// copying, and every request here but the first of a source is (see [`direct`]).
+    fn fill<R: BufRead + ?Sized>(&mut self, reader: &mut R, len: usize) -> std::io::Result<bool> {
+        if self.bytes.len() < len {
+            self.bytes.resize(len, 0);
+        }
+        while self.filled < len {
+            match reader.read(self.bytes.get_mut(self.filled..len).unwrap_or_default()) {
+                Ok(0) => return Ok(true),
+                Ok(n) => self.filled += n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(false)
+    }
+}
+
+/// Where a part may be cut.
+enum Found {
+    /// Before the line starting here.
+    At(usize),
+    /// Not in what was read: the search resumes at this line start (or, with none, finds the
+    /// first line start after the part's size again).
+    More(Option<usize>),
+    /// Nowhere before the end of the source.
+    None,
+}
+
+/// The first line starting at or after `at` (a line start) that is whole in `buf` and where
+/// `cut` holds. A line that is not plain (see [`direct`]) is passed over.
+fn cut_point<C: Fn(&str) -> bool>(buf: &[u8], mut at: usize, eof: bool, cut: &C) -> Found {
+    loop {
+        let rest = buf.get(at..).unwrap_or_default();
+        let Some(len) = memchr::memchr(b'\n', rest) else {
+            return if eof {
+                Found::None
+            } else {
+                Found::More(Some(at))
+            };
+        };
+        let line = rest.get(..len).unwrap_or_default();
+        if memchr::memchr(b'\r', line).is_none() {
+            if let Ok(text) = std::str::from_utf8(line) {
+                if cut(text) {
+                    return Found::At(at);
+                }
+            }
+        }
+        at += len + 1;
+    }
 }
 
 /// A buffer for a part: a taken part's, else a new one.
@@ -260,6 +469,50 @@ impl<C: Fn(&str) -> bool> Cutter<'_, C> {
         };
         let full = std::mem::replace(&mut self.part, next);
         self.send(full);
+    }
+
+    /// Send `bytes`, whole lines read from the source (the last one possibly without its
+    /// newline), as part `seq` starting at line `first_line`, and count its lines.
+    fn emit(&mut self, bytes: Vec<u8>, seq: &mut u64, first_line: &mut u32, lines: &mut u64) {
+        let plain = memchr::memchr(b'\r', &bytes).is_none();
+        let (text, n) = match String::from_utf8(bytes) {
+            Ok(mut text) if plain => {
+                if !text.is_empty() && !text.ends_with('\n') {
+                    text.push('\n');
+                }
+                let n = memchr::memchr_iter(b'\n', text.as_bytes()).count() as u64;
+                (text, n)
+            }
+            Ok(text) => self.reread(text.as_bytes()),
+            Err(e) => self.reread(e.as_bytes()),
+        };
+        let part = Part {
+            seq: *seq,
+            first_line: *first_line,
+            text,
+        };
+        *seq += 1;
+        *first_line = first_line.saturating_add(u32::try_from(n).unwrap_or(u32::MAX));
+        *lines += n;
+        self.send(part);
+    }
+
+    /// The lines of `bytes` as [`super::for_each_line`] gives them, each followed by `\n`,
+    /// and their number.
+    fn reread(&self, bytes: &[u8]) -> (String, u64) {
+        let mut text = fresh(self.spare, bytes.len());
+        let n = super::for_each_run(
+            &mut std::io::Cursor::new(bytes),
+            "",
+            &mut |lines| match lines {
+                super::Lines::Run { text: run, .. } => text.push_str(run),
+                super::Lines::One { line, .. } => {
+                    text.push_str(line);
+                    text.push('\n');
+                }
+            },
+        );
+        (text, n.unwrap_or_default())
     }
 
     fn send(&mut self, part: Part) {
@@ -384,6 +637,97 @@ mod tests {
                 assert_eq!(m, n, "line count, buffer {cap}");
                 assert!(seen == expected, "buffer {cap}: lines differ");
             }
+        }
+    }
+
+    /// Gives at most `step` bytes per read, as a pipe does.
+    struct Trickle {
+        inner: std::io::Cursor<Vec<u8>>,
+        step: usize,
+    }
+
+    impl std::io::Read for Trickle {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            let n = buf.len().min(self.step);
+            self.inner.read(buf.get_mut(..n).unwrap_or_default())
+        }
+    }
+
+    /// Plain parts, odd lines (`\r`, bad UTF-8, too long), more than `MAX_LINE` bytes with no
+    /// cut point, plain parts again, and a last line without its newline.
+    fn mixed_source() -> Vec<u8> {
+        let max = crate::read::MAX_LINE;
+        let heads = |from: usize, out: &mut Vec<u8>| {
+            for i in from..from + 4000 {
+                out.extend_from_slice(format!("# head {i}\n  cont {i}\n").as_bytes());
+            }
+        };
+        let mut text = Vec::new();
+        heads(0, &mut text);
+        text.extend_from_slice(
+            b"# crlf head\r\n  cont\r\n\xff\xfe bad\n# h\xc3\xa9 ok\n# lone\rcr\n",
+        );
+        text.extend(std::iter::repeat_n(b'a', max + 5));
+        text.extend_from_slice(b"\n");
+        heads(4000, &mut text);
+        while text.len() < 3 * max {
+            text.extend_from_slice(b"  no cut point here\n");
+        }
+        heads(8000, &mut text);
+        text.extend_from_slice(b"# last without newline\r");
+        text
+    }
+
+    #[test]
+    fn parts_hold_the_lines_line_by_line_reading_gives() {
+        let text = mixed_source();
+        let mut expected = Vec::new();
+        let n = crate::read::for_each_line(
+            &mut std::io::Cursor::new(text.clone()),
+            "t",
+            &mut |no, l| expected.push((no, l.to_string())),
+        )
+        .unwrap_or(0);
+        let cases = [
+            (1, 7, usize::MAX),
+            (300, 512, usize::MAX),
+            (4096, 4096, 1000),
+            (PART_BYTES, crate::read::BUF_SIZE, usize::MAX),
+            (PART_BYTES, crate::read::BUF_SIZE, 65536),
+            (PART_BYTES, 1000, usize::MAX),
+        ];
+        for (part_bytes, cap, step) in cases {
+            let mut reader = std::io::BufReader::with_capacity(
+                cap,
+                Trickle {
+                    inner: std::io::Cursor::new(text.clone()),
+                    step,
+                },
+            );
+            let mut seen = Vec::new();
+            let m = run(
+                &mut reader,
+                "t",
+                part_bytes,
+                2,
+                &|l: &str| l.starts_with('#'),
+                &|| (),
+                &|_: &mut (), p: &Part| {
+                    p.lines()
+                        .map(|(n, l)| (n, l.to_string()))
+                        .collect::<Vec<_>>()
+                },
+                &mut |_, out| seen.extend(out),
+            )
+            .unwrap_or(0);
+            assert_eq!(
+                m, n,
+                "part {part_bytes}, buffer {cap}, step {step}: line count"
+            );
+            assert!(
+                seen == expected,
+                "part {part_bytes}, buffer {cap}, step {step}: lines differ"
+            );
         }
     }
 
