@@ -431,7 +431,10 @@ fn forced(format: InputFormat, line: &str) -> Option<Head<'_>> {
         }
         InputFormat::JournalJsonSse => journal_json_framed::parse_sse(line),
         InputFormat::JournalJsonSeq => journal_json_framed::parse_seq(line),
-        InputFormat::AgentLog => agent_log::parse(line).or_else(|| agent_log::parse_abbrev(line)),
+        InputFormat::AgentLog => match agent_log::parse(line) {
+            Some(h) => Some(h),
+            None => agent_log::parse_abbrev(line),
+        },
         InputFormat::Verbose => verbose::parse(line),
         InputFormat::JournalJson => journal_json::parse(line),
         InputFormat::Desktop => desktop::parse(line),
@@ -766,7 +769,12 @@ impl Parser {
     /// else a bare message.
     #[inline(always)]
     fn head<'a>(&mut self, line: &'a str) -> Head<'a> {
-        if let Some(h) = forced(self.format, line).or_else(|| structured(line)) {
+        // Each answer returned where it is made: a head passed on through `Option::or_else`
+        // was copied once more per step.
+        if let Some(h) = forced(self.format, line) {
+            return h;
+        }
+        if let Some(h) = structured(line) {
             return h;
         }
         if let Some(rest) = paste::strip_grep_n(line, self.grep_n) {
