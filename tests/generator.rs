@@ -1,7 +1,8 @@
 //! The synthetic traffic generator (`examples/gen`) against the analyzer: every injected
 //! incident is reported with the rules its ground truth names, at its request or lines (or at
 //! its auth.json entries), and nothing else is reported — clean traffic yields no finding. The
-//! analysis is given the generator's auth.json snapshot, as the ground truth assumes.
+//! analysis is given the generator's auth.json snapshot, as the ground truth assumes. Clean
+//! traffic holds no unrecognized line: every line it writes is a template of the real Hermes.
 
 #[path = "../examples/gen/synth.rs"]
 #[allow(dead_code)]
@@ -134,6 +135,10 @@ fn every_mix_yields_its_incidents_and_nothing_else() {
             "{what}: {:?}",
             clean.findings.first()
         );
+        // Every line is one the real Hermes writes: a template of the census, or no Hermes
+        // logger's.
+        let log = &clean.summary.sources[0];
+        assert_eq!(log.lines_unrecognized, 0, "{what}: unrecognized lines");
         let text = std::fs::read_to_string(&path).expect("read");
         let turns = text.matches("conversation turn: session=").count();
         assert!(turns >= 10, "{what}: {turns} turns");
@@ -219,8 +224,15 @@ fn clean_traffic_has_no_finding() {
     for format in FORMATS {
         let path = dir.path().join("clean.log");
         assert!(generate(format, 300 << 10, 0, &path).is_empty());
-        let found = findings(&path, &[]);
-        assert!(found.is_empty(), "{format:?}: {:?}", found.first());
+        let clean = report(&path, &[]);
+        assert!(
+            clean.findings.is_empty(),
+            "{format:?}: {:?}",
+            clean.findings.first()
+        );
+        // Every line is one the real Hermes writes (see the mixes' test).
+        let log = &clean.summary.sources[0];
+        assert_eq!(log.lines_unrecognized, 0, "{format:?}: unrecognized lines");
     }
 }
 

@@ -673,20 +673,30 @@ impl Gen<'_> {
             self.tick(5, 400);
             let k = self.rng.below(10);
             let other = self.rng.below(self.sessions.len() as u64) as usize;
-            let sid = self
+            // A session's lines carry its tag; before the first session there is none.
+            let tag = self
                 .sessions
                 .get(other)
-                .map_or(String::new(), |s| s.sid.clone());
+                .map_or(String::new(), |s| format!("[{}] ", s.sid));
             let line = match k {
-                0 => format!("INFO cron.scheduler: tick: {} job(s) due, next run in {}s", self.rng.below(3), 30 + self.rng.below(600)),
+                // The scheduler's verbose tick (`cron/scheduler.py`: `%s - %s job(s) due`, `%s -
+                // No jobs due`, the time of day first).
+                0 => {
+                    let sod = self.now.div_euclid(1000).rem_euclid(86_400);
+                    let clock = format!("{:02}:{:02}:{:02}", sod / 3600, sod / 60 % 60, sod % 60);
+                    match self.rng.below(3) {
+                        0 => format!("INFO cron.scheduler: {clock} - No jobs due"),
+                        n => format!("INFO cron.scheduler: {clock} - {n} job(s) due"),
+                    }
+                }
                 1 => "INFO httpx: HTTP Request: POST https://api.telegram.org/bot<redacted>/sendMessage \"HTTP/1.1 200 OK\"".to_string(),
-                2 => format!("INFO [{sid}] tools.terminal_tool: Executing command in /home/hermes/work: git status --short (timeout={}s)", 60 + self.rng.below(120)),
-                3 => format!("INFO [{sid}] agent.tool_executor: tool {} completed in {}.{:02}s ({} chars)", self.rng.pick(TOOLS), self.rng.below(9), self.rng.below(100), 200 + self.rng.below(20_000)),
-                4 => format!("DEBUG [{sid}] agent.context_compressor: context at {}% of 131,072 tokens, no compression needed", 5 + self.rng.below(60)),
+                2 => format!("INFO {tag}tools.terminal_tool: Executing command in /home/hermes/work: git status --short (timeout={}s)", 60 + self.rng.below(120)),
+                3 => format!("INFO {tag}agent.tool_executor: tool {} completed in {}.{:02}s ({} chars)", self.rng.pick(TOOLS), self.rng.below(9), self.rng.below(100), 200 + self.rng.below(20_000)),
+                4 => format!("DEBUG {tag}agent.context_compressor: context at {}% of 131,072 tokens, no compression needed", 5 + self.rng.below(60)),
                 5 => format!("INFO gateway.platforms.{}: delivered message to chat {} ({} chars)", self.rng.pick(PLATFORMS), 100_000 + self.rng.below(900_000), 20 + self.rng.below(3000)),
-                6 => format!("INFO [{sid}] agent.memory: saved {} memory item(s) to MEMORY.md", 1 + self.rng.below(4)),
+                6 => format!("INFO {tag}agent.memory: saved {} memory item(s) to MEMORY.md", 1 + self.rng.below(4)),
                 7 => "WARNING tools.registry: check_fn check_browser_requirements returned False; dependent tools will be unavailable this turn".to_string(),
-                8 => format!("INFO [{sid}] tools.web_tools: search returned {} results in {}ms", self.rng.below(11), 80 + self.rng.below(2000)),
+                8 => format!("INFO {tag}tools.web_tools: search returned {} results in {}ms", self.rng.below(11), 80 + self.rng.below(2000)),
                 _ => format!("DEBUG gateway.session_store: persisted session index ({} entries)", 10 + self.rng.below(500)),
             };
             self.emit(&line)?;
