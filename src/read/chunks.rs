@@ -318,18 +318,23 @@ impl Block {
         self.bytes
     }
 
-    /// Read until `len` bytes are filled; returns whether the source ended first. On an error,
-    /// what was read before it is kept.
+    /// Read until at least `len` bytes are filled, and fewer than [`super::MAX_LINE`]; returns
+    /// whether the source ended first. On an error, what was read before it is kept.
     ///
     /// The bytes are read straight into the buffer: a buffered reader hands over what it
-    /// holds, then reads a request at least as large as its buffer from the source without
-    /// copying, and every request here but the first of a source is (see [`direct`]).
+    /// holds, then passes a request at least as large as its buffer to the source without
+    /// copying. Every request here is that large (below the cap), even when less is missing:
+    /// a pipe gives 64 KiB or less per read, and the rest of a smaller request would go
+    /// through the reader's buffer.
     fn fill<R: BufRead + ?Sized>(&mut self, reader: &mut R, len: usize) -> std::io::Result<bool> {
-        if self.bytes.len() < len {
-            self.bytes.resize(len, 0);
-        }
+        let cap = super::MAX_LINE - 1;
+        let len = len.min(cap);
         while self.filled < len {
-            match reader.read(self.bytes.get_mut(self.filled..len).unwrap_or_default()) {
+            let end = len.max(self.filled + super::BUF_SIZE).min(cap);
+            if self.bytes.len() < end {
+                self.bytes.resize(end, 0);
+            }
+            match reader.read(self.bytes.get_mut(self.filled..end).unwrap_or_default()) {
                 Ok(0) => return Ok(true),
                 Ok(n) => self.filled += n,
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
