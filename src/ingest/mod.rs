@@ -314,6 +314,7 @@ fn input_kind(spec: &InputSpec, head: &[String]) -> InputKind {
 
 /// The records `ingest_one` looks at: bare ones (unrecognized lines are reported) and those that
 /// may classify as request events; the parser only counts the others.
+///
 /// Judged by the parser when the record opens, on the fields that lines joining it later never
 /// change (see [`crate::parse::Keep`]).
 pub(crate) fn keep_record(shape: Shape, logger: Option<&str>, message: &str) -> bool {

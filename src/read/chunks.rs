@@ -194,7 +194,7 @@ where
     C: Fn(&str) -> bool,
 {
     let part_bytes = cutter.part_bytes.max(1);
-    if part_bytes + LOOKAHEAD + super::BUF_SIZE >= super::MAX_LINE {
+    if part_bytes.saturating_add(LOOKAHEAD + super::BUF_SIZE) >= super::MAX_LINE {
         // Parts this large could hold a line too long to pass on as read.
         cutter.part = Part {
             seq: 0,
@@ -212,6 +212,17 @@ where
         Err(e) => return Err(ReadError::reading(path, e)),
     };
     reader.consume(block.filled);
+    if block.filled + super::BUF_SIZE >= super::MAX_LINE {
+        // A reader that held this much (not a buffered reader's buffer) could hold a line too
+        // long to pass on as read.
+        cutter.part = Part {
+            seq: 0,
+            first_line: 1,
+            text: fresh(cutter.spare, part_bytes),
+        };
+        let filled = block.filled;
+        return Ok(Direct::Rest(0, block.into_first(filled)));
+    }
     // Where the search for the cut resumes: a line start past the part's size.
     let mut scan = None;
     // Every request is as large as a reader's buffer: a part's size, and what it holds
@@ -734,6 +745,49 @@ mod tests {
                 "part {part_bytes}, buffer {cap}, step {step}: lines differ"
             );
         }
+        // A reader that holds the whole source at once, also one whose only odd line is too
+        // long.
+        let mut plain_long: Vec<u8> = b"# a\n".repeat(1000);
+        plain_long.extend(std::iter::repeat_n(b'x', crate::read::MAX_LINE + 5));
+        plain_long.extend_from_slice(b"\n# b\n");
+        for source in [&text, &plain_long] {
+            let mut expected = Vec::new();
+            let n = crate::read::for_each_line(
+                &mut std::io::Cursor::new(source.clone()),
+                "t",
+                &mut |no, l| expected.push((no, l.to_string())),
+            )
+            .unwrap_or(0);
+            for part_bytes in [300, PART_BYTES] {
+                whole_source_held(source, part_bytes, n, &expected);
+            }
+        }
+    }
+
+    /// `text` read in parts from a reader that holds all of it at once gives `expected`.
+    fn whole_source_held(text: &[u8], part_bytes: usize, n: u64, expected: &[(u32, String)]) {
+        let mut reader = std::io::Cursor::new(text.to_vec());
+        let mut seen = Vec::new();
+        let m = run(
+            &mut reader,
+            "t",
+            part_bytes,
+            2,
+            &|l: &str| l.starts_with('#'),
+            &|| (),
+            &|_: &mut (), p: &Part| {
+                p.lines()
+                    .map(|(n, l)| (n, l.to_string()))
+                    .collect::<Vec<_>>()
+            },
+            &mut |_, out| seen.extend(out),
+        )
+        .unwrap_or(0);
+        assert_eq!(m, n, "part {part_bytes}, whole source held: line count");
+        assert!(
+            seen == expected,
+            "part {part_bytes}, whole source held: lines differ"
+        );
     }
 
     /// Gives `good` bytes, then fails.
