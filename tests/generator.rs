@@ -67,6 +67,18 @@ fn report(path: &Path, injected: &[synth::Injected]) -> hermes_forensics::model:
         .report
 }
 
+/// Clean traffic's report: no finding, and every line one the real Hermes writes (a template
+/// of the census, or no Hermes logger's).
+fn check_clean(what: &str, clean: &hermes_forensics::model::Report) {
+    assert!(
+        clean.findings.is_empty(),
+        "{what}: {:?}",
+        clean.findings.first()
+    );
+    let log = &clean.summary.sources[0];
+    assert_eq!(log.lines_unrecognized, 0, "{what}: unrecognized lines");
+}
+
 /// The finding belongs to the incident: its rule is expected there, and its request is one of
 /// the incident's sessions, its evidence lies in the incident's lines, or it is about one of
 /// the incident's auth.json entries.
@@ -130,15 +142,7 @@ fn every_mix_yields_its_incidents_and_nothing_else() {
         };
         assert!(generate_mix(format, mix, size, 0, &path).is_empty());
         let clean = report(&path, &[]);
-        assert!(
-            clean.findings.is_empty(),
-            "{what}: {:?}",
-            clean.findings.first()
-        );
-        // Every line is one the real Hermes writes: a template of the census, or no Hermes
-        // logger's.
-        let log = &clean.summary.sources[0];
-        assert_eq!(log.lines_unrecognized, 0, "{what}: unrecognized lines");
+        check_clean(&what, &clean);
         let text = std::fs::read_to_string(&path).expect("read");
         let turns = text.matches("conversation turn: session=").count();
         assert!(turns >= 10, "{what}: {turns} turns");
@@ -224,15 +228,7 @@ fn clean_traffic_has_no_finding() {
     for format in FORMATS {
         let path = dir.path().join("clean.log");
         assert!(generate(format, 300 << 10, 0, &path).is_empty());
-        let clean = report(&path, &[]);
-        assert!(
-            clean.findings.is_empty(),
-            "{format:?}: {:?}",
-            clean.findings.first()
-        );
-        // Every line is one the real Hermes writes (see the mixes' test).
-        let log = &clean.summary.sources[0];
-        assert_eq!(log.lines_unrecognized, 0, "{format:?}: unrecognized lines");
+        check_clean(&format!("{format:?}"), &report(&path, &[]));
     }
 }
 

@@ -196,11 +196,7 @@ where
     let part_bytes = cutter.part_bytes.max(1);
     if part_bytes.saturating_add(LOOKAHEAD + super::BUF_SIZE) >= super::MAX_LINE {
         // Parts this large could hold a line too long to pass on as read.
-        cutter.part = Part {
-            seq: 0,
-            first_line: 1,
-            text: fresh(cutter.spare, part_bytes),
-        };
+        cutter.resume(0, 1);
         return Ok(Direct::Rest(0, Vec::new()));
     }
     let mut seq = 0u64;
@@ -215,11 +211,7 @@ where
     if block.filled + super::BUF_SIZE >= super::MAX_LINE {
         // A reader that held this much (not a buffered reader's buffer) could hold a line too
         // long to pass on as read.
-        cutter.part = Part {
-            seq: 0,
-            first_line: 1,
-            text: fresh(cutter.spare, part_bytes),
-        };
+        cutter.resume(0, 1);
         let filled = block.filled;
         return Ok(Direct::Rest(0, block.into_first(filled)));
     }
@@ -270,11 +262,7 @@ where
             Found::More(at) if !eof => {
                 scan = at;
                 if block.filled + super::BUF_SIZE >= super::MAX_LINE {
-                    cutter.part = Part {
-                        seq,
-                        first_line,
-                        text: fresh(cutter.spare, part_bytes),
-                    };
+                    cutter.resume(seq, first_line);
                     let filled = block.filled;
                     return Ok(Direct::Rest(lines, block.into_first(filled)));
                 }
@@ -487,6 +475,15 @@ impl<C: Fn(&str) -> bool> Cutter<'_, C> {
         self.send(full);
     }
 
+    /// Go on line by line with part `seq`, starting at line `first_line`.
+    fn resume(&mut self, seq: u64, first_line: u32) {
+        self.part = Part {
+            seq,
+            first_line,
+            text: fresh(self.spare, self.part_bytes),
+        };
+    }
+
     /// Send `bytes`, whole lines read from the source (the last one possibly without its
     /// newline), as part `seq` starting at line `first_line`, and count its lines.
     fn emit(&mut self, bytes: Vec<u8>, seq: &mut u64, first_line: &mut u32, lines: &mut u64) {
@@ -697,13 +694,7 @@ mod tests {
     #[test]
     fn parts_hold_the_lines_line_by_line_reading_gives() {
         let text = mixed_source();
-        let mut expected = Vec::new();
-        let n = crate::read::for_each_line(
-            &mut std::io::Cursor::new(text.clone()),
-            "t",
-            &mut |no, l| expected.push((no, l.to_string())),
-        )
-        .unwrap_or(0);
+        let (expected, n) = line_by_line(&text);
         let cases = [
             (1, 7, usize::MAX),
             (300, 512, usize::MAX),
@@ -720,22 +711,7 @@ mod tests {
                     step,
                 },
             );
-            let mut seen = Vec::new();
-            let m = run(
-                &mut reader,
-                "t",
-                part_bytes,
-                2,
-                &|l: &str| l.starts_with('#'),
-                &|| (),
-                &|_: &mut (), p: &Part| {
-                    p.lines()
-                        .map(|(n, l)| (n, l.to_string()))
-                        .collect::<Vec<_>>()
-                },
-                &mut |_, out| seen.extend(out),
-            )
-            .unwrap_or(0);
+            let (seen, m) = parts_of(&mut reader, part_bytes);
             assert_eq!(
                 m, n,
                 "part {part_bytes}, buffer {cap}, step {step}: line count"
@@ -751,25 +727,36 @@ mod tests {
         plain_long.extend(std::iter::repeat_n(b'x', crate::read::MAX_LINE + 5));
         plain_long.extend_from_slice(b"\n# b\n");
         for source in [&text, &plain_long] {
-            let mut expected = Vec::new();
-            let n = crate::read::for_each_line(
-                &mut std::io::Cursor::new(source.clone()),
-                "t",
-                &mut |no, l| expected.push((no, l.to_string())),
-            )
-            .unwrap_or(0);
+            let (expected, n) = line_by_line(source);
             for part_bytes in [300, PART_BYTES] {
-                whole_source_held(source, part_bytes, n, &expected);
+                let (seen, m) = parts_of(&mut std::io::Cursor::new(source.clone()), part_bytes);
+                assert_eq!(m, n, "part {part_bytes}, whole source held: line count");
+                assert!(
+                    seen == expected,
+                    "part {part_bytes}, whole source held: lines differ"
+                );
             }
         }
     }
 
-    /// `text` read in parts from a reader that holds all of it at once gives `expected`.
-    fn whole_source_held(text: &[u8], part_bytes: usize, n: u64, expected: &[(u32, String)]) {
-        let mut reader = std::io::Cursor::new(text.to_vec());
+    /// The numbered lines of `bytes` as `for_each_line` reads them, and their number.
+    fn line_by_line(bytes: &[u8]) -> (Vec<(u32, String)>, u64) {
+        let mut lines = Vec::new();
+        let n = crate::read::for_each_line(
+            &mut std::io::Cursor::new(bytes.to_vec()),
+            "t",
+            &mut |no, l| lines.push((no, l.to_string())),
+        )
+        .unwrap_or(0);
+        (lines, n)
+    }
+
+    /// The numbered lines of the parts `run` reads from `reader` (cut before `#` lines, two
+    /// workers), and the line count it returns.
+    fn parts_of<R: BufRead + Send>(reader: &mut R, part_bytes: usize) -> (Vec<(u32, String)>, u64) {
         let mut seen = Vec::new();
-        let m = run(
-            &mut reader,
+        let n = run(
+            reader,
             "t",
             part_bytes,
             2,
@@ -783,11 +770,7 @@ mod tests {
             &mut |_, out| seen.extend(out),
         )
         .unwrap_or(0);
-        assert_eq!(m, n, "part {part_bytes}, whole source held: line count");
-        assert!(
-            seen == expected,
-            "part {part_bytes}, whole source held: lines differ"
-        );
+        (seen, n)
     }
 
     /// Gives `good` bytes, then fails.
