@@ -218,3 +218,53 @@ fn standard_input_is_read_once_whole_in_a_whole_input_analysis() {
         report["summary"]["sources"]
     );
 }
+
+#[cfg(target_os = "linux")]
+#[test]
+fn a_pipe_on_standard_input_is_widened_to_a_mebibyte() {
+    // With the kernel's 64 KiB, a writer and the analysis take turns on every 64 KiB.
+    let limit = std::fs::read_to_string("/proc/sys/fs/pipe-max-size")
+        .ok()
+        .and_then(|s| s.trim().parse::<usize>().ok());
+    if limit.is_none_or(|l| l < 1 << 20) {
+        eprintln!("skipped: this kernel lets a user's pipe hold less than 1 MiB ({limit:?})");
+        return;
+    }
+    let text = std::fs::read(
+        common::fixtures()
+            .join("corpus")
+            .join("partial-rotation-journal")
+            .join("journal-short-iso.log"),
+    )
+    .expect("fixture");
+    let mut child = common::bin()
+        .args(["--format", "json", "--fail-on", "never"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let mut stdin = child.stdin.take().expect("stdin");
+    assert_eq!(
+        rustix::pipe::fcntl_getpipe_size(&stdin).expect("pipe size"),
+        64 << 10
+    );
+    // The pipe stays open until the size is read back, so the analysis is still reading it.
+    let mut size = 0;
+    for _ in 0..1000 {
+        size = rustix::pipe::fcntl_getpipe_size(&stdin).expect("pipe size");
+        if size == 1 << 20 {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    stdin.write_all(&text).expect("write");
+    drop(stdin);
+    let out = child.wait_with_output().expect("exit");
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(
+        size,
+        1 << 20,
+        "the pipe on standard input kept {size} bytes"
+    );
+}

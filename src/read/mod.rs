@@ -315,11 +315,28 @@ impl Read for Stdin {
         if STDIN_EOF.load(Ordering::Relaxed) {
             return Ok(0);
         }
+        static WIDEN: std::sync::Once = std::sync::Once::new();
+        WIDEN.call_once(widen_stdin_pipe);
         let n = io::stdin().read(buf)?;
         if n == 0 {
             STDIN_EOF.store(true, Ordering::Relaxed);
         }
         Ok(n)
+    }
+}
+
+/// Bytes a pipe on standard input is asked to hold (Linux's default limit for a user).
+#[cfg(target_os = "linux")]
+const STDIN_PIPE_BYTES: usize = 1 << 20;
+
+/// Widen the pipe on standard input, when it is one, from the kernel's 64 KiB (before its first
+/// read). With 64 KiB, the writer (`cat`, `journalctl`) and the reader take turns on every
+/// 64 KiB, each waiting to be woken, and the analysis is left with little more than one core.
+/// A refusal (not a pipe, a lower limit) leaves it as it is.
+fn widen_stdin_pipe() {
+    #[cfg(target_os = "linux")]
+    {
+        let _ = rustix::pipe::fcntl_setpipe_size(io::stdin(), STDIN_PIPE_BYTES);
     }
 }
 
