@@ -217,13 +217,12 @@ pub fn classify_gated(record: &Record) -> EventKind {
     classify_with(record, Some(true), request_path(record))
 }
 
-/// [`classify`] for a structured record [`wants`] accepted (the parser's filter): one of no
-/// request-path logger was kept for a gate word, so neither the gate words nor the logger are
-/// looked up again.
+/// [`classify`] for a structured record [`wants`] accepted (the parser's filter): the gate
+/// words are not searched again. A record was wanted for a gate word, or (of a request-path
+/// logger) for matching no census template; asking the families about the latter changes
+/// nothing, as none recognises a message without a gate word.
 pub fn classify_wanted(record: &Record) -> EventKind {
-    let request_path = request_path(record);
-    let gate = if request_path { None } else { Some(true) };
-    classify_with(record, gate, request_path)
+    classify_with(record, Some(true), request_path(record))
 }
 
 /// Whether the record comes from a request-path logger of the census.
@@ -301,9 +300,11 @@ pub fn may_be_event(record: &Record) -> bool {
     passes_gate(&record.message)
 }
 
-/// Records the pipeline classifies: every record of a request-path logger (so that one
-/// matching no census template is counted as unrecognized), and those that may be request
-/// events, a side client's logged lines aside.
+/// Records the pipeline classifies: those that may be request events (a gate word), a side
+/// client's logged lines aside, and those of a request-path logger that match no census
+/// template (counted as unrecognized). A request-path record without a gate word that is a
+/// census template (or a side client's line, or no text) is `Known` (or `SideClient`, or
+/// `Other`) whatever its continuation lines: [`settle`] reads only its logger and message.
 pub fn wants(record: &Record) -> bool {
     wants_message(record.logger.as_deref(), &record.message)
 }
@@ -312,10 +313,22 @@ pub fn wants(record: &Record) -> bool {
 /// that join the record later never change).
 pub fn wants_message(logger: Option<&str>, message: &str) -> bool {
     match logger {
-        // A request-path logger is no side client's (see `census`).
-        Some(l) if census::is_request_path_logger(l) => true,
+        Some(l) if census::is_request_path_logger(l) => {
+            passes_gate(message) || !settles_known(l, message)
+        }
         _ => passes_gate(message) && !side_message(logger, message),
     }
+}
+
+/// Whether [`settle`] makes a record of request-path logger `logger` with no gate word in
+/// `message` neither a request event nor unrecognized: no text, a side client's line or a
+/// census template.
+fn settles_known(logger: &str, message: &str) -> bool {
+    let text = clean_message(message);
+    let msg = text.as_ref();
+    msg.is_empty()
+        || side::side_client(Some(logger), msg).is_some()
+        || census::matching(Some(logger), msg).is_some()
 }
 
 /// A logged line of a side client: [`classify`] makes it a `SideClient` line whatever its
