@@ -56,12 +56,16 @@ pub(crate) fn is_detail(text: &str) -> bool {
 /// The header of the Desktop app's error receipt: `── Hermes error details ──`.
 pub(crate) fn is_receipt(text: &str) -> bool {
     const TITLE: &str = "Hermes error details";
-    // Asked of the pending record at every line: reject on the first visible byte, which is
-    // the title's `H` or a rule's `─` (E2 94 80).
-    let first = text.trim_start().as_bytes().first();
-    text.len() >= TITLE.len()
-        && matches!(first, Some(b'H' | 0xE2))
-        && text.trim().trim_matches('─').trim() == TITLE
+    // Asked of every record that opens: reject on the first visible byte, which is the title's
+    // `H` or a rule's `─` (E2 94 80), found without decoding when the text starts with one.
+    if text.len() < TITLE.len() {
+        return false;
+    }
+    let first = match text.as_bytes().first() {
+        Some(&b) if b.is_ascii() && !char::from(b).is_whitespace() => Some(b),
+        _ => text.trim_start().as_bytes().first().copied(),
+    };
+    matches!(first, Some(b'H' | 0xE2)) && text.trim().trim_matches('─').trim() == TITLE
 }
 
 /// The rows of the Desktop app's error receipt, `key: value`.
@@ -95,6 +99,8 @@ mod tests {
         assert!(is_receipt("── Hermes error details ──"));
         assert!(is_receipt("Hermes error details"));
         assert!(!is_receipt("Hermes error details follow"));
+        assert!(is_receipt("  \u{2003}── Hermes error details ──  "));
+        assert!(!is_receipt("  Hermes error details, see below"));
         assert!(is_receipt_row("code: 429"));
         assert!(is_receipt_row("error: Insufficient balance"));
         assert!(!is_receipt_row("reason: something"));
