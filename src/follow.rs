@@ -229,6 +229,7 @@ impl Live {
             strict: false,
             workers: 1,
             part_bytes: 0,
+            read_ahead: 0,
         };
         let (mut parser, mut feed) = (triage::parser(&setup), Feed::new(&setup).at_once());
         let intake = &mut self.intake;

@@ -21,6 +21,7 @@ fn parse_all(text: &[u8], format: InputFormat, workers: usize, part_bytes: usize
         strict: true,
         workers,
         part_bytes,
+        read_ahead: hermes_forensics::read::chunks::IN_FLIGHT,
     };
     let mut reader = std::io::Cursor::new(text.to_vec());
     let mut out = String::new();

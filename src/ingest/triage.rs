@@ -110,6 +110,9 @@ pub struct Setup<'a> {
     pub workers: usize,
     /// Bytes of a part (see [`chunks::PART_BYTES`]).
     pub part_bytes: usize,
+    /// Parts read ahead of the one being taken ([`chunks::IN_FLIGHT`] for a regular file,
+    /// [`chunks::PIPE_IN_FLIGHT`] for standard input or a pipe).
+    pub read_ahead: usize,
 }
 
 /// A parser for `setup`, returning only what the classifier wants.
@@ -316,6 +319,7 @@ fn parse_parts(
         reader,
         name,
         setup.part_bytes,
+        setup.read_ahead,
         setup.workers,
         &|line: &str| parse::is_cut_point(format, line),
         &|| Worker {

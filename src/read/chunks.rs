@@ -3,8 +3,8 @@
 //! A reader thread cuts the source's lines into parts of about [`PART_BYTES`], each ending just
 //! before a line where the caller's `cut` holds (a line that starts a record whatever came
 //! before it); worker threads turn parts into results; the calling thread takes them in input
-//! order. At most [`IN_FLIGHT`] parts are read ahead of the one being taken, so memory stays
-//! bounded whatever the source's size. Lines are read as [`super::for_each_line`] reads them
+//! order. At most a few parts ([`IN_FLIGHT`], [`PIPE_IN_FLIGHT`]) are read ahead of the one
+//! being taken, so memory stays bounded whatever the source's size. Lines are read as [`super::for_each_line`] reads them
 //! (same cuts of long lines, same lossy decoding, same numbers).
 
 use super::ReadError;
@@ -15,8 +15,13 @@ use std::sync::Mutex;
 
 /// A part is cut at the first cut point after this many bytes.
 pub const PART_BYTES: usize = 256 << 10;
-/// Parts read ahead of the one being taken.
+/// Parts read ahead of the one being taken, from a file.
 pub const IN_FLIGHT: usize = 4;
+/// Parts read ahead from a pipe: its writer is not always running when the parser threads
+/// need the next part (on two cores, a writer such as `cat` shares them with the analysis), so
+/// more parts are held to bridge the gaps. On two cores, 8 instead of 4 took 4–6% off the
+/// analysis of a piped 256 MiB log; 16 took no more.
+pub const PIPE_IN_FLIGHT: usize = 8;
 
 /// Consecutive lines of a source.
 #[derive(Debug, Default)]
@@ -50,12 +55,14 @@ impl Part {
 /// from `init`) and `take` receives the
 /// parts and their results in input order, on the calling thread (the part, to read its lines
 /// again, then its buffer goes back to the reader). Returns the number of lines
-/// read, or the read error after every line before it was taken.
+/// read, or the read error after every line before it was taken. At most `read_ahead` parts
+/// (at least one) are read ahead of the one being taken.
 #[allow(clippy::too_many_arguments)]
 pub fn run<R, S, T, I, W, C>(
     reader: &mut R,
     path: &str,
     part_bytes: usize,
+    read_ahead: usize,
     workers: usize,
     cut: &C,
     init: &I,
@@ -70,16 +77,17 @@ where
     C: Fn(&str) -> bool + Sync,
 {
     let workers = workers.max(1);
-    let (part_tx, part_rx) = sync_channel::<Part>(IN_FLIGHT);
+    let ahead = read_ahead.max(1);
+    let (part_tx, part_rx) = sync_channel::<Part>(ahead);
     let part_rx = Mutex::new(part_rx);
-    let (done_tx, done_rx) = sync_channel::<(Part, T)>(IN_FLIGHT);
+    let (done_tx, done_rx) = sync_channel::<(Part, T)>(ahead);
     // One token per part read ahead; the taker gives one back per part taken.
-    let (token_tx, token_rx) = sync_channel::<()>(IN_FLIGHT);
-    for _ in 0..IN_FLIGHT {
+    let (token_tx, token_rx) = sync_channel::<()>(ahead);
+    for _ in 0..ahead {
         let _ = token_tx.send(());
     }
     // Buffers of taken parts, for the reader to fill again.
-    let (spare_tx, spare_rx) = sync_channel::<String>(IN_FLIGHT);
+    let (spare_tx, spare_rx) = sync_channel::<String>(ahead);
     std::thread::scope(|scope| {
         let reading = scope.spawn(move || {
             split(
@@ -547,6 +555,7 @@ mod tests {
             &mut reader,
             "t",
             part_bytes,
+            IN_FLIGHT,
             workers,
             &|l: &str| l.starts_with('#'),
             &|| (),
@@ -759,6 +768,7 @@ mod tests {
             reader,
             "t",
             part_bytes,
+            IN_FLIGHT,
             2,
             &|l: &str| l.starts_with('#'),
             &|| (),
@@ -801,6 +811,7 @@ mod tests {
             &mut reader,
             "t",
             300,
+            PIPE_IN_FLIGHT,
             2,
             &|l: &str| l.starts_with('#'),
             &|| (),
@@ -826,6 +837,7 @@ mod tests {
         run(
             &mut reader,
             "t",
+            1,
             1,
             2,
             &|l: &str| l.starts_with('#'),
