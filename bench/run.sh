@@ -84,9 +84,14 @@ if [ $# -ge 2 ]; then
     for format in $formats; do
         a=${t_of[$format-default-$small]} b=${t_of[$format-default-$big]}
         verdicts+=("$format: $big / $small time $(printf '%.2f×' "$(echo "$b / $a" | bc -l)") (target ≤ 11×): $(if [ "$(echo "$b <= 11 * $a" | bc -l)" = 1 ]; then echo met; else echo "NOT met"; fi)")
+        # Memory is the windows plus the incidents kept (about 17 KiB each, see the README's
+        # Memory section): the larger input holds more of them (one per line of its truth file).
+        ia=$(wc -l < "$scratch/$format-default-$small.log.truth")
+        ib=$(wc -l < "$scratch/$format-default-$big.log.truth")
+        kept=$(echo "($ib - $ia) * 17 / 1024" | bc -l)
         for kind in "" "-stdin"; do
             ra=${rss_of[$format-default-$small$kind]} rb=${rss_of[$format-default-$big$kind]}
-            verdicts+=("$format${kind:+ (stdin)}: peak RSS $rb MiB at $big vs $ra MiB at $small (target within 10%): $(if [ "$(echo "$rb <= 1.1 * $ra && $ra <= 1.1 * $rb" | bc -l)" = 1 ]; then echo met; else echo "NOT met"; fi)")
+            verdicts+=("$format${kind:+ (stdin)}: peak RSS $rb MiB at $big vs $ra MiB at $small, with $((ib - ia)) more incidents kept ($(printf '%.1f' "$kept") MiB at 17 KiB each) (target within 10% beside them): $(if [ "$(echo "$rb <= 1.1 * $ra + $kept && $ra <= 1.1 * $rb" | bc -l)" = 1 ]; then echo met; else echo "NOT met"; fi)")
         done
     done
 fi
