@@ -304,7 +304,7 @@ pub fn may_be_event(record: &Record) -> bool {
 /// client's logged lines aside, and those of a request-path logger that match no census
 /// template (counted as unrecognized). A request-path record without a gate word that is a
 /// census template (or a side client's line, or no text) is `Known` (or `SideClient`, or
-/// `Other`) whatever its continuation lines: [`settle`] reads only its logger and message.
+/// `Other`) whatever its continuation lines, which settling it does not read.
 pub fn wants(record: &Record) -> bool {
     wants_message(record.logger.as_deref(), &record.message)
 }
