@@ -411,15 +411,7 @@ fn ingest_one(
         strict: opts.strict,
         workers: rayon::current_num_threads(),
         part_bytes: read::chunks::PART_BYTES,
-        read_ahead: if spec
-            .path
-            .as_ref()
-            .is_some_and(|p| std::fs::metadata(p).is_ok_and(|m| m.is_file()))
-        {
-            read::chunks::IN_FLIGHT
-        } else {
-            read::chunks::PIPE_IN_FLIGHT
-        },
+        read_ahead: read::chunks::read_ahead(spec.path.as_deref()),
     };
     let (parsed, err) = triage::parse_source(&mut *reader, &spec.name, &setup, &mut |s| match s {
         triage::Sorted::Event(e) => sink(&spec.name, Item::Event(e)),
