@@ -5,7 +5,7 @@
 mod common;
 
 use std::io::Write;
-use std::process::{Output, Stdio};
+use std::process::{Child, ChildStdin, Output, Stdio};
 
 fn inputs() -> std::path::PathBuf {
     common::fixtures().join("inputs")
@@ -13,6 +13,30 @@ fn inputs() -> std::path::PathBuf {
 
 fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// A journal of the corpus (short-iso), as bytes.
+fn journal_fixture() -> Vec<u8> {
+    std::fs::read(
+        common::fixtures()
+            .join("corpus")
+            .join("partial-rotation-journal")
+            .join("journal-short-iso.log"),
+    )
+    .expect("fixture")
+}
+
+/// The analysis with `args`, reading standard input from the returned pipe.
+fn on_standard_input(args: &[&str]) -> (Child, ChildStdin) {
+    let mut child = common::bin()
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let stdin = child.stdin.take().expect("stdin");
+    (child, stdin)
 }
 
 #[test]
@@ -191,22 +215,10 @@ fn no_baseline_is_written_when_the_run_fails() {
 #[test]
 fn standard_input_is_read_once_whole_in_a_whole_input_analysis() {
     // More than the 64 KiB read ahead to tell an issue body from a log: all of it is analyzed.
-    let one = std::fs::read(
-        common::fixtures()
-            .join("corpus")
-            .join("partial-rotation-journal")
-            .join("journal-short-iso.log"),
-    )
-    .expect("fixture");
+    let one = journal_fixture();
     let lines = one.iter().filter(|&&b| b == b'\n').count() * 100;
-    let mut child = common::bin()
-        .args(["--no-streaming", "--format", "json", "--fail-on", "never"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn");
-    let mut stdin = child.stdin.take().expect("stdin");
+    let (child, mut stdin) =
+        on_standard_input(&["--no-streaming", "--format", "json", "--fail-on", "never"]);
     let writer = std::thread::spawn(move || stdin.write_all(&one.repeat(100)));
     let out = child.wait_with_output().expect("exit");
     writer.join().expect("writer").expect("write");
@@ -230,21 +242,8 @@ fn a_pipe_on_standard_input_is_widened_to_a_mebibyte() {
         eprintln!("skipped: this kernel lets a user's pipe hold less than 1 MiB ({limit:?})");
         return;
     }
-    let text = std::fs::read(
-        common::fixtures()
-            .join("corpus")
-            .join("partial-rotation-journal")
-            .join("journal-short-iso.log"),
-    )
-    .expect("fixture");
-    let mut child = common::bin()
-        .args(["--format", "json", "--fail-on", "never"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn");
-    let mut stdin = child.stdin.take().expect("stdin");
+    let text = journal_fixture();
+    let (child, mut stdin) = on_standard_input(&["--format", "json", "--fail-on", "never"]);
     assert_eq!(
         rustix::pipe::fcntl_getpipe_size(&stdin).expect("pipe size"),
         64 << 10

@@ -18,9 +18,9 @@ use std::sync::Mutex;
 pub const PART_BYTES: usize = 256 << 10;
 /// Parts read ahead of the one being taken, from a file.
 pub const IN_FLIGHT: usize = 4;
-/// Parts read ahead from a pipe or anything else that is not a regular file: its writer is not always running when the parser threads
-/// need the next part (on two cores, a writer such as `cat` shares them with the analysis), so
-/// more parts are held to bridge the gaps. On two cores, 8 instead of 4 took 4–6% off the
+/// Parts read ahead from a pipe or anything else that is not a regular file: its writer is not
+/// always running when the parser threads need the next part (on two cores, a writer such as
+/// `cat` shares them with the analysis), so more parts are held to bridge the gaps. On two cores, 8 instead of 4 took 4–6% off the
 /// analysis of a piped 256 MiB log; 16 took no more.
 pub const PIPE_IN_FLIGHT: usize = 8;
 
