@@ -7,7 +7,7 @@
 use super::clean_message;
 use memchr::memmem::Finder;
 use std::collections::HashMap;
-use std::sync::LazyLock;
+use std::sync::{LazyLock, OnceLock};
 
 /// The census, as committed.
 pub const CENSUS_TSV: &str = include_str!("../../fixtures/census/request-path.tsv");
@@ -36,9 +36,11 @@ pub struct Template {
 /// A template as literal pieces between placeholders, for matching a message.
 struct Pattern {
     row: usize,
-    /// First line of the template (cleaned like messages), split on placeholders: a searcher
-    /// for each piece, built once (`str::find` sets one up on every call).
-    pieces: Vec<Finder<'static>>,
+    /// First line of the template (cleaned like messages), split on placeholders.
+    pieces: Vec<Box<str>>,
+    /// A searcher for each piece, built when the pattern is first tried (`str::find` sets one
+    /// up on every call; most patterns are never tried on a given log).
+    finders: OnceLock<Vec<Finder<'static>>>,
     /// Starts / ends with a placeholder.
     open_start: bool,
     open_end: bool,
@@ -52,30 +54,50 @@ struct Pattern {
 /// it may match (those starting with that byte or with a placeholder), in the same order.
 struct Patterns {
     all: Vec<Pattern>,
-    by_lead: Vec<Vec<u32>>,
+    /// For each first byte, its list in `lists`: the first list holds the patterns that start
+    /// with a placeholder (every byte no pattern starts with has only those), each other one
+    /// adds those of one first byte.
+    by_lead: [u16; 256],
+    lists: Vec<Vec<u32>>,
 }
 
 impl Patterns {
     fn new(mut all: Vec<Pattern>) -> Patterns {
         // Longer literal text first: the most specific template wins.
         all.sort_by_key(|p| std::cmp::Reverse(p.min_len));
-        let by_lead = (0..=u8::MAX)
-            .map(|b| {
-                (0u32..)
-                    .zip(&all)
-                    .filter(|(_, p)| p.lead.is_none_or(|l| l == b))
-                    .map(|(i, _)| i)
-                    .collect()
-            })
-            .collect();
-        Patterns { all, by_lead }
+        let list = |lead: Option<u8>| {
+            (0u32..)
+                .zip(&all)
+                .filter(|(_, p)| p.lead.is_none() || p.lead == lead)
+                .map(|(i, _)| i)
+                .collect::<Vec<u32>>()
+        };
+        let mut by_lead = [0u16; 256];
+        let mut lists = vec![list(None)];
+        for p in &all {
+            let Some(lead) = p.lead else { continue };
+            let Some(slot) = by_lead.get_mut(usize::from(lead)) else {
+                continue;
+            };
+            if *slot == 0 {
+                if let Ok(n) = u16::try_from(lists.len()) {
+                    *slot = n;
+                    lists.push(list(Some(lead)));
+                }
+            }
+        }
+        Patterns {
+            all,
+            by_lead,
+            lists,
+        }
     }
 
     /// The first pattern `msg` matches.
     fn matching(&self, msg: &str) -> Option<&Pattern> {
         let lead = msg.as_bytes().first().map_or(0, |b| usize::from(*b));
-        self.by_lead
-            .get(lead)?
+        self.lists
+            .get(usize::from(*self.by_lead.get(lead)?))?
             .iter()
             .filter_map(|&i| self.all.get(i as usize))
             .find(|p| p.matches(msg))
@@ -203,56 +225,57 @@ fn first_line(text: &str) -> &str {
 
 /// Split a template on its placeholders: `{}` and %-style conversions (`%%` is a literal `%`).
 pub fn split_placeholders(text: &str) -> Vec<String> {
-    let mut pieces = vec![String::new()];
-    let mut chars = text.char_indices().peekable();
-    while let Some((i, c)) = chars.next() {
-        let cur = pieces.last_mut();
-        match c {
-            '{' if text.get(i + 1..i + 2) == Some("}") => {
-                chars.next();
-                pieces.push(String::new());
-            }
-            '%' => {
-                let rest = text.get(i + 1..).unwrap_or("");
-                if rest.starts_with('%') {
-                    chars.next();
-                    if let Some(p) = cur {
-                        p.push('%');
-                    }
+    let b = text.as_bytes();
+    let mut pieces = Vec::new();
+    let mut cur = String::new();
+    // Literal text from `from` on is not yet in `cur`; the search resumes at `at`.
+    let (mut from, mut at) = (0, 0);
+    while let Some(i) = memchr::memchr2(b'{', b'%', b.get(at..).unwrap_or_default()).map(|p| at + p)
+    {
+        let (end, placeholder) = if b.get(i) == Some(&b'{') {
+            match b.get(i + 1) {
+                Some(b'}') => (i + 2, true),
+                _ => {
+                    at = i + 1;
                     continue;
                 }
-                let spec_len = rest
-                    .find(|ch: char| ch.is_ascii_alphabetic())
-                    .filter(|&n| {
-                        rest.get(..n)
-                            .is_some_and(|f| f.chars().all(|ch| "-+ #0.123456789".contains(ch)))
-                    })
-                    .filter(|&n| {
-                        rest.get(n..n + 1)
-                            .is_some_and(|ch| "sdifrxXeEgGcau".contains(ch))
-                    });
-                match spec_len {
-                    Some(n) => {
-                        for _ in 0..=n {
-                            chars.next();
-                        }
-                        pieces.push(String::new());
-                    }
-                    None => {
-                        if let Some(p) = cur {
-                            p.push('%');
-                        }
-                    }
+            }
+        } else if b.get(i + 1) == Some(&b'%') {
+            // `%%`: one `%` of text.
+            cur.push_str(text.get(from..=i).unwrap_or_default());
+            (from, at) = (i + 2, i + 2);
+            continue;
+        } else {
+            match conversion_len(text.get(i + 1..).unwrap_or_default()) {
+                Some(n) => (i + 1 + n, true),
+                None => {
+                    at = i + 1;
+                    continue;
                 }
             }
-            _ => {
-                if let Some(p) = cur {
-                    p.push(c);
-                }
-            }
+        };
+        if placeholder {
+            cur.push_str(text.get(from..i).unwrap_or_default());
+            pieces.push(std::mem::take(&mut cur));
         }
+        (from, at) = (end, end);
     }
+    cur.push_str(text.get(from..).unwrap_or_default());
+    pieces.push(cur);
     pieces
+}
+
+/// The length of the %-style conversion `rest` starts with (after its `%`): flags, width and
+/// precision, then a conversion letter.
+fn conversion_len(rest: &str) -> Option<usize> {
+    let n = rest.find(|ch: char| ch.is_ascii_alphabetic())?;
+    let spec = rest.get(..n)?;
+    if !spec.bytes().all(|ch| b"-+ #0.123456789".contains(&ch)) {
+        return None;
+    }
+    b"sdifrxXeEgGcau"
+        .contains(rest.as_bytes().get(n)?)
+        .then_some(n + 1)
 }
 
 impl Pattern {
@@ -295,13 +318,10 @@ impl Pattern {
             .first()
             .filter(|_| !open_start)
             .and_then(|p| p.as_bytes().first().copied());
-        let pieces = pieces
-            .iter()
-            .map(|p| Finder::new(p.as_bytes()).into_owned())
-            .collect();
         Some(Pattern {
             row,
-            pieces,
+            pieces: pieces.into_iter().map(String::into_boxed_str).collect(),
+            finders: OnceLock::new(),
             open_start,
             open_end,
             min_len,
@@ -315,9 +335,15 @@ impl Pattern {
         if msg.len() < self.min_len {
             return false;
         }
+        let finders = self.finders.get_or_init(|| {
+            self.pieces
+                .iter()
+                .map(|p| Finder::new(p.as_bytes()).into_owned())
+                .collect()
+        });
         let mut at = 0;
-        let n = self.pieces.len();
-        for (i, finder) in self.pieces.iter().enumerate() {
+        let n = finders.len();
+        for (i, finder) in finders.iter().enumerate() {
             let piece = finder.needle();
             let hay = msg.get(at..).unwrap_or("").as_bytes();
             let last = i + 1 == n;
@@ -350,10 +376,15 @@ fn build() -> Census {
     let mut names: Vec<&'static str> = Vec::new();
     let mut lists: HashMap<&'static str, Vec<Pattern>> = HashMap::new();
     for line in CENSUS_TSV.lines().skip(1) {
-        let f: Vec<&'static str> = line.splitn(10, '\t').collect();
-        let [id, scope, channel, module, logger, level, first, last, releases, text] = f[..] else {
+        // Nine tab-separated fields, then the text (which may hold tabs).
+        let mut f = [""; 10];
+        let mut fields = line.splitn(10, '\t');
+        if f.iter_mut()
+            .any(|slot| fields.next().map(|v| *slot = v).is_none())
+        {
             continue;
-        };
+        }
+        let [id, scope, channel, module, logger, level, first, last, releases, text] = f;
         let row = rows.len();
         rows.push(Template {
             id,
@@ -402,6 +433,98 @@ mod tests {
             split_placeholders("a %s b {} c %.1f d %% e %d"),
             vec!["a ", " b ", " c ", " d % e ", ""]
         );
+    }
+
+    /// The character-by-character reading [`split_placeholders`] replaced.
+    fn split_by_chars(text: &str) -> Vec<String> {
+        let mut pieces = vec![String::new()];
+        let mut chars = text.char_indices().peekable();
+        while let Some((i, c)) = chars.next() {
+            let cur = pieces.last_mut();
+            match c {
+                '{' if text.get(i + 1..i + 2) == Some("}") => {
+                    chars.next();
+                    pieces.push(String::new());
+                }
+                '%' => {
+                    let rest = text.get(i + 1..).unwrap_or("");
+                    if rest.starts_with('%') {
+                        chars.next();
+                        if let Some(p) = cur {
+                            p.push('%');
+                        }
+                        continue;
+                    }
+                    let spec_len = rest
+                        .find(|ch: char| ch.is_ascii_alphabetic())
+                        .filter(|&n| {
+                            rest.get(..n)
+                                .is_some_and(|f| f.chars().all(|ch| "-+ #0.123456789".contains(ch)))
+                        })
+                        .filter(|&n| {
+                            rest.get(n..n + 1)
+                                .is_some_and(|ch| "sdifrxXeEgGcau".contains(ch))
+                        });
+                    match spec_len {
+                        Some(n) => {
+                            for _ in 0..=n {
+                                chars.next();
+                            }
+                            pieces.push(String::new());
+                        }
+                        None => {
+                            if let Some(p) = cur {
+                                p.push('%');
+                            }
+                        }
+                    }
+                }
+                _ => {
+                    if let Some(p) = cur {
+                        p.push(c);
+                    }
+                }
+            }
+        }
+        pieces
+    }
+
+    #[test]
+    fn placeholders_split_as_read_character_by_character() {
+        let texts: Vec<&str> = templates().iter().map(|t| t.text).collect();
+        for t in &texts {
+            assert_eq!(split_placeholders(t), split_by_chars(t), "{t}");
+        }
+        const SEEDS: [&str; 5] = [
+            "a %s b {} c %.1f d %% e %d",
+            "%-5.2f%%{}{{}}%",
+            "rate %+08.3e%x {%s} 100%",
+            "é {} ✓ %é %5 %.s",
+            "",
+        ];
+        const ALPHABET: &[char] = &['%', '{', '}', 's', 'd', '.', '1', '-', ' ', 'é', 'q', 'Z'];
+        let mut m = crate::parse::mutate::Mutator::new(0x5EED_CE25_0000_0001, ALPHABET);
+        for t in m.mutants(&SEEDS, 20_000, 4) {
+            assert_eq!(split_placeholders(&t), split_by_chars(&t), "{t:?}");
+        }
+    }
+
+    #[test]
+    fn patterns_by_first_byte_are_those_that_may_match_it_in_order() {
+        for pats in &CENSUS.by_logger {
+            for b in 0..=u8::MAX {
+                let expected: Vec<u32> = (0u32..)
+                    .zip(&pats.all)
+                    .filter(|(_, p)| p.lead.is_none_or(|l| l == b))
+                    .map(|(i, _)| i)
+                    .collect();
+                let list = pats
+                    .by_lead
+                    .get(usize::from(b))
+                    .and_then(|&i| pats.lists.get(usize::from(i)));
+                assert_eq!(list, Some(&expected), "first byte {b}");
+            }
+        }
     }
 
     #[test]
