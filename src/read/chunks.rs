@@ -341,15 +341,20 @@ impl Block {
     ///
     /// The bytes are read straight into the buffer: a buffered reader hands over what it
     /// holds, then passes a request at least as large as its buffer to the source without
-    /// copying. Every request here is that large (below the cap), even when less is missing:
-    /// a pipe gives 64 KiB or less per read, and the rest of a smaller request would go
-    /// through the reader's buffer.
+    /// copying. The first request of a part is at least [`super::BUF_SIZE`], a regular file's
+    /// buffer (see [`direct`]), and a regular file gives all of it. A source that gives less
+    /// (a pipe whose writer is behind) has a buffer of [`super::SHORT_READ_BUF_SIZE`], and each
+    /// later request is at least that large, even when less is missing: the rest of a smaller
+    /// request would go through the reader's buffer. A part's buffer thus ends at most that
+    /// much past `len`.
     fn fill<R: BufRead + ?Sized>(&mut self, reader: &mut R, len: usize) -> std::io::Result<bool> {
         let cap = super::MAX_LINE - 1;
         let len = len.min(cap);
         while self.filled < len {
-            let end = len.max(self.filled + super::BUF_SIZE).min(cap);
+            let end = len.max(self.filled + super::SHORT_READ_BUF_SIZE).min(cap);
             if self.bytes.len() < end {
+                // Exactly: a buffer grown by doubling would hold up to twice what it needs.
+                self.bytes.reserve_exact(end - self.bytes.len());
                 self.bytes.resize(end, 0);
             }
             match reader.read(self.bytes.get_mut(self.filled..end).unwrap_or_default()) {
@@ -721,6 +726,8 @@ mod tests {
             (4096, 4096, 1000),
             (PART_BYTES, crate::read::BUF_SIZE, usize::MAX),
             (PART_BYTES, crate::read::BUF_SIZE, 65536),
+            (PART_BYTES, crate::read::SHORT_READ_BUF_SIZE, 65536),
+            (PART_BYTES, crate::read::SHORT_READ_BUF_SIZE, 5000),
             (PART_BYTES, 1000, usize::MAX),
         ];
         for (part_bytes, cap, step) in cases {
@@ -756,6 +763,48 @@ mod tests {
                     "part {part_bytes}, whole source held: lines differ"
                 );
             }
+        }
+    }
+
+    /// From a source that gives less than asked (a pipe whose writer is behind), with the
+    /// buffer such sources get, no part's buffer holds more than its size, the look-ahead and
+    /// one short-read buffer.
+    #[test]
+    fn short_reads_do_not_grow_part_buffers() {
+        let mut text = Vec::new();
+        for i in 0..200_000 {
+            text.extend_from_slice(format!("# head {i}\n  cont {i}\n").as_bytes());
+        }
+        let bound = PART_BYTES + LOOKAHEAD + crate::read::SHORT_READ_BUF_SIZE;
+        for step in [4096, 65536, 200_000, 300_000] {
+            let mut reader = std::io::BufReader::with_capacity(
+                crate::read::SHORT_READ_BUF_SIZE,
+                Trickle {
+                    inner: std::io::Cursor::new(text.clone()),
+                    step,
+                },
+            );
+            let (mut parts, mut largest) = (0, 0);
+            run(
+                &mut reader,
+                "t",
+                PART_BYTES,
+                PIPE_IN_FLIGHT,
+                2,
+                &|l: &str| l.starts_with('#'),
+                &|| (),
+                &|_: &mut (), _: &Part| (),
+                &mut |p, ()| {
+                    parts += 1;
+                    largest = largest.max(p.text.capacity());
+                },
+            )
+            .unwrap_or(0);
+            assert!(parts > 10, "step {step}: {parts} parts");
+            assert!(
+                largest <= bound,
+                "step {step}: a part's buffer of {largest} bytes (at most {bound})"
+            );
         }
     }
 

@@ -22,6 +22,12 @@ use std::path::{Path, PathBuf};
 /// Buffer size for input readers.
 pub const BUF_SIZE: usize = 256 * 1024;
 
+/// Buffer size for a source whose reads may give less than asked: standard input, a path that
+/// is no regular file (a FIFO, `/dev/fd/N`), a decompressor. A part read from it in one piece
+/// ([`chunks`]) asks for at least this much after a short read, which goes past the buffer
+/// (no copy through it) and grows the part's buffer by at most this much.
+pub const SHORT_READ_BUF_SIZE: usize = 64 * 1024;
+
 /// Default cap for [`read_to_string_limited`] on auth files.
 pub const AUTH_FILE_LIMIT: u64 = 64 * 1024 * 1024;
 
@@ -373,7 +379,7 @@ fn open_inner(spec: &InputSpec, show_stdin: bool) -> Result<Box<dyn BufRead + Se
         let held = io::Cursor::new(c.bytes.clone());
         return if c.then_stdin {
             wrap(
-                BufReader::with_capacity(BUF_SIZE, held.chain(stdin())),
+                BufReader::with_capacity(SHORT_READ_BUF_SIZE, held.chain(stdin())),
                 None,
                 &spec.name,
             )
@@ -383,18 +389,23 @@ fn open_inner(spec: &InputSpec, show_stdin: bool) -> Result<Box<dyn BufRead + Se
     }
     match &spec.path {
         None => wrap(
-            BufReader::with_capacity(BUF_SIZE, stdin()),
+            BufReader::with_capacity(SHORT_READ_BUF_SIZE, stdin()),
             None,
             &spec.name,
         ),
         Some(path) => {
             let file = File::open(path).map_err(|e| ReadError::io(&spec.name, e))?;
+            let capacity = if file.metadata().is_ok_and(|m| m.is_file()) {
+                BUF_SIZE
+            } else {
+                SHORT_READ_BUF_SIZE
+            };
             let source: Box<dyn Read + Send> = match progress_bar(&file, &spec.name) {
                 Some(bar) => Box::new(bar.wrap_read(file)),
                 None => Box::new(file),
             };
             wrap(
-                BufReader::with_capacity(BUF_SIZE, source),
+                BufReader::with_capacity(capacity, source),
                 Some(path),
                 &spec.name,
             )
@@ -467,13 +478,13 @@ fn wrap<R: BufRead + Send + 'static>(
     Ok(match codec {
         Codec::Plain => Box::new(inner),
         Codec::Gzip => Box::new(BufReader::with_capacity(
-            BUF_SIZE,
+            SHORT_READ_BUF_SIZE,
             flate2::bufread::MultiGzDecoder::new(inner),
         )),
         Codec::Zstd => {
             let decoder = zstd::stream::read::Decoder::with_buffer(inner)
                 .map_err(|e| ReadError::reading(name, e))?;
-            Box::new(BufReader::with_capacity(BUF_SIZE, decoder))
+            Box::new(BufReader::with_capacity(SHORT_READ_BUF_SIZE, decoder))
         }
     })
 }
