@@ -317,6 +317,24 @@ impl Signal {
     }
 }
 
+/// For each first byte of a message, the signals ([`SIGNALS`], one bit each) it may match: those
+/// whose text starts with that byte or is empty.
+static BY_LEAD: std::sync::LazyLock<[u64; 256]> = std::sync::LazyLock::new(|| {
+    let mut table = [0u64; 256];
+    for (byte, mask) in (0u8..=u8::MAX).zip(table.iter_mut()) {
+        *mask = lead_mask(Some(byte));
+    }
+    table
+});
+
+/// The signals whose text may start with `lead` (`None`: an empty message).
+fn lead_mask(lead: Option<u8>) -> u64 {
+    (0..)
+        .zip(SIGNALS)
+        .filter(|(_, s)| s.starts.as_bytes().first().is_none_or(|&b| Some(b) == lead))
+        .fold(0, |mask, (i, _)| mask | 1u64 << i)
+}
+
 /// The signals seen in an input, in any order.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Fingerprint {
@@ -331,7 +349,15 @@ impl Fingerprint {
     pub fn observe(&mut self, event: &Event) {
         let r = &event.record;
         let logger = r.logger.as_deref();
-        for (i, s) in SIGNALS.iter().enumerate() {
+        // Only the signals whose text starts with the message's first byte are tried.
+        let mut maybe = match r.message.as_bytes().first() {
+            Some(&b) => BY_LEAD.get(usize::from(b)).copied().unwrap_or(u64::MAX),
+            None => lead_mask(None),
+        };
+        while maybe != 0 {
+            let i = maybe.trailing_zeros() as usize;
+            maybe &= maybe - 1;
+            let Some(s) = SIGNALS.get(i) else { break };
             if s.matches(logger, &r.message) {
                 self.seen |= 1 << i;
                 if let Some(h) = &r.host {
@@ -636,6 +662,45 @@ mod tests {
                 assert!(m >= s.min, "{}", s.what);
             }
         }
+    }
+
+    #[test]
+    fn observing_tries_the_signals_the_first_byte_allows_and_finds_what_trying_all_finds() {
+        let mut messages = vec![String::new(), " ".to_string(), "é".to_string()];
+        for s in SIGNALS {
+            messages.push(s.starts.to_string());
+            messages.push(format!("{} {}", s.starts, s.contains.unwrap_or("")));
+            messages.push(format!("x{}", s.starts));
+            messages.push(s.starts.get(1..).unwrap_or("").to_string());
+        }
+        let mut loggers: Vec<Option<&str>> = SIGNALS.iter().map(|s| s.logger).collect();
+        loggers.dedup();
+        let (mut tried, mut found) = (0, 0);
+        for message in &messages {
+            for logger in &loggers {
+                let mut record = crate::model::Record::empty();
+                record.message = message.clone();
+                record.logger = logger.map(str::to_string);
+                record.host = Some("gw-1".to_string());
+                let event = Event {
+                    record,
+                    kind: crate::model::EventKind::Other,
+                };
+                let mut fast = Fingerprint::default();
+                fast.observe(&event);
+                let mut all = Fingerprint::default();
+                for (i, s) in SIGNALS.iter().enumerate() {
+                    if s.matches(event.record.logger.as_deref(), &event.record.message) {
+                        all.seen |= 1 << i;
+                        *all.per_host.entry("gw-1".to_string()).or_default() |= 1 << i;
+                    }
+                }
+                assert_eq!(fast, all, "{message:?} {logger:?}");
+                tried += 1;
+                found += usize::from(all.seen != 0);
+            }
+        }
+        assert!(found > SIGNALS.len() && found < tried, "{found} of {tried}");
     }
 }
 
