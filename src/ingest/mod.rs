@@ -411,7 +411,7 @@ fn ingest_one(
         strict: opts.strict,
         workers: rayon::current_num_threads(),
         part_bytes: read::chunks::PART_BYTES,
-        read_ahead: read::chunks::read_ahead(spec.path.as_deref()),
+        read_ahead: read::chunks::IN_FLIGHT,
     };
     let (parsed, err) = triage::parse_source(&mut *reader, &spec.name, &setup, &mut |s| match s {
         triage::Sorted::Event(e) => sink(&spec.name, Item::Event(e)),

@@ -110,8 +110,7 @@ pub struct Setup<'a> {
     pub workers: usize,
     /// Bytes of a part (see [`chunks::PART_BYTES`]).
     pub part_bytes: usize,
-    /// Parts read ahead of the one being taken ([`chunks::IN_FLIGHT`] for a regular file,
-    /// [`chunks::PIPE_IN_FLIGHT`] for standard input or a pipe).
+    /// Parts read ahead of the one being taken (see [`chunks::IN_FLIGHT`]).
     pub read_ahead: usize,
 }
 
