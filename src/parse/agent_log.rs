@@ -229,6 +229,14 @@ pub(crate) fn parse_abbrev(line: &str) -> Option<Head<'_>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::parse::time::{offset, reference};
+    use nom::{
+        branch::alt,
+        bytes::complete::{tag, take_till1, take_while},
+        character::complete::satisfy,
+        combinator::{opt, recognize, value},
+        sequence::{delimited, pair, terminated},
+    };
 
     #[test]
     fn name_end_finds_the_first_byte_no_logger_name_has() {
@@ -263,14 +271,6 @@ mod tests {
             assert_eq!(name_end(&bytes), expected, "{c}");
         }
     }
-    use crate::parse::time::{offset, reference};
-    use nom::{
-        branch::alt,
-        bytes::complete::{tag, take_till1, take_while},
-        character::complete::satisfy,
-        combinator::{opt, recognize, value},
-        sequence::{delimited, pair, terminated},
-    };
 
     /// The nom grammar `level_tail` implements.
     fn reference_level_tail(any_case: bool) -> impl Fn(&str) -> IResult<&str, Tail<'_>> {
