@@ -49,44 +49,38 @@ static LOGGER_BYTE: [bool; 256] = {
 #[inline(always)]
 fn name_end(b: &[u8]) -> Option<usize> {
     use std::arch::x86_64::{
-        _mm_and_si128, _mm_cmpeq_epi8, _mm_cmpgt_epi8, _mm_cmplt_epi8, _mm_loadu_si128,
-        _mm_movemask_epi8, _mm_or_si128, _mm_set1_epi8,
+        _mm_and_si128, _mm_cmpeq_epi8, _mm_cmpgt_epi8, _mm_cmplt_epi8, _mm_movemask_epi8,
+        _mm_or_si128, _mm_set1_epi8,
     };
-    let mut at = 0;
-    while let Some(chunk) = b.get(at..at + 16) {
-        // SAFETY: `chunk` is 16 readable bytes, the width of an unaligned SSE2 load; SSE2 is
-        // part of the x86-64 baseline.
-        let names = unsafe {
-            let v = _mm_loadu_si128(chunk.as_ptr().cast());
-            // Signed comparisons: bytes from 0x80 on are negative, below every range here.
-            let digit = _mm_and_si128(
-                _mm_cmpgt_epi8(v, _mm_set1_epi8(b'0' as i8 - 1)),
-                _mm_cmplt_epi8(v, _mm_set1_epi8(b'9' as i8 + 1)),
-            );
-            let upper = _mm_and_si128(
-                _mm_cmpgt_epi8(v, _mm_set1_epi8(b'A' as i8 - 1)),
-                _mm_cmplt_epi8(v, _mm_set1_epi8(b'Z' as i8 + 1)),
-            );
-            let lower = _mm_and_si128(
-                _mm_cmpgt_epi8(v, _mm_set1_epi8(b'a' as i8 - 1)),
-                _mm_cmplt_epi8(v, _mm_set1_epi8(b'z' as i8 + 1)),
-            );
-            let marks = _mm_or_si128(
-                _mm_cmpeq_epi8(v, _mm_set1_epi8(b'_' as i8)),
-                _mm_cmpeq_epi8(v, _mm_set1_epi8(b'.' as i8)),
-            );
-            _mm_movemask_epi8(_mm_or_si128(
-                _mm_or_si128(digit, upper),
-                _mm_or_si128(lower, marks),
-            ))
-        };
-        let others = !names & 0xffff;
-        if others != 0 {
-            return Some(at + others.trailing_zeros() as usize);
-        }
-        at += 16;
+    // SAFETY: SSE2 is part of the x86-64 baseline.
+    let found = super::sse::first_marked(b, |v| unsafe {
+        // Signed comparisons: bytes from 0x80 on are negative, below every range here.
+        let digit = _mm_and_si128(
+            _mm_cmpgt_epi8(v, _mm_set1_epi8(b'0' as i8 - 1)),
+            _mm_cmplt_epi8(v, _mm_set1_epi8(b'9' as i8 + 1)),
+        );
+        let upper = _mm_and_si128(
+            _mm_cmpgt_epi8(v, _mm_set1_epi8(b'A' as i8 - 1)),
+            _mm_cmplt_epi8(v, _mm_set1_epi8(b'Z' as i8 + 1)),
+        );
+        let lower = _mm_and_si128(
+            _mm_cmpgt_epi8(v, _mm_set1_epi8(b'a' as i8 - 1)),
+            _mm_cmplt_epi8(v, _mm_set1_epi8(b'z' as i8 + 1)),
+        );
+        let marks = _mm_or_si128(
+            _mm_cmpeq_epi8(v, _mm_set1_epi8(b'_' as i8)),
+            _mm_cmpeq_epi8(v, _mm_set1_epi8(b'.' as i8)),
+        );
+        // The bytes that are none of these.
+        !_mm_movemask_epi8(_mm_or_si128(
+            _mm_or_si128(digit, upper),
+            _mm_or_si128(lower, marks),
+        ))
+    });
+    match found {
+        Ok(at) => Some(at),
+        Err(at) => name_end_bytes(b.get(at..)?).map(|p| at + p),
     }
-    name_end_bytes(b.get(at..)?).map(|p| at + p)
 }
 
 /// [`name_end`] without SSE2.

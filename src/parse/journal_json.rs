@@ -233,27 +233,20 @@ fn skip_ws(b: &[u8], mut i: usize) -> usize {
 #[cfg(target_arch = "x86_64")]
 fn string_stop(b: &[u8]) -> Option<usize> {
     use std::arch::x86_64::{
-        _mm_cmpeq_epi8, _mm_loadu_si128, _mm_min_epu8, _mm_movemask_epi8, _mm_or_si128,
-        _mm_set1_epi8,
+        _mm_cmpeq_epi8, _mm_min_epu8, _mm_movemask_epi8, _mm_or_si128, _mm_set1_epi8,
     };
-    let mut at = 0;
-    while let Some(chunk) = b.get(at..at + 16) {
-        // SAFETY: `chunk` is 16 readable bytes, the width of an unaligned SSE2 load; SSE2 is
-        // part of the x86-64 baseline.
-        let hits = unsafe {
-            let v = _mm_loadu_si128(chunk.as_ptr().cast());
-            let quote = _mm_cmpeq_epi8(v, _mm_set1_epi8(b'"' as i8));
-            let backslash = _mm_cmpeq_epi8(v, _mm_set1_epi8(b'\\' as i8));
-            // Below 0x20 (unsigned): the minimum with 0x1f is the byte itself.
-            let control = _mm_cmpeq_epi8(_mm_min_epu8(v, _mm_set1_epi8(0x1f)), v);
-            _mm_movemask_epi8(_mm_or_si128(_mm_or_si128(quote, backslash), control))
-        };
-        if hits != 0 {
-            return Some(at + hits.trailing_zeros() as usize);
-        }
-        at += 16;
+    // SAFETY: SSE2 is part of the x86-64 baseline.
+    let found = super::sse::first_marked(b, |v| unsafe {
+        let quote = _mm_cmpeq_epi8(v, _mm_set1_epi8(b'"' as i8));
+        let backslash = _mm_cmpeq_epi8(v, _mm_set1_epi8(b'\\' as i8));
+        // Below 0x20 (unsigned): the minimum with 0x1f is the byte itself.
+        let control = _mm_cmpeq_epi8(_mm_min_epu8(v, _mm_set1_epi8(0x1f)), v);
+        _mm_movemask_epi8(_mm_or_si128(_mm_or_si128(quote, backslash), control))
+    });
+    match found {
+        Ok(at) => Some(at),
+        Err(at) => string_stop_words(b.get(at..)?).map(|p| at + p),
     }
-    string_stop_words(b.get(at..)?).map(|p| at + p)
 }
 
 /// [`string_stop`] without SSE2.

@@ -34,6 +34,8 @@ mod multiline;
 pub(crate) mod mutate;
 mod otlp;
 mod paste;
+#[cfg(target_arch = "x86_64")]
+mod sse;
 pub mod time;
 mod verbose;
 
