@@ -40,8 +40,15 @@ if [ ! -s "$merged" ]; then
         fi
         parts+=("$part")
     done
-    # Every line starts with {"__REALTIME_TIMESTAMP":"<µs>": field 4 split on '"'.
-    LC_ALL=C sort -m -s -t '"' -k4,4n "${parts[@]}" >"$merged"
+    # Merged by `__REALTIME_TIMESTAMP`, wherever it is in the entry: each part's lines get it
+    # as a first tab-separated column (a JSON line holds no raw tab) for `sort -m`.
+    stamped=()
+    for part in "${parts[@]}"; do
+        sed -E 's/^(.*"__REALTIME_TIMESTAMP":"([0-9]+)".*)$/\2\t\1/' "$part" >"$part.stamped"
+        stamped+=("$part.stamped")
+    done
+    LC_ALL=C sort -m -s -t $'\t' -k1,1n "${stamped[@]}" | cut -f2- >"$merged"
+    rm -f "${stamped[@]}"
 fi
 one="$scratch/gw-1-$size.json"
 

@@ -14,11 +14,14 @@ require_tools() {
     fi
 }
 
-# Build the analyzer and the generator; sets `bin` and `gen`.
+# Build the analyzer and the generator; sets `bin` and `gen`. Generated inputs go to a folder
+# of `scratch` named after the generator's source, so a changed generator never leaves older
+# inputs in use (delete the older folders to free their space).
 build_release() {
     cargo build --release --quiet --bin hermes-forensics --example gen --example gate_words
     bin=$PWD/target/release/hermes-forensics
     gen=$PWD/target/release/examples/gen
+    scratch=$scratch/gen-$(cat examples/gen/*.rs | sha256sum | cut -c1-12)
     mkdir -p "$scratch"
     # The classifier's gate literals: the reference scan is `rg -c -F -f` over them.
     gate_words=$scratch/gate-words.txt

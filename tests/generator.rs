@@ -32,6 +32,12 @@ fn generate_mix(
     every: u64,
     path: &Path,
 ) -> Vec<synth::Injected> {
+    // `size` is of agent.log traffic: the same traffic as journal json entries (17 fields each,
+    // as journalctl prints them) is about 2.5 times as large.
+    let size = match format {
+        synth::Format::JournalJson => size * 5 / 2,
+        _ => size,
+    };
     let opts = synth::Options {
         format,
         seed: 7,

@@ -583,6 +583,138 @@ struct Gen<'w> {
     /// Last `__REALTIME_TIMESTAMP` written (microseconds): journald stamps entries in the
     /// order it receives them, so the stamps of a stream never go backwards.
     last_us: i64,
+    /// What a journal entry carries besides its message and time (journal json only).
+    journal: Journal,
+}
+
+/// The journal's side of a `-o json` entry: the fields journald gives every line a service
+/// writes to its standard output, which `journalctl -o json` prints in an order of its own for
+/// each entry (as the real captures under `fixtures/captured/*/journal/` show: systemd 252,
+/// these 17 fields on every entry). Drawn from an RNG of its own, so an entry's fields and
+/// their order leave the traffic (and its ground truth) as in the other formats.
+struct Journal {
+    rng: Rng,
+    /// Seqnum id, boot id and stream id: 32 hex digits each.
+    seqnum_id: String,
+    boot_id: String,
+    stream_id: String,
+    /// Entries written so far (the cursor's `i=`).
+    seqnum: u64,
+    /// Boot time, epoch microseconds (`__MONOTONIC_TIMESTAMP` counts from it).
+    boot_us: i64,
+    /// The fields' order, shuffled for each entry.
+    order: [JournalField; 17],
+}
+
+#[derive(Clone, Copy)]
+enum JournalField {
+    Transport,
+    Monotonic,
+    Message,
+    Uid,
+    Facility,
+    Pid,
+    Unit,
+    BootId,
+    Exe,
+    Hostname,
+    Comm,
+    Realtime,
+    Identifier,
+    Gid,
+    StreamId,
+    Priority,
+    Cursor,
+}
+
+impl Journal {
+    fn new(seed: u64, now_ms: i64) -> Journal {
+        let mut rng = Rng(seed ^ 0x6a6f_7572_6e61_6c00);
+        let hex32 = |rng: &mut Rng| format!("{:016x}{:016x}", rng.next(), rng.next());
+        let seqnum_id = hex32(&mut rng);
+        let boot_id = hex32(&mut rng);
+        let stream_id = hex32(&mut rng);
+        // Up for somewhere between an hour and three days.
+        let boot_us = now_ms * 1000 - 3_600_000_000 - rng.below(255_600_000_000) as i64;
+        use JournalField::*;
+        Journal {
+            rng,
+            seqnum_id,
+            boot_id,
+            stream_id,
+            seqnum: 0,
+            boot_us,
+            order: [
+                Transport, Monotonic, Message, Uid, Facility, Pid, Unit, BootId, Exe, Hostname,
+                Comm, Realtime, Identifier, Gid, StreamId, Priority, Cursor,
+            ],
+        }
+    }
+
+    /// Write the entry of `message` (JSON-escaped) stamped `us` into `buf`.
+    fn entry(&mut self, buf: &mut String, us: i64, pid: u32, message: &str) {
+        use std::fmt::Write as _;
+        self.seqnum += 1;
+        for i in (1..self.order.len()).rev() {
+            let j = self.rng.below(i as u64 + 1) as usize;
+            self.order.swap(i, j);
+        }
+        let mono = us - self.boot_us;
+        buf.push('{');
+        for (k, field) in self.order.iter().enumerate() {
+            if k > 0 {
+                buf.push(',');
+            }
+            let _ = match field {
+                JournalField::Transport => write!(buf, "\"_TRANSPORT\":\"stdout\""),
+                JournalField::Monotonic => write!(buf, "\"__MONOTONIC_TIMESTAMP\":\"{mono}\""),
+                JournalField::Message => {
+                    buf.push_str("\"MESSAGE\":\"");
+                    json_escape(buf, message);
+                    buf.push('"');
+                    Ok(())
+                }
+                JournalField::Uid => write!(buf, "\"_UID\":\"1000\""),
+                JournalField::Facility => write!(buf, "\"SYSLOG_FACILITY\":\"3\""),
+                JournalField::Pid => write!(buf, "\"_PID\":\"{pid}\""),
+                JournalField::Unit => write!(buf, "\"_SYSTEMD_UNIT\":\"hermes-gateway.service\""),
+                JournalField::BootId => write!(buf, "\"_BOOT_ID\":\"{}\"", self.boot_id),
+                JournalField::Exe => write!(buf, "\"_EXE\":\"/usr/bin/python3.11\""),
+                JournalField::Hostname => write!(buf, "\"_HOSTNAME\":\"gw-1\""),
+                JournalField::Comm => write!(buf, "\"_COMM\":\"python\""),
+                JournalField::Realtime => write!(buf, "\"__REALTIME_TIMESTAMP\":\"{us}\""),
+                JournalField::Identifier => write!(buf, "\"SYSLOG_IDENTIFIER\":\"python\""),
+                JournalField::Gid => write!(buf, "\"_GID\":\"1000\""),
+                JournalField::StreamId => write!(buf, "\"_STREAM_ID\":\"{}\"", self.stream_id),
+                JournalField::Priority => write!(buf, "\"PRIORITY\":\"6\""),
+                JournalField::Cursor => write!(
+                    buf,
+                    "\"__CURSOR\":\"s={};i={:x};b={};m={mono:x};t={us:x};x={:016x}\"",
+                    self.seqnum_id,
+                    self.seqnum,
+                    self.boot_id,
+                    // The entry's hash: any 64 bits.
+                    self.rng.next()
+                ),
+            };
+        }
+        buf.push_str("}\n");
+    }
+}
+
+/// `text` as the inside of a JSON string, as journalctl escapes it.
+fn json_escape(buf: &mut String, text: &str) {
+    use std::fmt::Write as _;
+    for c in text.chars() {
+        match c {
+            '"' => buf.push_str("\\\""),
+            '\\' => buf.push_str("\\\\"),
+            c if (c as u32) < 0x20 => {
+                let _ = write!(buf, "\\u{:04x}", c as u32);
+            }
+            c => buf.push(c),
+        }
+    }
 }
 
 impl Gen<'_> {
@@ -625,22 +757,7 @@ impl Gen<'_> {
             Format::JournalJson => {
                 let us = (self.now * 1000 + self.rng.below(1000) as i64).max(self.last_us + 1);
                 self.last_us = us;
-                let _ = write!(
-                    self.buf,
-                    "{{\"__REALTIME_TIMESTAMP\":\"{us}\",\"PRIORITY\":\"6\",\"_PID\":\"{}\",\"SYSLOG_IDENTIFIER\":\"python\",\"_HOSTNAME\":\"gw-1\",\"_SYSTEMD_UNIT\":\"hermes-gateway.service\",\"MESSAGE\":\"",
-                    self.pid
-                );
-                for c in rest.chars() {
-                    match c {
-                        '"' => self.buf.push_str("\\\""),
-                        '\\' => self.buf.push_str("\\\\"),
-                        c if (c as u32) < 0x20 => {
-                            let _ = write!(self.buf, "\\u{:04x}", c as u32);
-                        }
-                        c => self.buf.push(c),
-                    }
-                }
-                self.buf.push_str("\"}\n");
+                self.journal.entry(&mut self.buf, us, self.pid, rest);
             }
         }
         self.out.write_all(self.buf.as_bytes())?;
@@ -893,6 +1010,7 @@ pub fn generate_mix(opts: &Options, mix: Mix, out: &mut dyn Write) -> io::Result
         mix,
         opened: 0,
         last_us: i64::MIN,
+        journal: Journal::new(opts.seed, start_ms()),
     };
     let mut injected = Vec::new();
     let mut turns = 0u64;
