@@ -62,10 +62,15 @@ median() {
     printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
 
-# Peak RSS in MiB of a command.
+# Peak RSS in MiB of a command: the median of RSS_RUNS runs (default 3; one run's peak varies
+# by a few MiB with the threads' timing).
 rss() {
-    /usr/bin/time -f '%M' -o "$scratch/rss" bash -c "$1" >/dev/null 2>&1 || true
-    awk '{printf "%.1f", $1 / 1024}' "$scratch/rss"
+    local peaks=()
+    for _ in $(seq "${RSS_RUNS:-3}"); do
+        /usr/bin/time -f '%M' -o "$scratch/rss" bash -c "$1" >/dev/null 2>&1 || true
+        peaks+=("$(cat "$scratch/rss")")
+    done
+    median "${peaks[@]}" | awk '{printf "%.1f", $1 / 1024}'
 }
 
 # The machine line every benchmark prints first.

@@ -6,7 +6,7 @@
 # 350 MiB of default traffic holds about 100k requests) change what it runs; LIMIT_MIB (64) is
 # the target; EVERY sets the generator's --incident-every (default 500; 0: clean traffic only,
 # to see the growth per request apart from the incidents kept); BIN analyzes with another
-# build. Generated inputs stay in the scratch directory (about 15 GB at the default sizes) and
+# build; RSS_RUNS (default 3) runs each, the median peak printed. Generated inputs stay in the scratch directory (about 15 GB at the default sizes) and
 # are reused by the next run.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -7,10 +7,10 @@
 # once (kept in SCRATCH_DIR across runs), then times the analysis from a file path and from
 # stdin, on every core and with `--threads 1`, next to the reference scan `rg -c -F -f
 # GATE_WORDS` (one multi-literal scan for the classifier's gate words, examples/gate_words) and
-# `cat FILE > /dev/null`; /usr/bin/time gives peak RSS. The two pairs the targets compare
-# (file run and scan, file run and stdin run) are timed in alternation, ROUNDS (default 5)
-# runs each, and compared by their medians; the rest with hyperfine, RUNS (default 3) runs
-# each (mean), which also gives the cores kept busy. Prints a Markdown table with throughput,
+# `cat FILE > /dev/null`; /usr/bin/time gives peak RSS (the median of RSS_RUNS runs, default
+# 3). The two pairs the targets compare (file run and scan, file run and stdin run) are timed
+# in alternation, ROUNDS (default 5) runs each, and compared by their medians; the rest with
+# hyperfine, RUNS (default 3) runs each (mean), which also gives the cores kept busy. Prints a Markdown table with throughput,
 # cores, peak RSS and the ratios, then a verdict per target. SIZES (default "100MiB 1GiB"),
 # FORMATS and MIXES (generator traffic mixes, default "default quiet": the quiet one has few
 # request lines) choose the inputs.
