@@ -651,7 +651,7 @@ impl Journal {
         }
     }
 
-    /// Write the entry of `message` (JSON-escaped) stamped `us` into `buf`.
+    /// Write the entry of `message` (escaped here) stamped `us` into `buf`.
     fn entry(&mut self, buf: &mut String, us: i64, pid: u32, message: &str) {
         use std::fmt::Write as _;
         self.seqnum += 1;

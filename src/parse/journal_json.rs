@@ -402,10 +402,11 @@ fn skip_to(b: &[u8], i: usize, want: u8) -> usize {
 }
 
 /// What journalctl writes for an entry whose fields are all printable: one flat object of
-/// strings. Read by hand, the fields `parse` uses kept (the last of a repeated key, as
-/// [`Entry`] keeps); anything else (a number, an array, `null`, nesting, a key spelled with
-/// escapes, a surrogate escape, bad syntax) is `None` and goes through `serde_json`, which
-/// gives the same fields for what this accepts.
+/// strings. Read by hand, from where its quotes are ([`plain_spans`]) or else string by string
+/// ([`spans`]), the fields `parse` uses kept (the last of a repeated key, as [`Entry`] keeps);
+/// anything else (a number, an array, `null`, nesting, a key spelled with escapes, a surrogate
+/// escape, bad syntax) is `None` and goes through `serde_json`, which gives the same fields for
+/// what this accepts.
 fn flat(line: &str) -> Option<Flat<'_>> {
     let f = match plain_spans(line) {
         Some(f) => f,
@@ -917,7 +918,7 @@ mod tests {
     fn plain_entries_read_as_string_by_string() {
         let mut plain = 0;
         let mut inputs = flat_inputs();
-        // Entries as journalctl writes them, of every length around the sixteen-byte steps.
+        // Entries as journalctl writes them, of every length around the 64-byte blocks.
         for n in 0..64 {
             let pad = "x".repeat(n);
             inputs.push(format!(
