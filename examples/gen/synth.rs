@@ -606,24 +606,17 @@ struct Journal {
     order: [JournalField; 17],
 }
 
+/// A field of an entry: one of the same text on every entry (`"KEY":"value"`), or one whose
+/// value the entry gives.
 #[derive(Clone, Copy)]
 enum JournalField {
-    Transport,
+    Fixed(&'static str),
     Monotonic,
     Message,
-    Uid,
-    Facility,
     Pid,
-    Unit,
     BootId,
-    Exe,
-    Hostname,
-    Comm,
     Realtime,
-    Identifier,
-    Gid,
     StreamId,
-    Priority,
     Cursor,
 }
 
@@ -645,8 +638,23 @@ impl Journal {
             seqnum: 0,
             boot_us,
             order: [
-                Transport, Monotonic, Message, Uid, Facility, Pid, Unit, BootId, Exe, Hostname,
-                Comm, Realtime, Identifier, Gid, StreamId, Priority, Cursor,
+                Fixed(r#""_TRANSPORT":"stdout""#),
+                Monotonic,
+                Message,
+                Fixed(r#""_UID":"1000""#),
+                Fixed(r#""SYSLOG_FACILITY":"3""#),
+                Pid,
+                Fixed(r#""_SYSTEMD_UNIT":"hermes-gateway.service""#),
+                BootId,
+                Fixed(r#""_EXE":"/usr/bin/python3.11""#),
+                Fixed(r#""_HOSTNAME":"gw-1""#),
+                Fixed(r#""_COMM":"python""#),
+                Realtime,
+                Fixed(r#""SYSLOG_IDENTIFIER":"python""#),
+                Fixed(r#""_GID":"1000""#),
+                StreamId,
+                Fixed(r#""PRIORITY":"6""#),
+                Cursor,
             ],
         }
     }
@@ -666,7 +674,10 @@ impl Journal {
                 buf.push(',');
             }
             let _ = match field {
-                JournalField::Transport => write!(buf, "\"_TRANSPORT\":\"stdout\""),
+                JournalField::Fixed(text) => {
+                    buf.push_str(text);
+                    Ok(())
+                }
                 JournalField::Monotonic => write!(buf, "\"__MONOTONIC_TIMESTAMP\":\"{mono}\""),
                 JournalField::Message => {
                     buf.push_str("\"MESSAGE\":\"");
@@ -674,19 +685,10 @@ impl Journal {
                     buf.push('"');
                     Ok(())
                 }
-                JournalField::Uid => write!(buf, "\"_UID\":\"1000\""),
-                JournalField::Facility => write!(buf, "\"SYSLOG_FACILITY\":\"3\""),
                 JournalField::Pid => write!(buf, "\"_PID\":\"{pid}\""),
-                JournalField::Unit => write!(buf, "\"_SYSTEMD_UNIT\":\"hermes-gateway.service\""),
                 JournalField::BootId => write!(buf, "\"_BOOT_ID\":\"{}\"", self.boot_id),
-                JournalField::Exe => write!(buf, "\"_EXE\":\"/usr/bin/python3.11\""),
-                JournalField::Hostname => write!(buf, "\"_HOSTNAME\":\"gw-1\""),
-                JournalField::Comm => write!(buf, "\"_COMM\":\"python\""),
                 JournalField::Realtime => write!(buf, "\"__REALTIME_TIMESTAMP\":\"{us}\""),
-                JournalField::Identifier => write!(buf, "\"SYSLOG_IDENTIFIER\":\"python\""),
-                JournalField::Gid => write!(buf, "\"_GID\":\"1000\""),
                 JournalField::StreamId => write!(buf, "\"_STREAM_ID\":\"{}\"", self.stream_id),
-                JournalField::Priority => write!(buf, "\"PRIORITY\":\"6\""),
                 JournalField::Cursor => write!(
                     buf,
                     "\"__CURSOR\":\"s={};i={:x};b={};m={mono:x};t={us:x};x={:016x}\"",

@@ -239,20 +239,34 @@ fn skip_ws(b: &[u8], mut i: usize) -> usize {
 /// of a journal entry are short: a call to a vector search costs more than it saves).
 #[cfg(target_arch = "x86_64")]
 fn string_stop(b: &[u8]) -> Option<usize> {
-    use std::arch::x86_64::{
-        _mm_cmpeq_epi8, _mm_min_epu8, _mm_movemask_epi8, _mm_or_si128, _mm_set1_epi8,
-    };
-    // SAFETY: SSE2 is part of the x86-64 baseline.
-    let found = super::sse::first_marked(b, |v| unsafe {
-        let quote = _mm_cmpeq_epi8(v, _mm_set1_epi8(b'"' as i8));
-        let backslash = _mm_cmpeq_epi8(v, _mm_set1_epi8(b'\\' as i8));
-        // Below 0x20 (unsigned): the minimum with 0x1f is the byte itself.
-        let control = _mm_cmpeq_epi8(_mm_min_epu8(v, _mm_set1_epi8(0x1f)), v);
-        _mm_movemask_epi8(_mm_or_si128(_mm_or_si128(quote, backslash), control))
+    let found = super::sse::first_marked(b, |v| {
+        let (quotes, stops) = string_marks(v);
+        quotes | stops
     });
     match found {
         Ok(at) => Some(at),
         Err(at) => string_stop_words(b.get(at..)?).map(|p| at + p),
+    }
+}
+
+/// The quotes of the sixteen bytes in `v`, and their backslashes and control characters, one
+/// bit each (the lowest for the first byte).
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+fn string_marks(v: std::arch::x86_64::__m128i) -> (i32, i32) {
+    use std::arch::x86_64::{
+        _mm_cmpeq_epi8, _mm_min_epu8, _mm_movemask_epi8, _mm_or_si128, _mm_set1_epi8,
+    };
+    // SAFETY: SSE2 is part of the x86-64 baseline.
+    unsafe {
+        let quote = _mm_cmpeq_epi8(v, _mm_set1_epi8(b'"' as i8));
+        let backslash = _mm_cmpeq_epi8(v, _mm_set1_epi8(b'\\' as i8));
+        // Below 0x20 (unsigned): the minimum with 0x1f is the byte itself.
+        let control = _mm_cmpeq_epi8(_mm_min_epu8(v, _mm_set1_epi8(0x1f)), v);
+        (
+            _mm_movemask_epi8(quote),
+            _mm_movemask_epi8(_mm_or_si128(backslash, control)),
+        )
     }
 }
 
@@ -535,24 +549,16 @@ fn plain_spans(line: &str) -> Option<Fields<Span>> {
 #[cfg(target_arch = "x86_64")]
 #[inline(always)]
 fn quote_marks(block: &[u8]) -> (u64, bool) {
-    use std::arch::x86_64::{
-        _mm_cmpeq_epi8, _mm_loadu_si128, _mm_min_epu8, _mm_movemask_epi8, _mm_or_si128,
-        _mm_set1_epi8,
-    };
+    use std::arch::x86_64::_mm_loadu_si128;
     let mut quotes = 0u64;
     let mut stops = 0;
     for (i, chunk) in block.chunks_exact(16).enumerate() {
         // SAFETY: `chunk` is 16 readable bytes, the width of an unaligned SSE2 load; SSE2 is
         // part of the x86-64 baseline.
-        unsafe {
-            let v = _mm_loadu_si128(chunk.as_ptr().cast());
-            let quote = _mm_cmpeq_epi8(v, _mm_set1_epi8(b'"' as i8));
-            let backslash = _mm_cmpeq_epi8(v, _mm_set1_epi8(b'\\' as i8));
-            // Below 0x20 (unsigned): the minimum with 0x1f is the byte itself.
-            let control = _mm_cmpeq_epi8(_mm_min_epu8(v, _mm_set1_epi8(0x1f)), v);
-            quotes |= u64::from(_mm_movemask_epi8(quote) as u16) << (16 * i);
-            stops |= _mm_movemask_epi8(_mm_or_si128(backslash, control));
-        }
+        let v = unsafe { _mm_loadu_si128(chunk.as_ptr().cast()) };
+        let (q, s) = string_marks(v);
+        quotes |= u64::from(q as u16) << (16 * i);
+        stops |= s;
     }
     (quotes, stops != 0)
 }
